@@ -166,4 +166,6 @@ export interface ParsedPacket {
   attachments: AttachmentSummary[];
   /** Whether the header carries an XML-DSig Signature element (verification is signature/verify.ts's job). */
   signaturePresent: boolean;
+  /** Element paths the parser did not know and skipped (lenient), or repeats it ignored; at most 100. */
+  unknownElements: string[];
 }

@@ -1,0 +1,14 @@
+// The public face of @vdxp/edxml: the few names vendors and the hub may use.
+
+export { EDXML_ERRORS, EdxmlError, isEdxmlError, type EdxmlErrorCode } from './errors.ts';
+export { DEFAULT_LIMITS, withLimits, type EdxmlLimits } from './limits.ts';
+export * from './model.ts';
+export {
+  parsePacket, parsePacketBytes, XMLDSIG_NS,
+  type AttachmentSinkFactory, type AttachmentStart, type ByteSource, type ParseOptions,
+} from './parse.ts';
+export { buildPacket, buildPacketBytes, packetKind, type BuildAttachment, type PacketModel } from './build.ts';
+export {
+  STATUS_CODES, STATUS_INFO, STATUS_PARTIES, isStatusCode, statusTransitionError,
+  type StatusCode, type StatusInfo, type StatusParty,
+} from './status.ts';

@@ -1,0 +1,461 @@
+// Streaming edXML parser: bytes in, typed header out, each attachment's decoded bytes handed to a caller's
+// sink as they arrive. Memory is bounded by the limits whatever the packet size: the base64 payloads never
+// sit whole in memory, and sax gives long text in slices of at most 64 KiB.
+
+import { createHash, type Hash } from 'node:crypto';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import sax from 'sax';
+import { Base64Decoder } from './base64.ts';
+import { EdxmlError, isEdxmlError } from './errors.ts';
+import { type EdxmlLimits, withLimits } from './limits.ts';
+import type {
+  AttachmentHeader, AttachmentSummary, EdxmlHeader, MessageHeader, ParsedPacket, TraceHeaderList,
+} from './model.ts';
+import { EDXML_NS } from './model.ts';
+import { ATTACHMENT, MANIFEST_REFERENCE, MESSAGE_HEADER, TRACE_HEADER_LIST, type GroupSpec, type Spec } from './schema.ts';
+
+export const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
+
+/** Where an attachment's decoded bytes go. Return undefined to only measure them (size, digest, head). */
+export type AttachmentSinkFactory = (attachment: AttachmentStart) => Writable | undefined;
+
+export interface AttachmentStart {
+  index: number;
+  /** The metadata seen before the payload began; producers may put some of it after (see the summary). */
+  header: AttachmentHeader;
+}
+
+export interface ParseOptions {
+  limits?: Partial<EdxmlLimits>;
+  onAttachment?: AttachmentSinkFactory;
+  /** Called with each raw input chunk before it is parsed (e.g. to hash or store the packet in the same pass). */
+  onChunk?: (chunk: Uint8Array) => void | Promise<void>;
+}
+
+export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+type Obj = Record<string, unknown>;
+
+type Frame =
+  | { k: 'root' | 'envelope' | 'header' | 'body' | 'manifest' | 'attachments' | 'skip' }
+  | { k: 'group'; spec: GroupSpec; obj: Obj }
+  | { k: 'list'; itemName: string; item: Spec; arr: unknown[] }
+  | { k: 'text'; parts: string[]; chars: number; done: (value: string) => void }
+  | { k: 'attachment'; obj: Obj; index: number }
+  | { k: 'payload'; att: AttachmentState };
+
+interface AttachmentState {
+  index: number;
+  obj: Obj;
+  decoder: Base64Decoder;
+  hash: Hash;
+  bytes: number;
+  head: Buffer[];
+  headBytes: number;
+  sink: Writable | undefined;
+  started: boolean;
+}
+
+/** Parses one edXML packet from a byte stream. Throws EdxmlError (with a stable code) on refusal. */
+export async function parsePacket(source: ByteSource, options: ParseOptions = {}): Promise<ParsedPacket> {
+  const p = new PacketParser(options);
+  try {
+    for await (const chunk of source) {
+      if (options.onChunk) await options.onChunk(chunk);
+      p.write(chunk);
+      await p.drain();
+    }
+    return await p.end();
+  } catch (e) {
+    p.abort(e);
+    throw e;
+  }
+}
+
+/** Parses a packet held in memory (small packets, tests). */
+export function parsePacketBytes(bytes: Uint8Array | string, options: ParseOptions = {}): Promise<ParsedPacket> {
+  const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
+  return parsePacket([buf], options);
+}
+
+class PacketParser {
+  readonly #limits: EdxmlLimits;
+  readonly #onAttachment: AttachmentSinkFactory | undefined;
+  readonly #sax: sax.SAXParser;
+  readonly #decoder = new TextDecoder('utf-8', { fatal: true });
+  readonly #stack: Frame[] = [];
+  readonly #path: string[] = [];
+  #error: EdxmlError | undefined = undefined;
+  #bytesIn = 0;
+  #charsIn = 0;
+  #payloadChars = 0;
+  #rootClosed = false;
+  #signaturePresent = false;
+  #messageHeader: Obj | undefined;
+  #traceHeaderList: Obj | undefined;
+  #manifest: Obj[] = [];
+  #manifestVersion: string | undefined;
+  #attachments: AttachmentSummary[] = [];
+  #pendingSinks: AttachmentState[] = [];
+  #allSinks: Writable[] = [];
+  #totalAttachmentBytes = 0;
+  #unknown: string[] = [];
+
+  constructor(options: ParseOptions) {
+    this.#limits = withLimits(options.limits);
+    this.#onAttachment = options.onAttachment;
+    this.#sax = sax.parser(true, { xmlns: true, position: true });
+    this.#sax.onerror = (e) => { throw this.#malformed(e); };
+    this.#sax.ondoctype = () => {
+      throw new EdxmlError('VDXP_E_XML_DTD', 'The packet has a <!DOCTYPE>: DTDs and entity declarations are refused');
+    };
+    this.#sax.onopentag = (tag) => this.#open(tag as sax.QualifiedTag);
+    this.#sax.onclosetag = () => this.#close();
+    this.#sax.ontext = (t) => this.#text(t);
+    this.#sax.oncdata = (t) => this.#text(t);
+  }
+
+  write(chunk: Uint8Array): void {
+    this.#bytesIn += chunk.byteLength;
+    if (this.#bytesIn > this.#limits.packetBytesMax) {
+      throw new EdxmlError('VDXP_E_PACKET_TOO_LARGE', `The packet exceeds ${this.#limits.packetBytesMax} bytes`);
+    }
+    let s: string;
+    try {
+      s = this.#decoder.decode(chunk, { stream: true });
+    } catch (e) {
+      throw new EdxmlError('VDXP_E_XML_MALFORMED', 'The packet is not valid UTF-8', { cause: e });
+    }
+    this.#feed(s);
+  }
+
+  async drain(): Promise<void> {
+    if (this.#pendingSinks.length === 0) return;
+    const waiting = this.#pendingSinks;
+    this.#pendingSinks = [];
+    for (const att of waiting) {
+      const sink = att.sink;
+      if (sink && sink.writableNeedDrain) await this.#sinkEvent(sink, 'drain');
+    }
+  }
+
+  async end(): Promise<ParsedPacket> {
+    let tail: string;
+    try {
+      tail = this.#decoder.decode();
+    } catch (e) {
+      throw new EdxmlError('VDXP_E_XML_MALFORMED', 'The packet is not valid UTF-8 (truncated character at the end)', { cause: e });
+    }
+    this.#feed(tail);
+    if (!this.#rootClosed) {
+      throw new EdxmlError('VDXP_E_XML_TRUNCATED', this.#bytesIn === 0 ? 'The packet is empty'
+        : `The packet ended inside ${this.#path.join('/') || 'the prolog'} before edXML was closed`);
+    }
+    try {
+      this.#sax.close();
+    } catch (e) {
+      throw isEdxmlError(e) ? e : this.#malformed(e);
+    }
+    await this.drain();
+    for (const sink of this.#allSinks) {
+      sink.end();
+      if (!sink.writableFinished) await this.#sinkEvent(sink, 'finish');
+    }
+    return this.#result();
+  }
+
+  abort(reason: unknown): void {
+    for (const sink of this.#allSinks) if (!sink.destroyed) sink.destroy(reason instanceof Error ? reason : undefined);
+  }
+
+  async #sinkEvent(sink: Writable, event: 'drain' | 'finish'): Promise<void> {
+    try {
+      await once(sink, event);
+    } catch (e) {
+      throw new EdxmlError('VDXP_E_SINK_FAILED', `The attachment sink failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  #feed(s: string): void {
+    if (s.length === 0) return;
+    this.#charsIn += s.length;
+    try {
+      this.#sax.write(s);
+    } catch (e) {
+      throw isEdxmlError(e) ? e : this.#malformed(e);
+    }
+    if (this.#error !== undefined) throw this.#error;
+    if (this.#charsIn - this.#payloadChars > this.#limits.headerCharsMax) {
+      throw new EdxmlError('VDXP_E_HEADER_TOO_LARGE',
+        `The XML outside attachment payloads exceeds ${this.#limits.headerCharsMax} characters`);
+    }
+  }
+
+  #malformed(e: unknown): EdxmlError {
+    const msg = e instanceof Error ? e.message.split('\n').join(' ') : String(e);
+    if (/Unclosed root tag|Unexpected end/i.test(msg)) {
+      return new EdxmlError('VDXP_E_XML_TRUNCATED', `The packet ended early: ${msg}`, { cause: e });
+    }
+    return new EdxmlError('VDXP_E_XML_MALFORMED', `The packet is not well-formed XML: ${msg}`, {
+      path: this.#path.join('/'), cause: e,
+    });
+  }
+
+  #open(tag: sax.QualifiedTag): void {
+    this.#path.push(tag.local);
+    if (this.#path.length > this.#limits.depthMax) {
+      throw new EdxmlError('VDXP_E_XML_DEPTH', `Elements nest deeper than ${this.#limits.depthMax} levels`, {
+        path: this.#path.join('/'),
+      });
+    }
+    const ours = tag.uri === EDXML_NS || tag.uri === '';
+    const parent = this.#stack.at(-1);
+    if (parent === undefined) {
+      if (tag.local !== 'edXML' || tag.uri !== EDXML_NS) {
+        throw new EdxmlError('VDXP_E_XML_ROOT',
+          `The root element is {${tag.uri}}${tag.local}, not edXML in the namespace ${EDXML_NS}`);
+      }
+      this.#stack.push({ k: 'root' });
+      return;
+    }
+    this.#stack.push(this.#child(parent, tag, ours));
+  }
+
+  #child(parent: Frame, tag: sax.QualifiedTag, ours: boolean): Frame {
+    const name = tag.local;
+    switch (parent.k) {
+      case 'root':
+        if (ours && name === 'edXMLEnvelope') return { k: 'envelope' };
+        if (ours && name === 'AttachmentEncoded') return { k: 'attachments' };
+        break;
+      case 'envelope':
+        if (ours && name === 'edXMLHeader') return { k: 'header' };
+        if (ours && name === 'edXMLBody') return { k: 'body' };
+        break;
+      case 'header':
+        if (tag.uri === XMLDSIG_NS && name === 'Signature') {
+          this.#signaturePresent = true;
+          return { k: 'skip' };
+        }
+        if (ours && name === 'MessageHeader' && this.#messageHeader === undefined) {
+          this.#messageHeader = {};
+          return { k: 'group', spec: MESSAGE_HEADER, obj: this.#messageHeader };
+        }
+        if (ours && name === 'TraceHeaderList' && this.#traceHeaderList === undefined) {
+          this.#traceHeaderList = {};
+          return { k: 'group', spec: TRACE_HEADER_LIST, obj: this.#traceHeaderList };
+        }
+        break;
+      case 'body':
+        if (ours && name === 'edXMLManifest') {
+          const version = tag.attributes['version'];
+          if (version !== undefined) this.#manifestVersion = version.value;
+          return { k: 'manifest' };
+        }
+        break;
+      case 'manifest':
+        if (ours && name === 'Reference') {
+          this.#countRepeat(this.#manifest.length);
+          const obj: Obj = {};
+          this.#manifest.push(obj);
+          return { k: 'group', spec: MANIFEST_REFERENCE, obj };
+        }
+        break;
+      case 'attachments':
+        if (ours && name === 'Attachment') {
+          if (this.#attachments.length >= this.#limits.attachmentsMax) {
+            throw new EdxmlError('VDXP_E_ATTACHMENTS_TOO_MANY', `More than ${this.#limits.attachmentsMax} attachments`);
+          }
+          const obj: Obj = {};
+          const index = this.#attachments.length;
+          this.#attachments.push({ index, bytes: 0, sha256: '', head: new Uint8Array(0) });
+          return { k: 'attachment', obj, index };
+        }
+        break;
+      case 'attachment':
+        if (ours && name === 'ContentTransferEncoded') return this.#startPayload(parent.obj, parent.index);
+        if (ours) return this.#field(ATTACHMENT, parent.obj, name);
+        break;
+      case 'group':
+        if (ours) return this.#field(parent.spec, parent.obj, name);
+        break;
+      case 'list':
+        if (ours && name === parent.itemName) {
+          this.#countRepeat(parent.arr.length);
+          return this.#item(parent.item, parent.arr);
+        }
+        break;
+      case 'text':
+      case 'payload':
+      case 'skip':
+        break;
+    }
+    if (parent.k !== 'skip' && this.#unknown.length < 100) this.#unknown.push(this.#path.join('/'));
+    return { k: 'skip' };
+  }
+
+  #field(spec: GroupSpec, obj: Obj, name: string): Frame {
+    const fieldSpec = spec.fields[name];
+    if (fieldSpec === undefined) {
+      if (this.#unknown.length < 100) this.#unknown.push(this.#path.join('/'));
+      return { k: 'skip' };
+    }
+    switch (fieldSpec.t) {
+      case 'text':
+        if (obj[name] !== undefined) return this.#duplicate();
+        return this.#textFrame((v) => { obj[name] = v; });
+      case 'group': {
+        if (obj[name] !== undefined) return this.#duplicate();
+        const child: Obj = {};
+        obj[name] = child;
+        return { k: 'group', spec: fieldSpec, obj: child };
+      }
+      case 'repeat': {
+        const arr = (obj[name] ??= []) as unknown[];
+        this.#countRepeat(arr.length);
+        return this.#item(fieldSpec.item, arr);
+      }
+      case 'list': {
+        if (obj[name] !== undefined) return this.#duplicate();
+        const arr: unknown[] = [];
+        obj[name] = arr;
+        return { k: 'list', itemName: fieldSpec.itemName, item: fieldSpec.item, arr };
+      }
+    }
+  }
+
+  #item(spec: Spec, arr: unknown[]): Frame {
+    if (spec.t === 'group') {
+      const obj: Obj = {};
+      arr.push(obj);
+      return { k: 'group', spec, obj };
+    }
+    // Reserve the slot now so items keep document order even though text arrives at the close.
+    const at = arr.length;
+    arr.push('');
+    return this.#textFrame((v) => { arr[at] = v; });
+  }
+
+  #duplicate(): Frame {
+    // Lenient: the first occurrence wins; the repeat is reported like an unknown element.
+    if (this.#unknown.length < 100) this.#unknown.push(`${this.#path.join('/')} (repeated)`);
+    return { k: 'skip' };
+  }
+
+  #textFrame(done: (value: string) => void): Frame {
+    return { k: 'text', parts: [], chars: 0, done };
+  }
+
+  #countRepeat(already: number): void {
+    if (already >= this.#limits.repeatedElementsMax) {
+      throw new EdxmlError('VDXP_E_REPEAT_TOO_MANY', `More than ${this.#limits.repeatedElementsMax} elements`, {
+        path: this.#path.join('/'),
+      });
+    }
+  }
+
+  #startPayload(obj: Obj, index: number): Frame {
+    const summary = this.#attachments[index];
+    if (summary === undefined) throw new Error('assertion: attachment summary exists');
+    if (summary.sha256 !== '') return this.#duplicate();
+    const att: AttachmentState = {
+      index, obj, decoder: new Base64Decoder(this.#path.join('/')), hash: createHash('sha256'),
+      bytes: 0, head: [], headBytes: 0, sink: undefined, started: false,
+    };
+    const sink = this.#onAttachment?.({ index, header: { ...(obj as AttachmentHeader) } });
+    if (sink) {
+      att.sink = sink;
+      this.#allSinks.push(sink);
+      sink.on('error', (e: Error) => {
+        this.#error ??= new EdxmlError('VDXP_E_SINK_FAILED', `The attachment sink failed: ${e.message}`, { cause: e });
+      });
+    }
+    return { k: 'payload', att };
+  }
+
+  #decoded(att: AttachmentState, bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    att.bytes += bytes.length;
+    this.#totalAttachmentBytes += bytes.length;
+    if (att.bytes > this.#limits.attachmentBytesMax || this.#totalAttachmentBytes > this.#limits.attachmentsTotalBytesMax) {
+      throw new EdxmlError('VDXP_E_ATTACHMENT_TOO_LARGE',
+        `Attachment ${att.index} or all attachments together exceed the limit ` +
+        `(${this.#limits.attachmentBytesMax} bytes each, ${this.#limits.attachmentsTotalBytesMax} in all)`);
+    }
+    att.hash.update(bytes);
+    if (att.headBytes < this.#limits.attachmentHeadBytes) {
+      const take = bytes.subarray(0, this.#limits.attachmentHeadBytes - att.headBytes);
+      att.head.push(Buffer.from(take));
+      att.headBytes += take.length;
+    }
+    if (att.sink && !att.sink.write(bytes) && !this.#pendingSinks.includes(att)) this.#pendingSinks.push(att);
+  }
+
+  #text(t: string): void {
+    const top = this.#stack.at(-1);
+    if (top === undefined) return;
+    if (top.k === 'text') {
+      top.chars += t.length;
+      if (top.chars > this.#limits.fieldCharsMax) {
+        throw new EdxmlError('VDXP_E_FIELD_TOO_LARGE', `A field exceeds ${this.#limits.fieldCharsMax} characters`, {
+          path: this.#path.join('/'),
+        });
+      }
+      top.parts.push(t);
+    } else if (top.k === 'payload') {
+      this.#payloadChars += t.length;
+      this.#decoded(top.att, top.att.decoder.push(t));
+    }
+  }
+
+  #close(): void {
+    const frame = this.#stack.pop();
+    this.#path.pop();
+    if (frame === undefined) return;
+    if (frame.k === 'text') {
+      frame.done(frame.parts.join('').trim());
+    } else if (frame.k === 'payload') {
+      const att = frame.att;
+      this.#decoded(att, att.decoder.end());
+      const summary = this.#attachments[att.index];
+      if (summary === undefined) throw new Error('assertion: attachment summary exists');
+      summary.sha256 = att.hash.digest('hex');
+      summary.bytes = att.bytes;
+      summary.head = new Uint8Array(Buffer.concat(att.head));
+    } else if (frame.k === 'attachment') {
+      const summary = this.#attachments[frame.index];
+      if (summary === undefined) throw new Error('assertion: attachment summary exists');
+      Object.assign(summary, frame.obj);
+      if (summary.sha256 === '') summary.sha256 = createHash('sha256').digest('hex');
+    } else if (frame.k === 'root') {
+      this.#rootClosed = true;
+    }
+  }
+
+  #result(): ParsedPacket {
+    const mh = this.#messageHeader as Partial<MessageHeader> | undefined;
+    if (mh === undefined) {
+      throw new EdxmlError('VDXP_E_HEADER_MISSING', 'The packet has no edXMLEnvelope/edXMLHeader/MessageHeader');
+    }
+    if (mh.From?.OrganId === undefined || mh.From.OrganId === '') {
+      throw new EdxmlError('VDXP_E_HEADER_MISSING', 'The packet has no MessageHeader/From/OrganId', {
+        path: 'MessageHeader/From/OrganId',
+      });
+    }
+    const messageHeader: MessageHeader = { ...mh, From: mh.From, To: mh.To ?? [], ResponseFor: mh.ResponseFor ?? [] };
+    const header: EdxmlHeader = { MessageHeader: messageHeader, Manifest: this.#manifest };
+    if (this.#traceHeaderList !== undefined) {
+      const thl = this.#traceHeaderList as Partial<TraceHeaderList>;
+      header.TraceHeaderList = { ...thl, TraceHeader: thl.TraceHeader ?? [] };
+    }
+    if (this.#manifestVersion !== undefined) header.ManifestVersion = this.#manifestVersion;
+    return {
+      kind: messageHeader.StatusCode !== undefined ? 'status' : 'edoc',
+      header,
+      attachments: this.#attachments,
+      signaturePresent: this.#signaturePresent,
+      unknownElements: this.#unknown,
+    };
+  }
+}
