@@ -12,3 +12,4 @@ export {
   STATUS_CODES, STATUS_INFO, STATUS_PARTIES, isStatusCode, statusTransitionError,
   type StatusCode, type StatusInfo, type StatusParty,
 } from './status.ts';
+export { RULES, SEVERITIES, VALIDATION_MODES, hasErrors, isEdxmlTimestamp, validatePacket, type Finding, type Rule, type RuleId, type Severity, type ValidationMode } from './validate.ts';
