@@ -13,3 +13,5 @@ export {
   type StatusCode, type StatusInfo, type StatusParty,
 } from './status.ts';
 export { RULES, SEVERITIES, VALIDATION_MODES, hasErrors, isEdxmlTimestamp, validatePacket, type Finding, type Rule, type RuleId, type Severity, type ValidationMode } from './validate.ts';
+export * from './agency-code.ts';
+export * from './document-id.ts';

@@ -1,0 +1,56 @@
+// `vdxp audit verify`: recompute the evidence chain from the first event, and check every stored packet
+// against the digest its acceptance event recorded. Any changed byte of an event or a packet is reported.
+
+import type { HubContext } from './context.ts';
+import { eventHash } from './store/event-hash.ts';
+import { GENESIS_HASH } from './store/store.ts';
+
+export interface AuditReport {
+  ok: boolean;
+  events: number;
+  packets: number;
+  /** The first broken link, if any. */
+  brokenAt?: { seq: number; reason: string };
+  packetProblems: { documentId: string; reason: string }[];
+}
+
+const PAGE = 5000;
+
+export async function verifyAudit(ctx: HubContext): Promise<AuditReport> {
+  let prev = GENESIS_HASH;
+  let expectedSeq = 1;
+  let events = 0;
+  let brokenAt: AuditReport['brokenAt'];
+  const accepted = new Map<string, string>();
+  for (let after = 0; ; ) {
+    const page = await ctx.store.events(after, PAGE);
+    if (page.length === 0) break;
+    for (const e of page) {
+      events++;
+      if (brokenAt === undefined) {
+        if (e.seq !== expectedSeq) brokenAt = { seq: e.seq, reason: `event ${expectedSeq} is missing` };
+        else if (e.prevHash !== prev) brokenAt = { seq: e.seq, reason: 'prev_hash does not name the previous event' };
+        else if (eventHash(prev, { ...e, dataJson: e.dataJson }) !== e.hash) brokenAt = { seq: e.seq, reason: 'the event was changed after it was written' };
+      }
+      if (e.type === 'document:accepted' && e.documentId && typeof e.data['digest'] === 'string') accepted.set(e.documentId, e.data['digest']);
+      prev = e.hash;
+      expectedSeq = e.seq + 1;
+    }
+    after = page.at(-1)?.seq ?? after;
+  }
+  const packetProblems: AuditReport['packetProblems'] = [];
+  const checked = new Map<string, string | undefined>();
+  for (const [documentId, digest] of accepted) {
+    const doc = await ctx.store.getDocument(documentId);
+    if (!doc) { packetProblems.push({ documentId, reason: 'the document row is missing' }); continue; }
+    if (doc.digest !== digest) { packetProblems.push({ documentId, reason: 'the document row names another digest than its acceptance event' }); continue; }
+    if (!checked.has(digest)) checked.set(digest, await ctx.blobs.hashOf(digest));
+    const actual = checked.get(digest);
+    if (actual === undefined) packetProblems.push({ documentId, reason: 'the stored packet is missing' });
+    else if (actual !== digest) packetProblems.push({ documentId, reason: 'the stored packet bytes changed' });
+  }
+  return {
+    ok: brokenAt === undefined && packetProblems.length === 0, events, packets: accepted.size,
+    ...(brokenAt ? { brokenAt } : {}), packetProblems,
+  };
+}

@@ -1,0 +1,31 @@
+// What every hub operation needs, passed explicitly so tests can swap the clock, randomness and limits.
+
+import type { BlobStore } from './blobs.ts';
+import type { Clock, Random } from './clock.ts';
+import type { HubEmitter, InboxNotifier } from './events.ts';
+import type { HubLimits } from './limits.ts';
+import type { SecretBox } from './secrets.ts';
+import type { EventInput, StoreOps } from './store/store.ts';
+import type { Store } from './store/store.ts';
+
+export interface HubPolicy {
+  /** Refuse packets whose XML signature is absent or does not verify (default: record the verdict only). */
+  requireValidSignature: boolean;
+}
+
+export interface HubContext {
+  store: Store;
+  blobs: BlobStore;
+  clock: Clock;
+  random: Random;
+  limits: HubLimits;
+  secrets: SecretBox;
+  emitter: HubEmitter;
+  notifier: InboxNotifier;
+  policy: HubPolicy;
+}
+
+/** Appends an evidence event stamped with the hub's clock. */
+export function record(ctx: HubContext, tx: StoreOps, e: Omit<EventInput, 'at'>): Promise<unknown> {
+  return tx.appendEvent({ ...e, at: ctx.clock.now() });
+}

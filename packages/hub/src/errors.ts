@@ -1,0 +1,63 @@
+// Stable error codes of the hub, each with its HTTP status; docs/errors.md has a line for each (a test keeps
+// them in step). Outside problems are HubError results with a code, never crashes.
+
+import { EDXML_ERRORS, isEdxmlError } from '@vdxp/edxml';
+
+export const HUB_ERRORS = {
+  VDXP_E_AUTH_MISSING: { status: 401, title: 'No credentials were sent' },
+  VDXP_E_AUTH_INVALID: { status: 401, title: 'The credentials are not those of an active system' },
+  VDXP_E_FROM_NOT_ALLOWED: { status: 403, title: 'The packet\'s From/OrganId is not an agency this system may act for' },
+  VDXP_E_RECIPIENT_UNKNOWN: { status: 422, title: 'A recipient is not in the registry' },
+  VDXP_E_RECIPIENT_INACTIVE: { status: 422, title: 'A recipient is suspended, or dissolved without a successor' },
+  VDXP_E_RECIPIENTS_TOO_MANY: { status: 413, title: 'More recipients than limits.recipientsMax' },
+  VDXP_E_PACKET_INVALID: { status: 422, title: 'The packet breaks a rule an axis must enforce (see findings)' },
+  VDXP_E_SIGNATURE_REQUIRED_VALID: { status: 422, title: 'The operator requires valid XML signatures and this one is absent or invalid' },
+  VDXP_E_STATUS_DOCUMENT_UNKNOWN: { status: 404, title: 'A status packet answers a document the hub does not know' },
+  VDXP_E_STATUS_NOT_PARTY: { status: 403, title: 'A status comes from an agency that was not a party to the document' },
+  VDXP_E_STATUS_TRANSITION: { status: 409, title: 'The status does not legally follow the delivery\'s history' },
+  VDXP_E_DELIVERY_NOT_FOUND: { status: 404, title: 'No such delivery for this system' },
+  VDXP_E_DELIVERY_GONE: { status: 410, title: 'The delivery was recalled, expired or dead-lettered' },
+  VDXP_E_DOCUMENT_NOT_FOUND: { status: 404, title: 'No such document for this system' },
+  VDXP_E_BLOB_CORRUPT: { status: 500, title: 'A stored packet no longer matches its digest' },
+  VDXP_E_BAD_REQUEST: { status: 400, title: 'A parameter or JSON body is missing or malformed' },
+  VDXP_E_NOT_FOUND: { status: 404, title: 'No such route' },
+  VDXP_E_AGENCY_UNKNOWN: { status: 404, title: 'No such agency in the registry' },
+  VDXP_E_AGENCY_EXISTS: { status: 409, title: 'An agency with this code exists already' },
+  VDXP_E_SYSTEM_UNKNOWN: { status: 404, title: 'No such connected system' },
+  VDXP_E_SYSTEM_EXISTS: { status: 409, title: 'A system with this id exists already' },
+  VDXP_E_IMPORT_INVALID: { status: 400, title: 'An agency import file has a malformed row' },
+  VDXP_E_INTERNAL: { status: 500, title: 'An unexpected server error; the operator log has the details' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type HubErrorCode = keyof typeof HUB_ERRORS;
+export type ErrorCode = HubErrorCode | keyof typeof EDXML_ERRORS;
+
+export class HubError extends Error {
+  readonly code: HubErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: HubErrorCode, message: string, options?: { details?: Record<string, unknown>; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HubError';
+    this.code = code;
+    this.details = options?.details;
+  }
+
+  get status(): number {
+    return HUB_ERRORS[this.code].status;
+  }
+}
+
+/** Every code either layer can answer with, and its HTTP status. */
+export function errorStatus(code: string): number {
+  if (code in HUB_ERRORS) return HUB_ERRORS[code as HubErrorCode].status;
+  if (code in EDXML_ERRORS) return EDXML_ERRORS[code as keyof typeof EDXML_ERRORS].status;
+  return 500;
+}
+
+/** The code, status and message of any thrown value; unknown errors become VDXP_E_INTERNAL. */
+export function describeError(e: unknown): { code: ErrorCode; status: number; message: string; details?: Record<string, unknown> } {
+  if (e instanceof HubError) return { code: e.code, status: e.status, message: e.message, ...(e.details ? { details: e.details } : {}) };
+  if (isEdxmlError(e)) return { code: e.code, status: e.status, message: e.message, ...(e.path ? { details: { path: e.path } } : {}) };
+  return { code: 'VDXP_E_INTERNAL', status: 500, message: 'Unexpected server error' };
+}

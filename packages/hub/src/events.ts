@@ -1,0 +1,46 @@
+// The hub's lifecycle as a typed event map. Every event is also appended to the hash-chained log inside the
+// transaction that caused it; this in-process emitter only wakes long-polls and feeds metrics after commit.
+
+import { EventEmitter } from 'node:events';
+
+export interface HubEvents {
+  'document:accepted': [{ documentId: string; kind: 'edoc' | 'status'; recipients: string[]; bytes: number }];
+  'delivery:fetched': [{ deliveryId: string }];
+  'delivery:acked': [{ deliveryId: string; result: 'done' | 'fail' }];
+  'delivery:dead': [{ deliveryId: string }];
+  'delivery:expired': [{ deliveryId: string }];
+  'delivery:recalled': [{ deliveryId: string }];
+  'status:relayed': [{ deliveryId: string; statusCode: string }];
+  'delivery:overdue': [{ deliveryId: string }];
+  'registry:changed': [{ version: number }];
+}
+
+export class HubEmitter extends EventEmitter<HubEvents> {}
+
+/** Long-poll waiters: each waits for a delivery to one of its agencies, or for its time to run out. */
+export class InboxNotifier {
+  readonly #waiters = new Set<{ agencies: Set<string>; wake: () => void }>();
+
+  wait(agencies: Set<string>, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const waiter = { agencies, wake: () => done() };
+      const timer = setTimeout(() => done(), ms);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#waiters.delete(waiter);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      signal?.addEventListener('abort', done);
+      this.#waiters.add(waiter);
+    });
+  }
+
+  notify(recipients: readonly string[]): void {
+    for (const w of this.#waiters) if (recipients.some((r) => w.agencies.has(r))) w.wake();
+  }
+
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+}

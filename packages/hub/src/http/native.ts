@@ -1,0 +1,111 @@
+// The native REST API (documented in openapi.ts): bearer token per system; packets in and out as raw bytes.
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ackDelivery, fetchPacket, inbox } from '../delivery.ts';
+import { documentView } from '../documents.ts';
+import { HubError } from '../errors.ts';
+import type { Hub } from '../hub.ts';
+import { submitPacket } from '../intake.ts';
+import { authenticateToken } from '../registry.ts';
+import { stats } from '../stats.ts';
+import type { SystemRecord } from '../store/store.ts';
+import { docsPage, OPENAPI } from './openapi.ts';
+
+function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
+}
+
+function intParam(value: unknown, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new HubError('VDXP_E_BAD_REQUEST', `${name} must be a whole number ≥ 0`);
+  return n;
+}
+
+function kindParam(value: unknown): 'edoc' | 'status' | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'edoc' || value === 'status') return value;
+  throw new HubError('VDXP_E_BAD_REQUEST', 'kind must be edoc or status');
+}
+
+export function registerNativeApi(app: FastifyInstance, hub: Hub): void {
+  const ctx = hub.ctx;
+  const auth = (req: FastifyRequest): Promise<SystemRecord> => authenticateToken(ctx, bearer(req));
+
+  app.get('/openapi.json', async () => OPENAPI);
+  app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').send(docsPage()));
+
+  app.post('/v1/documents', async (req, reply) => {
+    const system = await auth(req);
+    const r = await submitPacket(ctx, system, req.raw, { via: 'native' });
+    return reply.code(r.created ? 201 : 200).send({
+      id: r.document.id, kind: r.document.kind, digest: r.document.digest, bytes: r.document.bytes,
+      deliveries: r.deliveries, warnings: r.warnings, ...(r.recall ? { recall: r.recall } : {}),
+    });
+  });
+
+  app.get('/v1/inbox', async (req, reply) => {
+    const system = await auth(req);
+    const q = req.query as Record<string, string | undefined>;
+    // The response closes early only when the client went away: stop waiting for it then.
+    const abort = new AbortController();
+    reply.raw.once('close', () => abort.abort());
+    const kind = kindParam(q['kind']);
+    const afterSeq = intParam(q['after'], 'after');
+    const limit = intParam(q['limit'], 'limit');
+    const waitSeconds = intParam(q['wait'], 'wait');
+    const items = await inbox(ctx, system, {
+      ...(kind ? { kind } : {}), ...(afterSeq !== undefined ? { afterSeq } : {}), ...(limit !== undefined ? { limit } : {}),
+      ...(waitSeconds !== undefined ? { waitSeconds } : {}), signal: abort.signal,
+    });
+    return {
+      items: items.map(({ delivery: d, document: doc }) => ({
+        deliveryId: d.id, documentId: doc.id, kind: d.kind, from: doc.fromAgency, to: d.recipient, addressedTo: d.addressedTo,
+        edxmlDocumentId: doc.edxmlId, subject: doc.subject, statusCode: doc.statusCode, answers: doc.answers,
+        businessType: doc.businessType, bytes: doc.bytes, digest: doc.digest, state: d.state, attempts: d.attempts,
+        receivedAt: new Date(doc.receivedAt).toISOString(),
+      })),
+      next: items.length > 0 ? String(items.at(-1)?.delivery.seq) : (q['after'] ?? null),
+    };
+  });
+
+  app.get('/v1/deliveries/:id/packet', async (req, reply) => {
+    const system = await auth(req);
+    const { id } = req.params as { id: string };
+    const p = await fetchPacket(ctx, system, id);
+    return reply
+      .type('application/xml')
+      .header('content-length', p.bytes)
+      .header('repr-digest', `sha-256=:${Buffer.from(p.digest, 'hex').toString('base64')}:`)
+      .header('x-vdxp-sha256', p.digest)
+      .send(p.stream);
+  });
+
+  app.post('/v1/deliveries/:id/ack', async (req) => {
+    const system = await auth(req);
+    const { id } = req.params as { id: string };
+    const body = (req.body ?? {}) as { result?: unknown; reason?: unknown };
+    if (body.result !== 'done' && body.result !== 'fail') throw new HubError('VDXP_E_BAD_REQUEST', 'Body must be {"result": "done" | "fail", "reason"?: string}');
+    if (body.reason !== undefined && typeof body.reason !== 'string') throw new HubError('VDXP_E_BAD_REQUEST', 'reason must be a string');
+    const r = await ackDelivery(ctx, system, id, body.result, body.reason);
+    return { deliveryId: id, state: r.delivery.state, attempts: r.delivery.attempts, changed: r.changed };
+  });
+
+  app.get('/v1/documents/:id', async (req) => {
+    const system = await auth(req);
+    return documentView(ctx, system, (req.params as { id: string }).id);
+  });
+
+  app.get('/v1/stats', async (req) => {
+    await auth(req);
+    const q = req.query as Record<string, string | undefined>;
+    const day = /^\d{4}-\d{2}-\d{2}$/;
+    for (const k of ['from', 'to']) if (q[k] !== undefined && !day.test(q[k])) throw new HubError('VDXP_E_BAD_REQUEST', `${k} must be yyyy-MM-dd`);
+    const level = intParam(q['level'], 'level');
+    return stats(ctx, {
+      ...(q['from'] ? { fromDay: q['from'] } : {}), ...(q['to'] ? { toDay: q['to'] } : {}),
+      ...(q['agency'] ? { agency: q['agency'] } : {}), ...(level !== undefined ? { level } : {}),
+    });
+  });
+}

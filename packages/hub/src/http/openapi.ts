@@ -1,0 +1,111 @@
+// The native API's OpenAPI 3.1 description, served at /openapi.json, and a small docs page at /docs.
+
+const error = { $ref: '#/components/schemas/Error' };
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: error } } });
+
+export const OPENAPI = {
+  openapi: '3.1.0',
+  info: {
+    title: 'vdxp native API',
+    version: '1.0.0',
+    description: 'Trục liên thông văn bản mở — API gốc. Open document-exchange hub: send edXML packets, receive deliveries, acknowledge, follow statuses. Every error has a stable code listed in docs/errors.md.',
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Token printed by `vdxp system add`' } },
+    schemas: {
+      Error: {
+        type: 'object', required: ['error'],
+        properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', example: 'VDXP_E_RECIPIENT_UNKNOWN' }, message: { type: 'string' }, details: { type: 'object' } } } },
+      },
+      SubmitResult: {
+        type: 'object', required: ['id', 'kind', 'deliveries', 'warnings'],
+        properties: {
+          id: { type: 'string' }, kind: { enum: ['edoc', 'status'] }, digest: { type: 'string', description: 'sha256 of the packet bytes' }, bytes: { type: 'integer' },
+          deliveries: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, recipient: { type: 'string' }, addressedTo: { type: 'string' } } } },
+          warnings: { type: 'array', items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } } } },
+          recall: { enum: ['withdrawn', 'requested'], description: 'status 13 only' },
+        },
+      },
+      InboxItem: {
+        type: 'object',
+        properties: {
+          deliveryId: { type: 'string' }, documentId: { type: 'string' }, kind: { enum: ['edoc', 'status'] }, from: { type: 'string' }, to: { type: 'string' },
+          addressedTo: { type: 'string' }, edxmlDocumentId: { type: ['string', 'null'] }, subject: { type: ['string', 'null'] }, statusCode: { type: ['string', 'null'] },
+          answers: { type: ['string', 'null'] }, businessType: { type: 'integer' }, bytes: { type: 'integer' }, digest: { type: 'string' },
+          state: { enum: ['queued', 'fetched'] }, attempts: { type: 'integer' }, receivedAt: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+  },
+  security: [{ bearer: [] }],
+  paths: {
+    '/v1/documents': {
+      post: {
+        summary: 'Send a packet (edoc or status) — Gửi gói tin',
+        description: 'Body: the raw edXML bytes, streamed. Answers once the packet, its deliveries and its blob are durable. A resend answers 200 with the original ids.',
+        requestBody: { required: true, content: { 'application/xml': { schema: { type: 'string', format: 'binary' } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+        responses: {
+          201: { description: 'Accepted', content: { 'application/json': { schema: { $ref: '#/components/schemas/SubmitResult' } } } },
+          200: { description: 'Resend of an accepted packet', content: { 'application/json': { schema: { $ref: '#/components/schemas/SubmitResult' } } } },
+          400: errorResponse('Malformed packet'), 401: errorResponse('No or bad token'), 403: errorResponse('From not allowed / not a party'),
+          404: errorResponse('Status answers an unknown document'), 409: errorResponse('Illegal status transition'), 413: errorResponse('Too large'), 422: errorResponse('Refused'),
+        },
+      },
+    },
+    '/v1/inbox': {
+      get: {
+        summary: 'Pending deliveries, oldest first — Hộp thư đến',
+        parameters: [
+          { name: 'kind', in: 'query', schema: { enum: ['edoc', 'status'] } },
+          { name: 'after', in: 'query', schema: { type: 'string' }, description: 'cursor: `next` of the previous page' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          { name: 'wait', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 60 }, description: 'long-poll seconds' },
+        ],
+        responses: { 200: { description: 'A page', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/InboxItem' } }, next: { type: ['string', 'null'] } } } } } } },
+      },
+    },
+    '/v1/deliveries/{id}/packet': {
+      get: {
+        summary: 'The packet bytes of a delivery — Tải gói tin',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'The exact stored bytes; header x-vdxp-sha256 gives their digest', content: { 'application/xml': { schema: { type: 'string', format: 'binary' } } } }, 404: errorResponse('Unknown'), 410: errorResponse('Recalled, expired or dead') },
+      },
+    },
+    '/v1/deliveries/{id}/ack': {
+      post: {
+        summary: 'Acknowledge a delivery — Xác nhận đã nhận',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['result'], properties: { result: { enum: ['done', 'fail'] }, reason: { type: 'string' } } } } } },
+        responses: { 200: { description: 'Recorded (idempotent)' }, 404: errorResponse('Unknown'), 410: errorResponse('Gone') },
+      },
+    },
+    '/v1/documents/{id}': {
+      get: {
+        summary: 'A sent document: per-recipient state and status timeline — Theo dõi văn bản',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'The document view' }, 404: errorResponse('Unknown') },
+      },
+    },
+    '/v1/stats': {
+      get: {
+        summary: 'Counters per agency and day — Thống kê',
+        parameters: ['from', 'to'].map((name) => ({ name, in: 'query', schema: { type: 'string', format: 'date' } }))
+          .concat([{ name: 'agency', in: 'query', schema: { type: 'string', format: 'string' } }, { name: 'level', in: 'query', schema: { type: 'string', format: 'integer' } }]),
+        responses: { 200: { description: 'Totals per agency and per day' } },
+      },
+    },
+    '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'up' } } } },
+    '/readyz': { get: { summary: 'Readiness (store answers)', security: [], responses: { 200: { description: 'ready' }, 503: { description: 'not ready' } } } },
+    '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'text format' } } } },
+  },
+} as const;
+
+export function docsPage(): string {
+  const rows = Object.entries(OPENAPI.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => `<tr><td><code>${method.toUpperCase()}</code></td><td><code>${path}</code></td><td>${(op as { summary: string }).summary}</td></tr>`));
+  return `<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>vdxp — API</title>
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}td{padding:.3rem .6rem;border-bottom:1px solid #ddd}</style></head>
+<body><h1>vdxp — Tài liệu API / API documentation</h1><p>${OPENAPI.info.description}</p>
+<p>Mô tả đầy đủ / full description: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Xác thực / auth: <code>Authorization: Bearer &lt;token&gt;</code>.</p>
+<table>${rows.join('')}</table></body></html>`;
+}

@@ -1,0 +1,49 @@
+// The HTTP face of the hub: one Fastify instance serving the native API, operations endpoints and (later)
+// the VDXP-compatible API. Packet bodies are never parsed by Fastify: handlers stream request.raw.
+
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Hub } from '../hub.ts';
+import { describeError } from '../errors.ts';
+import { registerNativeApi } from './native.ts';
+import { registerOps } from './ops.ts';
+import { Metrics } from './metrics.ts';
+
+export interface ServerOptions {
+  logger?: boolean;
+  /** Extra route groups (the VDXP-compatible API registers itself here). */
+  plugins?: ((app: FastifyInstance, hub: Hub, metrics: Metrics) => void)[];
+}
+
+export function buildServer(hub: Hub, options: ServerOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: hub.ctx.limits.jsonBodyBytesMax,
+    // Long-polls hold requests open up to longPollSecondsMax; give them room.
+    requestTimeout: (hub.ctx.limits.longPollSecondsMax + 30) * 1000,
+    return503OnClosing: true,
+  });
+  // Packets stream through request.raw; only JSON bodies are parsed by Fastify.
+  app.removeContentTypeParser(['text/plain']);
+  app.addContentTypeParser('*', (_req, _payload, done) => { done(null, undefined); });
+
+  const metrics = new Metrics(hub);
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.httpRequest(req.routeOptions.url ?? 'unknown', req.method, reply.statusCode);
+  });
+  app.setErrorHandler((error: unknown, _req: FastifyRequest, reply: FastifyReply) => {
+    const d = describeError(error);
+    const fastifyCode = (error as { code?: unknown }).code;
+    if (d.code === 'VDXP_E_INTERNAL' && typeof fastifyCode === 'string' && fastifyCode.startsWith('FST_')) {
+      const status = (error as { statusCode?: number }).statusCode ?? 400;
+      return reply.code(status).send({ error: { code: 'VDXP_E_BAD_REQUEST', message: (error as Error).message } });
+    }
+    if (d.status >= 500) reply.log.error({ err: error }, 'request failed');
+    return reply.code(d.status).send({ error: { code: d.code, message: d.message, ...(d.details ? { details: d.details } : {}) } });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'VDXP_E_NOT_FOUND', message: `No route ${req.method} ${req.url}` } }));
+
+  registerOps(app, hub, metrics);
+  registerNativeApi(app, hub);
+  for (const plugin of options.plugins ?? []) plugin(app, hub, metrics);
+  return app;
+}

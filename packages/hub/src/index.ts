@@ -1,0 +1,18 @@
+// The public face of @vdxp/hub.
+
+export { openHub, type Hub, type HubOptions } from './hub.ts';
+export { buildServer, type ServerOptions } from './http/server.ts';
+export { HUB_ERRORS, HubError, describeError, errorStatus, type HubErrorCode } from './errors.ts';
+export { DEFAULT_HUB_LIMITS, hubLimits, type HubLimits } from './limits.ts';
+export { ManualClock, systemClock, systemRandom, type Clock, type Random } from './clock.ts';
+export {
+  addAgency, addSystem, authenticateToken, dissolveAgency, importAgencies, mergeAgency, resolveRecipient, rotateSystemCredentials, systemSecret,
+  type AgencyDraft, type Credentials,
+} from './registry.ts';
+export { submitPacket, type SubmitOptions, type SubmitResult } from './intake.ts';
+export { ackDelivery, fetchPacket, inbox, sweep } from './delivery.ts';
+export { documentView } from './documents.ts';
+export { verifyAudit, type AuditReport } from './audit.ts';
+export { stats } from './stats.ts';
+export type { HubContext } from './context.ts';
+export type { Agency, DeliveryRow, DocumentRow, Store, SystemRecord } from './store/store.ts';

@@ -1,0 +1,48 @@
+// Every bound the hub enforces, in one place, units last in the name. The edxml limits (packet shape) are
+// taken from @vdxp/edxml and may be overridden here per deployment.
+
+import { DEFAULT_LIMITS as EDXML_DEFAULTS, type EdxmlLimits } from '@vdxp/edxml';
+
+export interface HubLimits {
+  edxml: EdxmlLimits;
+  /** Recipients of one packet after de-duplication. */
+  recipientsMax: number;
+  /** Items in one inbox or list page. */
+  pageSizeMax: number;
+  pageSizeDefault: number;
+  /** Longest a long-poll may wait. */
+  longPollSecondsMax: number;
+  /** Failures (ack fail) after which a delivery is dead-lettered. */
+  deliveryAttemptsMax: number;
+  /** Time a delivery may wait for its recipient before it expires. */
+  deliveryTtlSeconds: number;
+  /** Merger chains followed when routing to a successor. */
+  successorHopsMax: number;
+  /** JSON bodies of the native API (acks, admin calls). */
+  jsonBodyBytesMax: number;
+  /** Status packets: a small header only. */
+  statusPacketBytesMax: number;
+  /** Agencies one system may act for. */
+  systemAgenciesMax: number;
+  /** Agencies in one import file. */
+  importAgenciesMax: number;
+}
+
+export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
+  edxml: { ...EDXML_DEFAULTS, packetBytesMax: 1024 * 1024 * 1024 },
+  recipientsMax: 1000,
+  pageSizeMax: 1000,
+  pageSizeDefault: 100,
+  longPollSecondsMax: 60,
+  deliveryAttemptsMax: 10,
+  deliveryTtlSeconds: 30 * 24 * 3600,
+  successorHopsMax: 8,
+  jsonBodyBytesMax: 1024 * 1024,
+  statusPacketBytesMax: 1024 * 1024,
+  systemAgenciesMax: 20_000,
+  importAgenciesMax: 500_000,
+});
+
+export function hubLimits(overrides?: Partial<Omit<HubLimits, 'edxml'>> & { edxml?: Partial<EdxmlLimits> }): HubLimits {
+  return { ...DEFAULT_HUB_LIMITS, ...overrides, edxml: { ...DEFAULT_HUB_LIMITS.edxml, ...overrides?.edxml } };
+}

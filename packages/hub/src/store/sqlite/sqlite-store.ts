@@ -1,0 +1,390 @@
+// The embedded engine: one SQLite file in WAL mode through node:sqlite (no native addon to build).
+// synchronous=FULL: a commit is on disk before we answer, so a power cut loses nothing acknowledged.
+
+import { readFileSync, readdirSync } from 'node:fs';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { eventHash } from '../event-hash.ts';
+import {
+  GENESIS_HASH, PENDING_STATES,
+  type Agency, type AgencyInput, type CounterRow, type DeliveryRow, type DeliveryState, type DocumentRow, type EventInput,
+  type EventRow, type InboxItem, type StatusEntry, type Store, type StoreOps, type SystemRecord,
+} from '../store.ts';
+
+type Row = Record<string, SQLInputValue>;
+
+const MIGRATIONS = new URL('./migrations/', import.meta.url);
+
+export function openSqliteStore(path: string): Store {
+  const db = new DatabaseSync(path);
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;');
+  migrate(db);
+  return storeOnDatabase(db);
+}
+
+function migrate(db: DatabaseSync): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  const done = new Set((db.prepare('SELECT name FROM schema_migrations').all() as { name: string }[]).map((r) => r.name));
+  for (const name of readdirSync(MIGRATIONS).filter((f) => f.endsWith('.sql')).sort()) {
+    if (done.has(name)) continue;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(readFileSync(new URL(name, MIGRATIONS), 'utf8'));
+      db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run(name, Date.now());
+      db.exec('COMMIT');
+    } catch (e) {
+      db.exec('ROLLBACK');
+      throw new Error(`Migration ${name} failed; the database is unchanged. Restore a backup or report the error.`, { cause: e });
+    }
+  }
+}
+
+const toAgency = (r: Row): Agency => ({
+  code: r['code'] as string, name: r['name'] as string, parent: r['parent'] as string | null, level: r['level'] as number | null,
+  otherCodes: JSON.parse(r['other_codes'] as string) as string[], email: r['email'] as string | null, phone: r['phone'] as string | null,
+  state: r['state'] as Agency['state'], successor: r['successor'] as string | null, validFrom: r['valid_from'] as number | null,
+  validTo: r['valid_to'] as number | null, version: r['version'] as number, deleted: r['deleted'] === 1, updatedAt: r['updated_at'] as number,
+});
+
+const toSystem = (r: Row): SystemRecord => ({
+  id: r['id'] as string, name: r['name'] as string, tokenHash: r['token_hash'] as string, secret: r['secret'] as string,
+  state: r['state'] as SystemRecord['state'], pushUrl: r['push_url'] as string | null,
+  createdAt: r['created_at'] as number, updatedAt: r['updated_at'] as number,
+});
+
+const toDocument = (r: Row): DocumentRow => ({
+  id: r['id'] as string, seq: r['seq'] as number, kind: r['kind'] as DocumentRow['kind'], businessType: r['business_type'] as number,
+  fromAgency: r['from_agency'] as string, senderSystem: r['sender_system'] as string, edxmlId: r['edxml_id'] as string | null,
+  subject: r['subject'] as string | null, codeNumber: r['code_number'] as string | null, codeNotation: r['code_notation'] as string | null,
+  statusCode: r['status_code'] as string | null, answers: r['answers'] as string | null, dueAt: r['due_at'] as number | null,
+  digest: r['digest'] as string, bytes: r['bytes'] as number, header: JSON.parse(r['header'] as string),
+  signature: JSON.parse(r['signature'] as string), receivedAt: r['received_at'] as number,
+});
+
+const toDelivery = (r: Row, prefix = ''): DeliveryRow => ({
+  id: r[`${prefix}id`] as string, seq: r[`${prefix}seq`] as number, documentId: r[`${prefix}document_id`] as string,
+  kind: r[`${prefix}kind`] as DeliveryRow['kind'], recipient: r[`${prefix}recipient`] as string,
+  addressedTo: r[`${prefix}addressed_to`] as string, state: r[`${prefix}state`] as DeliveryState,
+  attempts: r[`${prefix}attempts`] as number, businessStatus: r[`${prefix}business_status`] as string | null,
+  lastReason: r[`${prefix}last_reason`] as string | null, createdAt: r[`${prefix}created_at`] as number,
+  fetchedAt: r[`${prefix}fetched_at`] as number | null, ackedAt: r[`${prefix}acked_at`] as number | null,
+  expiresAt: r[`${prefix}expires_at`] as number, answerDueAt: r[`${prefix}answer_due_at`] as number | null,
+  overdue: r[`${prefix}overdue`] === 1,
+});
+
+const toStatus = (r: Row): StatusEntry => ({
+  deliveryId: r['delivery_id'] as string, seq: r['seq'] as number, statusCode: r['status_code'] as string,
+  documentId: r['document_id'] as string | null, description: r['description'] as string | null, at: r['at'] as number,
+});
+
+const toEvent = (r: Row): EventRow => ({
+  seq: r['seq'] as number, at: r['at'] as number, type: r['type'] as string, actor: r['actor'] as string | null,
+  documentId: r['document_id'] as string | null, deliveryId: r['delivery_id'] as string | null,
+  data: JSON.parse(r['data'] as string) as Record<string, unknown>, dataJson: r['data'] as string, prevHash: r['prev_hash'] as string, hash: r['hash'] as string,
+});
+
+const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+const DELIVERY_COLUMNS = 'id, seq, document_id, kind, recipient, addressed_to, state, attempts, business_status, last_reason, created_at, fetched_at, acked_at, expires_at, answer_due_at, overdue';
+
+/** The operations on one connection. Synchronous underneath; async to match the engine-neutral interface. */
+class SqliteOps implements StoreOps {
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  protected st(sql: string): StatementSync {
+    let s = this.#statements.get(sql);
+    if (s === undefined) {
+      s = this.#db.prepare(sql);
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+
+  #get(sql: string, ...params: SQLInputValue[]): Row | undefined {
+    return this.st(sql).get(...params);
+  }
+
+  #all(sql: string, ...params: SQLInputValue[]): Row[] {
+    return this.st(sql).all(...params);
+  }
+
+  #nextRegistryVersion(): number {
+    const r = this.#get("UPDATE registry_meta SET value = value + 1 WHERE key = 'version' RETURNING value");
+    return r?.['value'] as number;
+  }
+
+  async getAgency(code: string): Promise<Agency | undefined> {
+    const r = this.#get('SELECT * FROM agencies WHERE code = ?', code);
+    return r && toAgency(r);
+  }
+
+  async findAgency(code: string): Promise<Agency | undefined> {
+    const r = this.#get('SELECT * FROM agencies WHERE code = ?', code)
+      ?? this.#get('SELECT a.* FROM agency_codes c JOIN agencies a ON a.code = c.agency WHERE c.code = ?', code);
+    return r && toAgency(r);
+  }
+
+  async putAgency(a: AgencyInput, at: number): Promise<Agency> {
+    this.#putAgency(a, at, this.#nextRegistryVersion());
+    return (await this.getAgency(a.code)) as Agency;
+  }
+
+  async putAgencies(list: AgencyInput[], at: number): Promise<number> {
+    const version = this.#nextRegistryVersion();
+    for (const a of list) this.#putAgency(a, at, version);
+    return version;
+  }
+
+  #putAgency(a: AgencyInput, at: number, version: number): void {
+    this.st(`INSERT INTO agencies (code, name, parent, level, other_codes, email, phone, state, successor, valid_from, valid_to, version, deleted, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent = excluded.parent, level = excluded.level,
+        other_codes = excluded.other_codes, email = excluded.email, phone = excluded.phone, state = excluded.state,
+        successor = excluded.successor, valid_from = excluded.valid_from, valid_to = excluded.valid_to,
+        version = excluded.version, deleted = excluded.deleted, updated_at = excluded.updated_at`).run(
+      a.code, a.name, a.parent, a.level, JSON.stringify(a.otherCodes), a.email, a.phone, a.state, a.successor,
+      a.validFrom, a.validTo, version, a.deleted ? 1 : 0, at);
+    this.st('DELETE FROM agency_codes WHERE agency = ?').run(a.code);
+    for (const other of a.otherCodes) {
+      if (other !== a.code) this.st('INSERT OR REPLACE INTO agency_codes (code, agency) VALUES (?, ?)').run(other, a.code);
+    }
+  }
+
+  async listAgencies(o: { afterVersion?: number; afterCode?: string; limit: number; includeDeleted?: boolean }): Promise<Agency[]> {
+    const v = o.afterVersion ?? 0;
+    const rows = this.#all(`SELECT * FROM agencies WHERE (version > ? OR (version = ? AND code > ?)) ${o.includeDeleted ? '' : 'AND deleted = 0'}
+      ORDER BY version, code LIMIT ?`, v, v, o.afterCode ?? '', o.limit);
+    return rows.map(toAgency);
+  }
+
+  async countAgencies(): Promise<number> {
+    return this.#get('SELECT count(*) AS n FROM agencies WHERE deleted = 0')?.['n'] as number;
+  }
+
+  async registryVersion(): Promise<number> {
+    return this.#get("SELECT value FROM registry_meta WHERE key = 'version'")?.['value'] as number;
+  }
+
+  async getSystem(id: string): Promise<SystemRecord | undefined> {
+    const r = this.#get('SELECT * FROM systems WHERE id = ?', id);
+    return r && toSystem(r);
+  }
+
+  async getSystemByTokenHash(hash: string): Promise<SystemRecord | undefined> {
+    const r = this.#get('SELECT * FROM systems WHERE token_hash = ?', hash);
+    return r && toSystem(r);
+  }
+
+  async putSystem(s: SystemRecord): Promise<void> {
+    this.st(`INSERT INTO systems (id, name, token_hash, secret, state, push_url, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token_hash, secret = excluded.secret,
+        state = excluded.state, push_url = excluded.push_url, updated_at = excluded.updated_at`).run(
+      s.id, s.name, s.tokenHash, s.secret, s.state, s.pushUrl, s.createdAt, s.updatedAt);
+  }
+
+  async listSystems(): Promise<SystemRecord[]> {
+    return this.#all('SELECT * FROM systems ORDER BY id').map(toSystem);
+  }
+
+  async setSystemAgencies(systemId: string, agencies: string[]): Promise<void> {
+    this.st('DELETE FROM system_agencies WHERE system_id = ?').run(systemId);
+    for (const a of new Set(agencies)) this.st('INSERT INTO system_agencies (system_id, agency) VALUES (?, ?)').run(systemId, a);
+  }
+
+  async systemAgencies(systemId: string): Promise<string[]> {
+    return this.#all('SELECT agency FROM system_agencies WHERE system_id = ? ORDER BY agency', systemId).map((r) => r['agency'] as string);
+  }
+
+  async systemActsFor(systemId: string, agency: string): Promise<boolean> {
+    return this.#get('SELECT 1 AS y FROM system_agencies WHERE system_id = ? AND agency = ?', systemId, agency) !== undefined;
+  }
+
+  async documentIdByKey(key: string): Promise<string | undefined> {
+    return this.#get('SELECT document_id FROM document_keys WHERE key = ?', key)?.['document_id'] as string | undefined;
+  }
+
+  async insertDocument(d: Omit<DocumentRow, 'seq'>, keys: string[]): Promise<DocumentRow> {
+    const r = this.#get(`INSERT INTO documents (id, seq, kind, business_type, from_agency, sender_system, edxml_id, subject, code_number,
+        code_notation, status_code, answers, due_at, digest, bytes, header, signature, received_at)
+      VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM documents), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+    d.id, d.kind, d.businessType, d.fromAgency, d.senderSystem, d.edxmlId, d.subject, d.codeNumber, d.codeNotation,
+    d.statusCode, d.answers, d.dueAt, d.digest, d.bytes, JSON.stringify(d.header), JSON.stringify(d.signature), d.receivedAt);
+    for (const k of keys) this.st('INSERT INTO document_keys (key, document_id) VALUES (?, ?)').run(k, d.id);
+    return { ...d, seq: r?.['seq'] as number };
+  }
+
+  async getDocument(id: string): Promise<DocumentRow | undefined> {
+    const r = this.#get('SELECT * FROM documents WHERE id = ?', id);
+    return r && toDocument(r);
+  }
+
+  async findDocumentByEdxmlId(fromAgency: string, edxmlId: string): Promise<DocumentRow | undefined> {
+    const r = this.#get("SELECT * FROM documents WHERE from_agency = ? AND edxml_id = ? AND kind = 'edoc' ORDER BY seq DESC LIMIT 1", fromAgency, edxmlId);
+    return r && toDocument(r);
+  }
+
+  async linkDocuments(documentId: string, relatedId: string, relation: 'replaces' | 'updates' | 'revokes'): Promise<void> {
+    this.st('INSERT OR IGNORE INTO document_links (document_id, related_id, relation) VALUES (?, ?, ?)').run(documentId, relatedId, relation);
+  }
+
+  async documentLinks(documentId: string): Promise<{ documentId: string; relatedId: string; relation: string }[]> {
+    return this.#all('SELECT * FROM document_links WHERE document_id = ? OR related_id = ? ORDER BY document_id, related_id', documentId, documentId)
+      .map((r) => ({ documentId: r['document_id'] as string, relatedId: r['related_id'] as string, relation: r['relation'] as string }));
+  }
+
+  async listSentDocuments(systemId: string, o: { afterSeq?: number; limit: number; kind?: 'edoc' | 'status' }): Promise<DocumentRow[]> {
+    return this.#all(`SELECT * FROM documents WHERE sender_system = ? AND seq > ? ${o.kind ? 'AND kind = ?' : ''} ORDER BY seq LIMIT ?`,
+      ...[systemId, o.afterSeq ?? 0, ...(o.kind ? [o.kind] : []), o.limit]).map(toDocument);
+  }
+
+  async allBlobDigests(): Promise<Set<string>> {
+    return new Set(this.#all('SELECT DISTINCT digest FROM documents').map((r) => r['digest'] as string));
+  }
+
+  async insertDelivery(d: Omit<DeliveryRow, 'seq'>): Promise<DeliveryRow> {
+    const r = this.#get(`INSERT INTO deliveries (${DELIVERY_COLUMNS})
+      VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM deliveries), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+    d.id, d.documentId, d.kind, d.recipient, d.addressedTo, d.state, d.attempts, d.businessStatus, d.lastReason, d.createdAt,
+    d.fetchedAt, d.ackedAt, d.expiresAt, d.answerDueAt, d.overdue ? 1 : 0);
+    return { ...d, seq: r?.['seq'] as number };
+  }
+
+  async getDelivery(id: string): Promise<DeliveryRow | undefined> {
+    const r = this.#get(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = ?`, id);
+    return r && toDelivery(r);
+  }
+
+  async updateDelivery(id: string, patch: Partial<Pick<DeliveryRow, 'state' | 'attempts' | 'businessStatus' | 'lastReason' | 'fetchedAt' | 'ackedAt' | 'overdue'>>): Promise<void> {
+    const columns: Record<string, string> = {
+      state: 'state', attempts: 'attempts', businessStatus: 'business_status', lastReason: 'last_reason',
+      fetchedAt: 'fetched_at', ackedAt: 'acked_at', overdue: 'overdue',
+    };
+    const sets: string[] = [];
+    const values: SQLInputValue[] = [];
+    for (const [k, v] of Object.entries(patch)) {
+      const col = columns[k];
+      if (col === undefined || v === undefined) continue;
+      sets.push(`${col} = ?`);
+      values.push(typeof v === 'boolean' ? (v ? 1 : 0) : v);
+    }
+    if (sets.length > 0) this.st(`UPDATE deliveries SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+  }
+
+  async deliveriesOfDocument(documentId: string): Promise<DeliveryRow[]> {
+    return this.#all(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE document_id = ? ORDER BY seq`, documentId).map((r) => toDelivery(r));
+  }
+
+  async findDelivery(documentId: string, recipient: string): Promise<DeliveryRow | undefined> {
+    const r = this.#get(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE document_id = ? AND recipient = ? ORDER BY seq DESC LIMIT 1`, documentId, recipient);
+    return r && toDelivery(r);
+  }
+
+  async inbox(systemId: string, o: { kind?: 'edoc' | 'status'; afterSeq?: number; limit: number; states?: readonly DeliveryState[] }): Promise<InboxItem[]> {
+    const states = o.states ?? PENDING_STATES;
+    const cols = DELIVERY_COLUMNS.split(', ').map((c) => `d.${c} AS d_${c}`).join(', ');
+    const rows = this.#all(`SELECT ${cols}, doc.* FROM system_agencies sa
+        JOIN deliveries d ON d.recipient = sa.agency
+        JOIN documents doc ON doc.id = d.document_id
+      WHERE sa.system_id = ? AND d.state IN (${placeholders(states.length)}) AND d.seq > ? ${o.kind ? 'AND d.kind = ?' : ''}
+      ORDER BY d.seq LIMIT ?`, ...[systemId, ...states, o.afterSeq ?? 0, ...(o.kind ? [o.kind] : []), o.limit]);
+    return rows.map((r) => ({ delivery: toDelivery(r, 'd_'), document: toDocument(r) }));
+  }
+
+  async countInbox(systemId: string, kind: 'edoc' | 'status'): Promise<number> {
+    return this.#get(`SELECT count(*) AS n FROM system_agencies sa JOIN deliveries d ON d.recipient = sa.agency
+      WHERE sa.system_id = ? AND d.kind = ? AND d.state IN ('queued', 'fetched')`, systemId, kind)?.['n'] as number;
+  }
+
+  async addStatus(e: Omit<StatusEntry, 'seq'>): Promise<StatusEntry> {
+    const r = this.#get(`INSERT INTO delivery_statuses (delivery_id, seq, status_code, document_id, description, at)
+      VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM delivery_statuses WHERE delivery_id = ?), ?, ?, ?, ?) RETURNING seq`,
+    e.deliveryId, e.deliveryId, e.statusCode, e.documentId, e.description, e.at);
+    return { ...e, seq: r?.['seq'] as number };
+  }
+
+  async statusHistory(deliveryId: string): Promise<StatusEntry[]> {
+    return this.#all('SELECT * FROM delivery_statuses WHERE delivery_id = ? ORDER BY seq', deliveryId).map(toStatus);
+  }
+
+  async expiredDeliveries(now: number, limit: number): Promise<DeliveryRow[]> {
+    return this.#all(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE state IN ('queued', 'fetched') AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
+      now, limit).map((r) => toDelivery(r));
+  }
+
+  async overdueCandidates(now: number, limit: number): Promise<DeliveryRow[]> {
+    return this.#all(`SELECT ${DELIVERY_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')} FROM deliveries d JOIN documents doc ON doc.id = d.document_id
+      WHERE d.overdue = 0 AND d.kind = 'edoc' AND d.state NOT IN ('recalled', 'expired', 'dead')
+        AND ((d.answer_due_at <= ? AND (d.business_status IS NULL OR d.business_status = '13'))
+          OR (doc.due_at <= ? AND coalesce(d.business_status, '') NOT IN ('06', '02', '15')))
+      ORDER BY d.seq LIMIT ?`, now, now, limit).map((r) => toDelivery(r));
+  }
+
+  async appendEvent(e: EventInput): Promise<EventRow> {
+    const last = this.#get('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
+    const seq = ((last?.['seq'] as number | undefined) ?? 0) + 1;
+    const prevHash = (last?.['hash'] as string | undefined) ?? GENESIS_HASH;
+    const dataJson = JSON.stringify(e.data);
+    const row = { seq, at: e.at, type: e.type, actor: e.actor, documentId: e.documentId ?? null, deliveryId: e.deliveryId ?? null };
+    const hash = eventHash(prevHash, { ...row, dataJson });
+    this.st('INSERT INTO events (seq, at, type, actor, document_id, delivery_id, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(seq, row.at, row.type, row.actor, row.documentId, row.deliveryId, dataJson, prevHash, hash);
+    return { ...row, data: e.data, dataJson, prevHash, hash };
+  }
+
+  async events(afterSeq: number, limit: number): Promise<EventRow[]> {
+    return this.#all('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?', afterSeq, limit).map(toEvent);
+  }
+
+  async bumpCounter(day: string, agency: string, metric: string, by: number): Promise<void> {
+    this.st(`INSERT INTO counters (day, agency, metric, value) VALUES (?, ?, ?, ?)
+      ON CONFLICT (day, agency, metric) DO UPDATE SET value = value + excluded.value`).run(day, agency, metric, by);
+  }
+
+  async counters(o: { fromDay?: string; toDay?: string; agencies?: string[] }): Promise<CounterRow[]> {
+    const agencies = o.agencies ?? [];
+    return this.#all(`SELECT day, agency, metric, value FROM counters WHERE day >= ? AND day <= ?
+        ${agencies.length > 0 ? `AND agency IN (${placeholders(agencies.length)})` : ''} ORDER BY day, agency, metric`,
+    o.fromDay ?? '0000-00-00', o.toDay ?? '9999-99-99', ...agencies)
+      .map((r) => ({ day: r['day'] as string, agency: r['agency'] as string, metric: r['metric'] as string, value: r['value'] as number }));
+  }
+}
+
+/**
+ * SQLite allows one writer; we also keep readers out of an open transaction, because on one connection they
+ * would see its uncommitted rows. Every operation therefore takes the same queue; inside `transaction`, use
+ * the `tx` it hands you (calling the store itself there would wait for the transaction to end).
+ */
+export function storeOnDatabase(db: DatabaseSync): Store {
+  const ops = new SqliteOps(db);
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const store: Record<string, unknown> = {
+    engine: 'sqlite',
+    transaction: <T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> => exclusive(async () => {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(ops);
+        db.exec('COMMIT');
+        return result;
+      } catch (e) {
+        db.exec('ROLLBACK');
+        throw e;
+      }
+    }),
+    close: () => exclusive(async () => { db.close(); }),
+  };
+  const proto = SqliteOps.prototype as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  for (const name of Object.getOwnPropertyNames(SqliteOps.prototype)) {
+    const op = proto[name];
+    if (name === 'constructor' || name === 'st' || typeof op !== 'function') continue;
+    store[name] = (...args: unknown[]) => exclusive(() => op.apply(ops, args));
+  }
+  return store as unknown as Store;
+}

@@ -1,0 +1,186 @@
+// The store's one small interface. Core code imports only this; engines live side by side in sqlite/ (and
+// postgres/ later) and pass the same contract suite (store.contract.ts).
+
+export const AGENCY_STATES = ['active', 'suspended', 'merged', 'dissolved'] as const;
+export type AgencyState = (typeof AGENCY_STATES)[number];
+
+export interface Agency {
+  code: string;
+  name: string;
+  parent: string | null;
+  level: number | null;
+  otherCodes: string[];
+  email: string | null;
+  phone: string | null;
+  state: AgencyState;
+  successor: string | null;
+  validFrom: number | null;
+  validTo: number | null;
+  version: number;
+  deleted: boolean;
+  updatedAt: number;
+}
+
+export type AgencyInput = Omit<Agency, 'version' | 'updatedAt' | 'deleted'> & { deleted?: boolean };
+
+export interface SystemRecord {
+  id: string;
+  name: string;
+  tokenHash: string;
+  /** Sealed (see secrets.ts); never the clear secret. */
+  secret: string;
+  state: 'active' | 'suspended';
+  pushUrl: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export const DELIVERY_STATES = ['queued', 'fetched', 'done', 'dead', 'expired', 'recalled'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+/** States in which a delivery is still handed out to its recipient. */
+export const PENDING_STATES: readonly DeliveryState[] = ['queued', 'fetched'];
+
+export interface DocumentRow {
+  id: string;
+  seq: number;
+  kind: 'edoc' | 'status';
+  businessType: number;
+  fromAgency: string;
+  senderSystem: string;
+  edxmlId: string | null;
+  subject: string | null;
+  codeNumber: string | null;
+  codeNotation: string | null;
+  statusCode: string | null;
+  answers: string | null;
+  dueAt: number | null;
+  digest: string;
+  bytes: number;
+  header: unknown;
+  signature: unknown;
+  receivedAt: number;
+}
+
+export interface DeliveryRow {
+  id: string;
+  seq: number;
+  documentId: string;
+  kind: 'edoc' | 'status';
+  recipient: string;
+  addressedTo: string;
+  state: DeliveryState;
+  attempts: number;
+  businessStatus: string | null;
+  lastReason: string | null;
+  createdAt: number;
+  fetchedAt: number | null;
+  ackedAt: number | null;
+  expiresAt: number;
+  answerDueAt: number | null;
+  overdue: boolean;
+}
+
+export interface StatusEntry {
+  deliveryId: string;
+  seq: number;
+  statusCode: string;
+  documentId: string | null;
+  description: string | null;
+  at: number;
+}
+
+export interface EventInput {
+  at: number;
+  type: string;
+  actor: string | null;
+  documentId?: string | null;
+  deliveryId?: string | null;
+  data: Record<string, unknown>;
+}
+
+export interface EventRow extends Required<EventInput> {
+  seq: number;
+  /** `data` exactly as stored, which is what the chain hashes. */
+  dataJson: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface InboxItem {
+  delivery: DeliveryRow;
+  document: DocumentRow;
+}
+
+export interface CounterRow {
+  day: string;
+  agency: string;
+  metric: string;
+  value: number;
+}
+
+/** Operations, all usable inside a transaction (StoreTx) and outside it (Store). */
+export interface StoreOps {
+  // registry
+  getAgency(code: string): Promise<Agency | undefined>;
+  /** Resolves a code or any of the agency's other codes. */
+  findAgency(code: string): Promise<Agency | undefined>;
+  putAgency(agency: AgencyInput, at: number): Promise<Agency>;
+  putAgencies(agencies: AgencyInput[], at: number): Promise<number>;
+  /** Agencies changed after `afterVersion`, ordered by version then code; deleted ones included. */
+  listAgencies(options: { afterVersion?: number; afterCode?: string; limit: number; includeDeleted?: boolean }): Promise<Agency[]>;
+  countAgencies(): Promise<number>;
+  registryVersion(): Promise<number>;
+
+  getSystem(id: string): Promise<SystemRecord | undefined>;
+  getSystemByTokenHash(hash: string): Promise<SystemRecord | undefined>;
+  putSystem(system: SystemRecord): Promise<void>;
+  listSystems(): Promise<SystemRecord[]>;
+  setSystemAgencies(systemId: string, agencies: string[]): Promise<void>;
+  systemAgencies(systemId: string): Promise<string[]>;
+  systemActsFor(systemId: string, agency: string): Promise<boolean>;
+
+  // documents
+  documentIdByKey(key: string): Promise<string | undefined>;
+  insertDocument(doc: Omit<DocumentRow, 'seq'>, keys: string[]): Promise<DocumentRow>;
+  getDocument(id: string): Promise<DocumentRow | undefined>;
+  /** The latest edoc that agency `fromAgency` sent with this MessageHeader/DocumentId. */
+  findDocumentByEdxmlId(fromAgency: string, edxmlId: string): Promise<DocumentRow | undefined>;
+  linkDocuments(documentId: string, relatedId: string, relation: 'replaces' | 'updates' | 'revokes'): Promise<void>;
+  documentLinks(documentId: string): Promise<{ documentId: string; relatedId: string; relation: string }[]>;
+  listSentDocuments(systemId: string, options: { afterSeq?: number; limit: number; kind?: 'edoc' | 'status' }): Promise<DocumentRow[]>;
+  allBlobDigests(): Promise<Set<string>>;
+
+  // deliveries
+  insertDelivery(d: Omit<DeliveryRow, 'seq'>): Promise<DeliveryRow>;
+  getDelivery(id: string): Promise<DeliveryRow | undefined>;
+  updateDelivery(id: string, patch: Partial<Pick<DeliveryRow, 'state' | 'attempts' | 'businessStatus' | 'lastReason' | 'fetchedAt' | 'ackedAt' | 'overdue'>>): Promise<void>;
+  deliveriesOfDocument(documentId: string): Promise<DeliveryRow[]>;
+  findDelivery(documentId: string, recipient: string): Promise<DeliveryRow | undefined>;
+  /** Pending deliveries for the agencies a system acts for, oldest first. */
+  inbox(systemId: string, options: { kind?: 'edoc' | 'status'; afterSeq?: number; limit: number; states?: readonly DeliveryState[] }): Promise<InboxItem[]>;
+  countInbox(systemId: string, kind: 'edoc' | 'status'): Promise<number>;
+  addStatus(entry: Omit<StatusEntry, 'seq'>): Promise<StatusEntry>;
+  statusHistory(deliveryId: string): Promise<StatusEntry[]>;
+  /** Pending deliveries whose time-to-live ran out at `now`. */
+  expiredDeliveries(now: number, limit: number): Promise<DeliveryRow[]>;
+  /** Deliveries not yet answered with 01/02/03 whose answer time ran out, or past DueDate without 06, not yet flagged. */
+  overdueCandidates(now: number, limit: number): Promise<DeliveryRow[]>;
+
+  // evidence and statistics
+  appendEvent(e: EventInput): Promise<EventRow>;
+  events(afterSeq: number, limit: number): Promise<EventRow[]>;
+  bumpCounter(day: string, agency: string, metric: string, by: number): Promise<void>;
+  counters(options: { fromDay?: string; toDay?: string; agencies?: string[] }): Promise<CounterRow[]>;
+}
+
+export type StoreTx = StoreOps;
+
+export interface Store extends StoreOps {
+  readonly engine: 'sqlite' | 'postgres';
+  /** Runs `fn` in one transaction: all its writes commit together or none do. Transactions are serialised. */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** The hash that starts the evidence chain. */
+export const GENESIS_HASH = '0'.repeat(64);
