@@ -18,6 +18,12 @@ export interface HubOptions {
   random?: Random;
   limits?: Partial<Omit<HubLimits, 'edxml'>> & { edxml?: Partial<HubLimits['edxml']> };
   policy?: Partial<HubPolicy>;
+  /**
+   * Complete or remove what a crash left staged (default true). Only the serving process may do this: an
+   * operator command opening the same folder beside a running hub must pass false, or it would remove the
+   * hub's in-flight uploads.
+   */
+  recover?: boolean;
 }
 
 export interface Hub {
@@ -34,7 +40,8 @@ export async function openHub(o: HubOptions): Promise<Hub> {
   const random = o.random ?? systemRandom;
   const blobs = new BlobStore(o.dataDir, random);
   await blobs.init();
-  const recovery = await blobs.recover(await store.allBlobDigests());
+  const recovery = o.recover === false ? { completed: 0, removedStaged: 0, removedOrphans: 0 }
+    : await blobs.recover(await store.allBlobDigests());
   const ctx: HubContext = {
     store, blobs, random,
     clock: o.clock ?? systemClock,
