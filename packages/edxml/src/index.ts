@@ -15,3 +15,5 @@ export {
 export { RULES, SEVERITIES, VALIDATION_MODES, hasErrors, isEdxmlTimestamp, validatePacket, type Finding, type Rule, type RuleId, type Severity, type ValidationMode } from './validate.ts';
 export * from './agency-code.ts';
 export * from './document-id.ts';
+export * from './sniff.ts';
+export * from './zip.ts';
