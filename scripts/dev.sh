@@ -38,6 +38,7 @@ ensure_deps() {
 ensure_system_packages() {
   local missing=()
   command -v xmlsec1 >/dev/null || missing+=(xmlsec1)
+  command -v openssl >/dev/null || missing+=(openssl)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
       echo "vdxp: the tests need: ${missing[*]} (apt-get install ${missing[*]}); run as root or install them." >&2
@@ -54,7 +55,8 @@ ensure_node
 ensure_deps
 case "$task" in
   start)
-    exec node packages/cli/src/main.ts "${@:-inspect}" ;;
+    if [ $# -eq 0 ]; then set -- serve; fi
+    exec node packages/cli/src/main.ts "$@" ;;
   test)
     ensure_system_packages
     echo "== type check" >&2; tsc -p tsconfig.json
