@@ -72,32 +72,36 @@ export class XmlInputNormalizer {
     const base = this.#bytesSeen;
     this.#bytesSeen += n;
 
-    // Copies chunk[from, to) to the output when a copy is being built.
+    // The copy starts as the whole chunk and is compacted in place (w <= i always), so keeping a run of bytes is
+    // one native copyWithin, without allocating; that matters for base64 with a CR LF every 76 bytes.
     const keep = (from: number, to: number): void => {
       if (out !== undefined && to > from) {
-        out.set(chunk.subarray(from, to), w);
+        if (w !== from) out.copyWithin(w, from, to);
         w += to - from;
       }
     };
     const startCopy = (): Uint8Array => {
       if (out === undefined) {
-        out = new Uint8Array(n);
-        out.set(chunk.subarray(0, i));
+        // Not chunk.slice(): on a Buffer that is a view, and the caller's bytes must not change.
+        out = new Uint8Array(chunk);
         w = i;
       }
       return out;
     };
 
+    // Next '<' at or after i (n when none); kept across iterations so CR-dense text does not rescan to it.
+    let nextLt = -1;
     while (i < n) {
-      if (this.#state === S_TEXT) {
-        // Fast path for the long base64 runs of attachments: jump to the next byte that matters.
-        let j: number;
-        if (!hasCr && !this.#afterCr) {
-          j = chunk.indexOf(LT, i);
-          if (j === -1) j = n;
-        } else {
-          j = i;
-          while (j < n && chunk[j] !== LT && chunk[j] !== CR && !(chunk[j] === LF && this.#afterCr && j === i)) j++;
+      if (this.#state === S_TEXT && !(this.#afterCr && chunk[i] === LF)) {
+        // Fast path for the long base64 runs of attachments: jump natively to the next byte that matters.
+        if (nextLt < i) {
+          nextLt = chunk.indexOf(LT, i);
+          if (nextLt === -1) nextLt = n;
+        }
+        let j = nextLt;
+        if (hasCr) {
+          const cr = chunk.indexOf(CR, i);
+          if (cr !== -1 && cr < j) j = cr;
         }
         keep(i, j);
         if (j > i) this.#afterCr = false;
