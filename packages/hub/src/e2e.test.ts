@@ -220,6 +220,7 @@ describe('refusals', () => {
       ['gov', await edoc('000.00.00.H41', ['000.00.00.G12']), 403, 'VDXP_E_FROM_NOT_ALLOWED'],
       ['gov', Buffer.from('<edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><edXMLEnvelope>'), 400, 'VDXP_E_XML_TRUNCATED'],
       ['gov', Buffer.from('<!DOCTYPE x []><edXML/>'), 400, 'VDXP_E_XML_DTD'],
+      ['gov', await statusPacket('000.00.00.G22', '000.00.00.H41', 'x', '09'), 422, 'VDXP_E_PACKET_INVALID'],
     ];
     for (const [who, body, status, code] of cases) {
       const r = await call(tok(who), 'POST', '/v1/documents', body);

@@ -4,7 +4,7 @@
 // into place does the caller get its 2xx.
 
 import {
-  isStatusCode, parsePacket, STATUS_INFO, statusTransitionError,
+  isStatusCode, parsePacket, STATUS_INFO, statusTransitionError, validatePacket,
   type ByteSource, type MessageHeader, type ParsedPacket, type StatusCode,
 } from '@vdxp/edxml';
 import type { StagedBlob } from './blobs.ts';
@@ -104,6 +104,17 @@ async function accept(ctx: HubContext, system: SystemRecord, packet: ParsedPacke
   if (options.expectKind && options.expectKind !== packet.kind) {
     throw new HubError('VDXP_E_PACKET_INVALID', `The call says ${options.expectKind} but the packet is a ${packet.kind} packet`);
   }
+  // Lenient validation: only what makes a packet undeliverable is refused; the rest comes back as warnings.
+  const findings = validatePacket(packet, 'lenient');
+  const errors = findings.filter((f) => f.severity === 'error');
+  if (errors.length > 0) {
+    throw new HubError('VDXP_E_PACKET_INVALID', `The packet breaks ${errors.length} rule(s): ${errors.map((f) => `${f.rule} ${f.path}: ${f.message.en}`).join('; ')}`, {
+      details: { findings: errors },
+    });
+  }
+  const validationWarnings: Warning[] = findings.filter((f) => f.severity === 'warning').map((f) => ({
+    code: f.rule, message: f.message.en, details: { path: f.path, vi: f.message.vi },
+  }));
   if (ctx.policy.requireValidSignature && signature.valid !== true) {
     throw new HubError('VDXP_E_SIGNATURE_REQUIRED_VALID', signature.present ? 'The XML signature does not verify' : 'The packet carries no XML signature');
   }
@@ -167,7 +178,7 @@ async function accept(ctx: HubContext, system: SystemRecord, packet: ParsedPacke
     for (const x of plan.extra ?? []) await ctx.blobs.commit(x.staged);
     for (const x of out.extras) ctx.notifier.notify(x.deliveries.map((d) => d.recipient));
     return {
-      created: true, document: out.doc, warnings: plan.warnings,
+      created: true, document: out.doc, warnings: [...plan.warnings, ...validationWarnings],
       deliveries: out.deliveries.map((d) => ({ id: d.id, recipient: d.recipient, addressedTo: d.addressedTo })),
       ...(plan.recall ? { recall: plan.recall } : {}),
     };
