@@ -194,6 +194,23 @@ describe('verifyPacketSignature', () => {
     }
   });
 
+  it('keeps throwing the first error once the stream proved malformed', async () => {
+    const { signed } = await signString(edocPacket(), signer);
+    const verifier = new PacketSignatureVerifier();
+    const broken = Buffer.from(signed.replace('</edXML:Subject>', '</edXML:Subjekt>'));
+    const first = (() => {
+      try {
+        for (const chunk of chunksOf(broken, 100)) verifier.write(chunk);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    assert.equal((first as { code?: string } | undefined)?.code, 'VDXP_E_XML_MALFORMED');
+    assert.throws(() => verifier.write(Buffer.from('<x/>')), (e) => e === first);
+    assert.throws(() => verifier.end(), (e) => e === first);
+  });
+
   it('throws EdxmlError on malformed XML rather than giving a verdict', async () => {
     const { signed } = await signString(edocPacket(), signer);
     await assert.rejects(verifyString(signed.replace('</edXML:Subject>', '</edXML:Subjekt>')), { code: 'VDXP_E_XML_MALFORMED' });

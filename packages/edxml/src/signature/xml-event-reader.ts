@@ -48,6 +48,7 @@ export class XmlEventReader {
   #somethingSeen = false;
   #ended = false;
   #endTagByteOffset = -1;
+  #failure: { readonly error: unknown } | undefined;
 
   constructor(handler: XmlEventHandler, options?: XmlEventReaderOptions) {
     this.#handler = handler;
@@ -93,6 +94,25 @@ export class XmlEventReader {
   }
 
   write(chunk: Uint8Array): void {
+    this.#guard(() => this.#write(chunk));
+  }
+
+  end(): void {
+    this.#guard(() => this.#end());
+  }
+
+  /** Once something threw, sax is in no state to go on: every later call throws that same error. */
+  #guard(step: () => void): void {
+    if (this.#failure !== undefined) throw this.#failure.error;
+    try {
+      step();
+    } catch (error) {
+      this.#failure = { error };
+      throw error;
+    }
+  }
+
+  #write(chunk: Uint8Array): void {
     if (this.#ended) throw new Error('XmlEventReader: write after end');
     this.#bytes += chunk.length;
     if (this.#bytes > this.#limits.packetBytesMax) {
@@ -111,7 +131,7 @@ export class XmlEventReader {
     this.#feed(text);
   }
 
-  end(): void {
+  #end(): void {
     if (this.#ended) return;
     this.#ended = true;
     let rest: string;
