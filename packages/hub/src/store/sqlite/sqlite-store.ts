@@ -155,8 +155,12 @@ class SqliteOps implements StoreOps {
 
   async listAgencies(o: { afterVersion?: number; afterCode?: string; limit: number; includeDeleted?: boolean }): Promise<Agency[]> {
     const v = o.afterVersion ?? 0;
-    const rows = this.#all(`SELECT * FROM agencies WHERE (version > ? OR (version = ? AND code > ?)) ${o.includeDeleted ? '' : 'AND deleted = 0'}
-      ORDER BY version, code LIMIT ?`, v, v, o.afterCode ?? '', o.limit);
+    const deleted = o.includeDeleted ? '' : 'AND deleted = 0';
+    // (version, code) is the cursor: afterCode continues a page inside one version.
+    const rows = o.afterCode === undefined
+      ? this.#all(`SELECT * FROM agencies WHERE version > ? ${deleted} ORDER BY version, code LIMIT ?`, v, o.limit)
+      : this.#all(`SELECT * FROM agencies WHERE (version > ? OR (version = ? AND code > ?)) ${deleted} ORDER BY version, code LIMIT ?`,
+        v, v, o.afterCode, o.limit);
     return rows.map(toAgency);
   }
 
@@ -384,7 +388,19 @@ export function storeOnDatabase(db: DatabaseSync): Store {
   for (const name of Object.getOwnPropertyNames(SqliteOps.prototype)) {
     const op = proto[name];
     if (name === 'constructor' || name === 'st' || typeof op !== 'function') continue;
-    store[name] = (...args: unknown[]) => exclusive(() => op.apply(ops, args));
+    // Outside `transaction`, each operation is still atomic on its own (a document and its keys, an agency
+    // and its other codes): a deferred BEGIN costs readers nothing and takes the write lock only on a write.
+    store[name] = (...args: unknown[]) => exclusive(async () => {
+      db.exec('BEGIN');
+      try {
+        const result = await op.apply(ops, args);
+        db.exec('COMMIT');
+        return result;
+      } catch (e) {
+        db.exec('ROLLBACK');
+        throw e;
+      }
+    });
   }
   return store as unknown as Store;
 }

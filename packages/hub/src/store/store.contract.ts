@@ -1,0 +1,157 @@
+// The contract every store engine passes, on a real database: registry, documents, deliveries, statuses,
+// evidence chain, counters, and transactions that commit whole or not at all.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { eventHash } from './event-hash.ts';
+import { GENESIS_HASH, type AgencyInput, type DeliveryRow, type DocumentRow, type Store } from './store.ts';
+
+const agency = (code: string, extra: Partial<AgencyInput> = {}): AgencyInput => ({
+  code, name: `Agency ${code}`, parent: null, level: 1, otherCodes: [], email: null, phone: null,
+  state: 'active', successor: null, validFrom: null, validTo: null, ...extra,
+});
+
+const doc = (id: string, extra: Partial<DocumentRow> = {}): Omit<DocumentRow, 'seq'> => ({
+  id, kind: 'edoc', businessType: 0, fromAgency: 'A', senderSystem: 'sysA', edxmlId: `A,2026/11/23,${id}/X`, subject: 'S',
+  codeNumber: '1', codeNotation: 'X', statusCode: null, answers: null, dueAt: null, digest: 'd'.repeat(64), bytes: 10,
+  header: { h: 1 }, signature: { present: false }, receivedAt: 1000, ...extra,
+});
+
+const delivery = (id: string, documentId: string, recipient: string, extra: Partial<DeliveryRow> = {}): Omit<DeliveryRow, 'seq'> => ({
+  id, documentId, kind: 'edoc', recipient, addressedTo: recipient, state: 'queued', attempts: 0, businessStatus: null, lastReason: null,
+  createdAt: 1000, fetchedAt: null, ackedAt: null, expiresAt: 5000, answerDueAt: 3000, overdue: false, ...extra,
+});
+
+export function storeContract(engine: string, open: () => Promise<{ store: Store; close: () => Promise<void> }>): void {
+  describe(`store contract: ${engine}`, () => {
+    it('keeps agencies with versions, other codes and deleted flags', async () => {
+      const { store, close } = await open();
+      try {
+        const v0 = await store.registryVersion();
+        const a = await store.putAgency(agency('000.00.00.G22', { otherCodes: ['G22'] }), 10);
+        assert.ok(a.version > v0);
+        assert.equal((await store.findAgency('G22'))?.code, '000.00.00.G22');
+        assert.equal(await store.getAgency('G22'), undefined, 'getAgency takes the primary code only');
+        const v = await store.putAgencies([agency('B'), agency('C', { deleted: true })], 20);
+        assert.equal(await store.countAgencies(), 2);
+        const changed = await store.listAgencies({ afterVersion: a.version, limit: 10, includeDeleted: true });
+        assert.deepEqual(changed.map((x) => [x.code, x.version, x.deleted]), [['B', v, false], ['C', v, true]]);
+        const page1 = await store.listAgencies({ limit: 1 });
+        const page2 = await store.listAgencies({ afterVersion: page1[0]?.version ?? 0, afterCode: page1[0]?.code ?? '', limit: 10 });
+        assert.deepEqual([...page1, ...page2].map((x) => x.code), ['000.00.00.G22', 'B']);
+        await store.putAgency({ ...agency('000.00.00.G22'), otherCodes: [] }, 30);
+        assert.equal(await store.findAgency('G22'), undefined, 'dropped other codes stop resolving');
+      } finally { await close(); }
+    });
+
+    it('keeps systems and the agencies they act for', async () => {
+      const { store, close } = await open();
+      try {
+        await store.putSystem({ id: 's1', name: 'S', tokenHash: 'h1', secret: 'sealed', state: 'active', pushUrl: null, createdAt: 1, updatedAt: 1 });
+        await store.setSystemAgencies('s1', ['A', 'B', 'A']);
+        assert.deepEqual(await store.systemAgencies('s1'), ['A', 'B']);
+        assert.equal(await store.systemActsFor('s1', 'B'), true);
+        assert.equal(await store.systemActsFor('s1', 'C'), false);
+        assert.equal((await store.getSystemByTokenHash('h1'))?.id, 's1');
+        await store.putSystem({ id: 's1', name: 'S', tokenHash: 'h2', secret: 'sealed2', state: 'active', pushUrl: null, createdAt: 1, updatedAt: 2 });
+        assert.equal(await store.getSystemByTokenHash('h1'), undefined);
+        assert.equal((await store.listSystems()).length, 1);
+      } finally { await close(); }
+    });
+
+    it('hands out an inbox oldest first, by state and kind, for the agencies of a system', async () => {
+      const { store, close } = await open();
+      try {
+        await store.putSystem({ id: 'rx', name: 'R', tokenHash: 'h', secret: 's', state: 'active', pushUrl: null, createdAt: 1, updatedAt: 1 });
+        await store.setSystemAgencies('rx', ['R1', 'R2']);
+        await store.insertDocument(doc('d1'), ['k1']);
+        await store.insertDocument(doc('d2', { kind: 'status', statusCode: '01' }), ['k2']);
+        const a = await store.insertDelivery(delivery('x1', 'd1', 'R1'));
+        const b = await store.insertDelivery(delivery('x2', 'd1', 'R2'));
+        await store.insertDelivery(delivery('x3', 'd1', 'OTHER'));
+        await store.insertDelivery(delivery('x4', 'd2', 'R1', { kind: 'status' }));
+        assert.ok(b.seq > a.seq);
+        assert.deepEqual((await store.inbox('rx', { kind: 'edoc', limit: 10 })).map((i) => i.delivery.id), ['x1', 'x2']);
+        assert.deepEqual((await store.inbox('rx', { kind: 'edoc', limit: 10, afterSeq: a.seq })).map((i) => i.delivery.id), ['x2']);
+        assert.deepEqual((await store.inbox('rx', { kind: 'status', limit: 10 })).map((i) => i.document.statusCode), ['01']);
+        await store.updateDelivery('x1', { state: 'done', ackedAt: 9 });
+        assert.deepEqual((await store.inbox('rx', { kind: 'edoc', limit: 10 })).map((i) => i.delivery.id), ['x2']);
+        assert.equal(await store.countInbox('rx', 'edoc'), 1);
+        assert.equal((await store.getDelivery('x1'))?.ackedAt, 9);
+        assert.equal((await store.findDelivery('d1', 'R2'))?.id, 'x2');
+        assert.equal(await store.documentIdByKey('k2'), 'd2');
+        assert.equal((await store.findDocumentByEdxmlId('A', 'A,2026/11/23,d1/X'))?.id, 'd1');
+        assert.deepEqual((await store.expiredDeliveries(6000, 10)).map((d) => d.id).sort(), ['x2', 'x3', 'x4']);
+        // Overdue is about the business answer: x1 was fetched and acked, but nobody answered 01/03 in time.
+        assert.deepEqual((await store.overdueCandidates(3500, 10)).map((d) => d.id).sort(), ['x1', 'x2', 'x3']);
+        await store.addStatus({ deliveryId: 'x2', statusCode: '03', documentId: null, description: null, at: 2000 });
+        await store.updateDelivery('x2', { businessStatus: '03' });
+        assert.deepEqual((await store.overdueCandidates(3500, 10)).map((d) => d.id).sort(), ['x1', 'x3']);
+      } finally { await close(); }
+    });
+
+    it('numbers statuses per delivery and links documents', async () => {
+      const { store, close } = await open();
+      try {
+        await store.insertDocument(doc('d1'), []);
+        await store.insertDocument(doc('d2'), []);
+        await store.insertDelivery(delivery('x1', 'd1', 'R'));
+        await store.addStatus({ deliveryId: 'x1', statusCode: '01', documentId: null, description: null, at: 1 });
+        await store.addStatus({ deliveryId: 'x1', statusCode: '03', documentId: 'd2', description: 'ok', at: 2 });
+        assert.deepEqual((await store.statusHistory('x1')).map((s) => [s.seq, s.statusCode]), [[1, '01'], [2, '03']]);
+        await store.linkDocuments('d2', 'd1', 'replaces');
+        assert.deepEqual(await store.documentLinks('d1'), [{ documentId: 'd2', relatedId: 'd1', relation: 'replaces' }]);
+      } finally { await close(); }
+    });
+
+    it('chains events by hash from the genesis', async () => {
+      const { store, close } = await open();
+      try {
+        const e1 = await store.appendEvent({ at: 1, type: 't', actor: 'a', data: { x: 'é' } });
+        const e2 = await store.appendEvent({ at: 2, type: 't', actor: null, documentId: 'd', data: {} });
+        assert.equal(e1.prevHash, GENESIS_HASH);
+        assert.equal(e2.prevHash, e1.hash);
+        const stored = await store.events(0, 10);
+        assert.deepEqual(stored.map((e) => e.seq), [1, 2]);
+        for (const e of stored) assert.equal(eventHash(e.prevHash, e), e.hash);
+      } finally { await close(); }
+    });
+
+    it('adds counters up per day, agency and metric', async () => {
+      const { store, close } = await open();
+      try {
+        await store.bumpCounter('2026-11-23', 'A', 'sent', 1);
+        await store.bumpCounter('2026-11-23', 'A', 'sent', 2);
+        await store.bumpCounter('2026-11-24', 'B', 'received', 1);
+        assert.deepEqual(await store.counters({ fromDay: '2026-11-23', toDay: '2026-11-23' }), [{ day: '2026-11-23', agency: 'A', metric: 'sent', value: 3 }]);
+        assert.equal((await store.counters({ agencies: ['B'] })).length, 1);
+      } finally { await close(); }
+    });
+
+    it('commits a transaction whole or not at all, and keeps others out while it runs', async () => {
+      const { store, close } = await open();
+      try {
+        await assert.rejects(store.transaction(async (tx) => {
+          await tx.insertDocument(doc('gone'), ['kgone']);
+          await tx.appendEvent({ at: 1, type: 't', actor: null, data: {} });
+          throw new Error('boom');
+        }), /boom/);
+        assert.equal(await store.getDocument('gone'), undefined);
+        assert.equal(await store.documentIdByKey('kgone'), undefined);
+        assert.deepEqual(await store.events(0, 10), []);
+        let seenInside: DocumentRow | undefined = { id: 'sentinel' } as DocumentRow;
+        const tx = store.transaction(async (t) => {
+          await t.insertDocument(doc('slow'), []);
+          await new Promise((r) => setTimeout(r, 20));
+          throw new Error('rolled back');
+        });
+        const reader = store.getDocument('slow').then((d) => { seenInside = d; });
+        await assert.rejects(tx);
+        await reader;
+        assert.equal(seenInside, undefined, 'a reader never sees an open transaction\'s rows');
+        await assert.rejects(store.insertDocument(doc('dup'), ['same']).then(() => store.insertDocument(doc('dup2'), ['same'])));
+        assert.equal(await store.getDocument('dup2'), undefined, 'a failed insert leaves no row');
+      } finally { await close(); }
+    });
+  });
+}
