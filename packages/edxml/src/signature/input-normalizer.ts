@@ -89,8 +89,10 @@ export class XmlInputNormalizer {
       return out;
     };
 
-    // Next '<' at or after i (n when none); kept across iterations so CR-dense text does not rescan to it.
+    // Next '<' and next CR at or after i (n when none), kept across iterations so that neither CR-dense text nor
+    // markup-dense text makes the search rescan the rest of the chunk each time.
     let nextLt = -1;
+    let nextCr = hasCr ? -1 : n;
     while (i < n) {
       if (this.#state === S_TEXT && !(this.#afterCr && chunk[i] === LF)) {
         // Fast path for the long base64 runs of attachments: jump natively to the next byte that matters.
@@ -98,11 +100,11 @@ export class XmlInputNormalizer {
           nextLt = chunk.indexOf(LT, i);
           if (nextLt === -1) nextLt = n;
         }
-        let j = nextLt;
-        if (hasCr) {
-          const cr = chunk.indexOf(CR, i);
-          if (cr !== -1 && cr < j) j = cr;
+        if (nextCr < i) {
+          nextCr = chunk.indexOf(CR, i);
+          if (nextCr === -1) nextCr = n;
         }
+        const j = Math.min(nextLt, nextCr);
         keep(i, j);
         if (j > i) this.#afterCr = false;
         i = j;

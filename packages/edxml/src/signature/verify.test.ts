@@ -5,7 +5,13 @@ import { createPrivateKey, createPublicKey, sign as cryptoSign, X509Certificate 
 import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { C14N_10, DSIG_NAMESPACE, EXC_C14N, RSA_SHA256, SHA256 } from './algorithms.ts';
-import { EDXML_SIGNATURE_PATH, PRE_SIGNATURE_BUFFER_CHARS_MAX, PacketSignatureVerifier, signatureVerdictError } from './verify.ts';
+import {
+  EDXML_SIGNATURE_PATH,
+  PRE_SIGNATURE_BUFFER_CHARS_MAX,
+  PacketSignatureVerifier,
+  SIGNATURE_SUBTREE_CHARS_MAX,
+  signatureVerdictError,
+} from './verify.ts';
 import type { InvalidSignatureVerdict, SignatureVerdict, ValidSignatureVerdict } from './verify.ts';
 import { chunksOf, edocPacket, makeTestSigner, signString, tamperAt, verifyString } from './test-support.ts';
 import type { TestSigner } from './test-support.ts';
@@ -149,6 +155,14 @@ describe('verifyPacketSignature', () => {
       'VDXP_E_SIGNATURE_INVALID',
       /exactly one SignedInfo/,
     );
+  });
+
+  it('says unsupported, without holding it, for a Signature larger than SIGNATURE_SUBTREE_CHARS_MAX', async () => {
+    const { signed } = await signString(edocPacket(), signer);
+    const object = `<Object>${'x'.repeat(SIGNATURE_SUBTREE_CHARS_MAX)}</Object>`;
+    const verdict = await verifyString(signed.replace('</KeyInfo>', `</KeyInfo>${object}`));
+    assertInvalid(verdict, 'VDXP_E_SIGNATURE_UNSUPPORTED', /SIGNATURE_SUBTREE_CHARS_MAX/);
+    assert.equal(verdict.path, EDXML_SIGNATURE_PATH);
   });
 
   it('refuses an EC signer key as a verdict, not a crash', async () => {
