@@ -17,3 +17,4 @@ export * from './agency-code.ts';
 export * from './document-id.ts';
 export * from './sniff.ts';
 export * from './zip.ts';
+export * from './signature/index.ts';

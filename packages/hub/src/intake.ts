@@ -4,7 +4,7 @@
 // into place does the caller get its 2xx.
 
 import {
-  isStatusCode, parsePacket, STATUS_INFO, statusTransitionError, validatePacket,
+  isStatusCode, PacketSignatureVerifier, parsePacket, STATUS_INFO, statusTransitionError, validatePacket,
   type ByteSource, type MessageHeader, type ParsedPacket, type StatusCode,
 } from '@vdxp/edxml';
 import type { StagedBlob } from './blobs.ts';
@@ -31,16 +31,9 @@ export interface SubmitResult {
   recall?: 'withdrawn' | 'requested';
 }
 
-export interface SignatureCheck {
-  /** Fed every raw chunk during the parse; resolves to the verdict once the stream ended. */
-  write(chunk: Uint8Array): void;
-  end(): Promise<SignatureVerdictLike>;
-}
-
 export interface SignatureVerdictLike {
   present: boolean;
   valid?: boolean;
-  [k: string]: unknown;
 }
 
 export interface SubmitOptions {
@@ -48,24 +41,24 @@ export interface SubmitOptions {
   via: 'native' | 'vdxp';
   /** The VDXP API says edoc or status up front; a mismatch is refused. */
   expectKind?: 'edoc' | 'status';
-  /** Streaming signature verification, when the verifier is available. */
-  signature?: SignatureCheck;
 }
 
 const BUSINESS_TYPES = { 0: 'new', 1: 'revoke', 2: 'update', 3: 'replace' } as const;
 
 export async function submitPacket(ctx: HubContext, system: SystemRecord, body: ByteSource, options: SubmitOptions): Promise<SubmitResult> {
   const staged = ctx.blobs.begin();
+  // The XML signature is verified in the same pass: the verifier sees every chunk the parser sees.
+  const verifier = new PacketSignatureVerifier();
   try {
     const packet = await parsePacket(body, {
       limits: ctx.limits.edxml,
       onChunk: async (chunk) => {
-        options.signature?.write(chunk);
+        verifier.write(chunk);
         await staged.write(chunk);
       },
     });
     await staged.finish();
-    const signature = options.signature ? await options.signature.end() : { present: packet.signaturePresent, valid: undefined };
+    const signature = verifier.end();
     const result = await accept(ctx, system, packet, staged, signature, options);
     if (result.created) {
       await ctx.blobs.commit(staged);
