@@ -166,6 +166,12 @@ describe('hostile input', () => {
     }
   });
 
+  it('knows only XML\'s own entities', async () => {
+    assert.equal((await refusal(minimal('', '<Subject>a&nbsp;b</Subject>'))).code, 'VDXP_E_XML_MALFORMED');
+    const p = await parsePacketBytes(minimal('', '<Subject>a &amp; b &lt;c&gt; &#273;</Subject>'));
+    assert.equal(p.header.MessageHeader.Subject, 'a & b <c> đ');
+  });
+
   it('refuses malformed XML and invalid UTF-8', async () => {
     assert.equal((await refusal(minimal().replace('</From>', '</Frm>'))).code, 'VDXP_E_XML_MALFORMED');
     assert.equal((await refusal(Buffer.concat([Buffer.from(minimal().slice(0, 100)), Buffer.from([0xc3, 0x28]), Buffer.from('>')]))).code,

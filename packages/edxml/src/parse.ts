@@ -17,6 +17,9 @@ import { ATTACHMENT, MANIFEST_REFERENCE, MESSAGE_HEADER, TRACE_HEADER_LIST, type
 
 export const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
 
+const SAX_WRITE_CHARS = 32 * 1024;
+const isHighSurrogate = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
+
 /** Where an attachment's decoded bytes go. Return undefined to only measure them (size, digest, head). */
 export type AttachmentSinkFactory = (attachment: AttachmentStart) => Writable | undefined;
 
@@ -105,7 +108,8 @@ class PacketParser {
   constructor(options: ParseOptions) {
     this.#limits = withLimits(options.limits);
     this.#onAttachment = options.onAttachment;
-    this.#sax = sax.parser(true, { xmlns: true, position: true });
+    // strictEntities: only XML's own five entities; sax would otherwise expand HTML ones (&nbsp;…).
+    this.#sax = sax.parser(true, { xmlns: true, position: true, strictEntities: true });
     this.#sax.onerror = (e) => { throw this.#malformed(e); };
     this.#sax.ondoctype = () => {
       throw new EdxmlError('VDXP_E_XML_DTD', 'The packet has a <!DOCTYPE>: DTDs and entity declarations are refused');
@@ -181,7 +185,14 @@ class PacketParser {
     if (s.length === 0) return;
     this.#charsIn += s.length;
     try {
-      this.#sax.write(s);
+      // sax checks its text buffer only after each write, so one write bounds the largest text slice it hands
+      // over: feed at most SAX_WRITE_CHARS at a time (without splitting a surrogate pair).
+      for (let at = 0; at < s.length;) {
+        let end = Math.min(at + SAX_WRITE_CHARS, s.length);
+        if (end < s.length && isHighSurrogate(s.charCodeAt(end - 1))) end--;
+        this.#sax.write(at === 0 && end === s.length ? s : s.slice(at, end));
+        at = end;
+      }
     } catch (e) {
       throw isEdxmlError(e) ? e : this.#malformed(e);
     }
