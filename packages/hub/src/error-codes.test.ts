@@ -1,0 +1,110 @@
+// Every error code of the hub is produced for real, with its HTTP status, over a real socket where an API
+// answers it (registry refusals through the functions the CLI calls). The VDXP-compatible API's own codes
+// (VDXP_E_VDXP_*) are proven by its tests.
+
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { after, before, it } from 'node:test';
+import { text } from 'node:stream/consumers';
+import { fetchPacket } from './delivery.ts';
+import { describeError, HUB_ERRORS, type HubErrorCode } from './errors.ts';
+import { addAgency, addSystem, dissolveAgency, importAgencies, mergeAgency, rotateSystemCredentials } from './registry.ts';
+import { edoc, listen, startTestHub, statusPacket, type TestHub } from './testkit.ts';
+
+let t: TestHub;
+let url: string;
+let stop: () => Promise<void>;
+const seen = new Map<string, number>();
+
+before(async () => {
+  t = await startTestHub({ limits: { recipientsMax: 3 } });
+  const s = await listen(t.hub);
+  url = s.url;
+  stop = async () => { await s.app.close(); await t.close(); };
+});
+after(async () => stop());
+
+async function http(who: string | null, method: string, path: string, body?: Uint8Array | object): Promise<{ status: number; code: string | undefined }> {
+  const token = who === null ? undefined : who.startsWith('vdxp_') ? who : t.systems[who]?.token;
+  const res = await fetch(url + path, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body && !(body instanceof Uint8Array) ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: body instanceof Uint8Array ? body : JSON.stringify(body) } : {}),
+  });
+  const json = (await res.json()) as { error?: { code: string } };
+  if (json.error) seen.set(json.error.code, res.status);
+  return { status: res.status, code: json.error?.code };
+}
+
+async function refused(p: Promise<unknown>): Promise<string> {
+  try { await p; } catch (e) { const d = describeError(e); seen.set(d.code, d.status); return d.code; }
+  assert.fail('expected a refusal');
+}
+
+it('produces every hub error code with its status', async () => {
+  const expect = async (r: Promise<{ status: number; code: string | undefined }>, code: HubErrorCode): Promise<void> => {
+    const got = await r;
+    assert.equal(got.code, code);
+    assert.equal(got.status, HUB_ERRORS[code].status, code);
+  };
+  const send = (who: string, body: Uint8Array): Promise<{ status: number; code: string | undefined }> => http(who, 'POST', '/v1/documents', body);
+
+  await expect(http(null, 'GET', '/v1/inbox'), 'VDXP_E_AUTH_MISSING');
+  await expect(http('vdxp_nobody', 'GET', '/v1/inbox'), 'VDXP_E_AUTH_INVALID');
+  await expect(send('gov', await edoc('000.00.00.H41', ['000.00.00.G12'])), 'VDXP_E_FROM_NOT_ALLOWED');
+  await expect(send('gov', await edoc('000.00.00.G22', ['999.99.99.Z99'])), 'VDXP_E_RECIPIENT_UNKNOWN');
+  await dissolveAgency(t.hub.ctx, '000.00.00.H99', null, 'test');
+  await expect(send('gov', await edoc('000.00.00.G22', ['000.00.00.H99'])), 'VDXP_E_RECIPIENT_INACTIVE');
+  await expect(send('gov', await edoc('000.00.00.G22', ['000.00.00.H41', '000.00.00.H14', '000.00.00.G12', '000.00.15.H41'])), 'VDXP_E_RECIPIENTS_TOO_MANY');
+  await expect(send('gov', await statusPacket('000.00.00.G22', '000.00.00.H41', 'x', '77')), 'VDXP_E_PACKET_INVALID');
+  t.hub.ctx.policy.requireValidSignature = true;
+  await expect(send('gov', await edoc('000.00.00.G22', ['000.00.00.H41'])), 'VDXP_E_SIGNATURE_REQUIRED_VALID');
+  t.hub.ctx.policy.requireValidSignature = false;
+  await expect(send('nghean', await statusPacket('000.00.00.H41', '000.00.00.G22', 'never-sent', '01')), 'VDXP_E_STATUS_DOCUMENT_UNKNOWN');
+
+  const first = await fetch(`${url}/v1/documents`, { method: 'POST', headers: { authorization: `Bearer ${t.systems['gov']?.token}` }, body: await edoc('000.00.00.G22', ['000.00.00.H41']) });
+  const sent = (await first.json()) as { id: string; deliveries: { id: string }[] };
+  const docId = (await t.hub.ctx.store.getDocument(sent.id))?.edxmlId ?? '';
+  await expect(send('caobang', await statusPacket('000.00.00.H14', '000.00.00.G22', docId, '01')), 'VDXP_E_STATUS_NOT_PARTY');
+  await expect(send('nghean', await statusPacket('000.00.00.H41', '000.00.00.G22', docId, '05')), 'VDXP_E_STATUS_TRANSITION');
+  await expect(http('mof', 'GET', `/v1/deliveries/${sent.deliveries[0]?.id}/packet`), 'VDXP_E_DELIVERY_NOT_FOUND');
+  await send('gov', await statusPacket('000.00.00.G22', '000.00.00.H41', docId, '13'));
+  await expect(http('nghean', 'GET', `/v1/deliveries/${sent.deliveries[0]?.id}/packet`), 'VDXP_E_DELIVERY_GONE');
+  await expect(http('mof', 'GET', `/v1/documents/${sent.id}`), 'VDXP_E_DOCUMENT_NOT_FOUND');
+  await expect(http('mof', 'GET', '/v1/inbox?kind=letters'), 'VDXP_E_BAD_REQUEST');
+  await expect(http('mof', 'GET', '/v1/nowhere'), 'VDXP_E_NOT_FOUND');
+
+  // A stored packet whose bytes changed is never handed out as if intact.
+  const victim = (await (await fetch(`${url}/v1/documents`, { method: 'POST', headers: { authorization: `Bearer ${t.systems['gov']?.token}` }, body: await edoc('000.00.00.G22', ['000.00.00.G12']) })).json()) as { id: string; digest: string; deliveries: { id: string }[] };
+  writeFileSync(t.hub.ctx.blobs.pathOf(victim.digest), 'tampered');
+  const mof = await t.hub.ctx.store.getSystem('sys.mof');
+  assert.ok(mof);
+  const fetched = await fetchPacket(t.hub.ctx, mof, victim.deliveries[0]?.id ?? '');
+  assert.equal(await refused(text(fetched.stream)), 'VDXP_E_BLOB_CORRUPT');
+  const overHttp = await fetch(`${url}/v1/deliveries/${victim.deliveries[0]?.id}/packet`, { headers: { authorization: `Bearer ${t.systems['mof']?.token}` } });
+  await assert.rejects(overHttp.arrayBuffer(), 'the response is cut off, so the client cannot take it for the packet');
+
+  // Registry refusals, as the operator CLI meets them.
+  assert.equal(await refused(mergeAgency(t.hub.ctx, 'no.such', '000.00.00.G22', 'test')), 'VDXP_E_AGENCY_UNKNOWN');
+  assert.equal(await refused(addAgency(t.hub.ctx, { code: '000.00.00.G22', name: 'again' }, 'test')), 'VDXP_E_AGENCY_EXISTS');
+  assert.equal(await refused(rotateSystemCredentials(t.hub.ctx, 'no.such', 'test')), 'VDXP_E_SYSTEM_UNKNOWN');
+  assert.equal(await refused(addSystem(t.hub.ctx, { id: 'sys.gov', agencies: [] }, 'test')), 'VDXP_E_SYSTEM_EXISTS');
+  assert.equal(await refused(importAgencies(t.hub.ctx, [{ code: 'ok', name: 'ok' }, { code: 'has space', name: 'x' }], 'test')), 'VDXP_E_IMPORT_INVALID');
+  assert.equal(await t.hub.ctx.store.getAgency('ok'), undefined, 'a refused import imports nothing');
+
+  // An unexpected failure (here: the store is gone) is a 500 with a code, never a stack trace.
+  const broken = await startTestHub();
+  const s = await listen(broken.hub);
+  await broken.hub.ctx.store.close();
+  const res = await fetch(`${s.url}/v1/inbox`, { headers: { authorization: `Bearer ${broken.systems['gov']?.token}` } });
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  assert.equal(res.status, 500);
+  assert.equal(body.error.code, 'VDXP_E_INTERNAL');
+  assert.doesNotMatch(body.error.message, /at |\.ts/);
+  seen.set(body.error.code, res.status);
+  await s.app.close();
+  rmSync(broken.dir, { recursive: true, force: true });
+
+  const missing = (Object.keys(HUB_ERRORS) as HubErrorCode[]).filter((c) => !c.startsWith('VDXP_E_VDXP_') && !seen.has(c));
+  assert.deepEqual(missing, [], 'every hub code was produced');
+});
