@@ -41,6 +41,12 @@ export interface SubmitOptions {
   via: 'native' | 'vdxp';
   /** The VDXP API says edoc or status up front; a mismatch is refused. */
   expectKind?: 'edoc' | 'status';
+  /**
+   * Runs once the whole body is read and staged, before anything is committed, with the SHA-256 (hex) of the
+   * bytes stored. Throwing refuses the packet and leaves nothing behind (the VDXP API checks `hash-file` here,
+   * since it can only know the body's digest after streaming it).
+   */
+  beforeCommit?: (digest: string) => void | Promise<void>;
 }
 
 const BUSINESS_TYPES = { 0: 'new', 1: 'revoke', 2: 'update', 3: 'replace' } as const;
@@ -58,6 +64,7 @@ export async function submitPacket(ctx: HubContext, system: SystemRecord, body: 
       },
     });
     await staged.finish();
+    await options.beforeCommit?.(staged.digest);
     const signature = verifier.end();
     const result = await accept(ctx, system, packet, staged, signature, options);
     if (result.created) {
