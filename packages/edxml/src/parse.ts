@@ -109,7 +109,7 @@ class PacketParser {
     this.#limits = withLimits(options.limits);
     this.#onAttachment = options.onAttachment;
     // strictEntities: only XML's own five entities; sax would otherwise expand HTML ones (&nbsp;…).
-    this.#sax = sax.parser(true, { xmlns: true, position: true, strictEntities: true });
+    this.#sax = sax.parser(true, { xmlns: true, position: true, strictEntities: true } as sax.SAXOptions); // @types/sax lacks strictEntities
     this.#sax.onerror = (e) => { throw this.#malformed(e); };
     this.#sax.ondoctype = () => {
       throw new EdxmlError('VDXP_E_XML_DTD', 'The packet has a <!DOCTYPE>: DTDs and entity declarations are refused');
