@@ -149,6 +149,14 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         await assert.rejects(tx);
         await reader;
         assert.equal(seenInside, undefined, 'a reader never sees an open transaction\'s rows');
+        // Concurrent transactions (committed together by engines that group commits) stay independent.
+        const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.transaction(async (tx) => {
+          await tx.insertDocument(doc(`c${i}`), [`kc${i}`]);
+          if (i % 3 === 0) throw new Error(`fail ${i}`);
+          return i;
+        })));
+        results.forEach((r, i) => assert.equal(r.status, i % 3 === 0 ? 'rejected' : 'fulfilled', `transaction ${i}`));
+        for (let i = 0; i < 20; i++) assert.equal((await store.getDocument(`c${i}`)) === undefined, i % 3 === 0, `document c${i}`);
         await assert.rejects(store.insertDocument(doc('dup'), ['same']).then(() => store.insertDocument(doc('dup2'), ['same'])));
         assert.equal(await store.getDocument('dup2'), undefined, 'a failed insert leaves no row');
       } finally { await close(); }

@@ -13,6 +13,8 @@ import {
 type Row = Record<string, SQLInputValue>;
 
 const MIGRATIONS = new URL('./migrations/', import.meta.url);
+/** Transactions applied under one COMMIT at most (group commit). */
+const GROUP_COMMIT_TRANSACTIONS_MAX = 256;
 
 export function openSqliteStore(path: string): Store {
   const db = new DatabaseSync(path);
@@ -369,18 +371,50 @@ export function storeOnDatabase(db: DatabaseSync): Store {
     queue = run.catch(() => undefined);
     return run;
   };
+  // Group commit: transactions that arrive while another batch runs are applied together, each inside its
+  // own SAVEPOINT (one failing rolls back alone), under one BEGIN…COMMIT, so one fsync covers them all. A
+  // caller's promise settles only after that COMMIT is on disk, so "accepted means durable" still holds.
+  interface Waiting { fn: (tx: StoreOps) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+  let waiting: Waiting[] = [];
+  let scheduled = false;
+  const runBatch = async (): Promise<void> => {
+    scheduled = false;
+    const batch = waiting.slice(0, GROUP_COMMIT_TRANSACTIONS_MAX);
+    waiting = waiting.slice(batch.length);
+    if (waiting.length > 0) schedule();
+    const outcomes: { w: Waiting; ok: boolean; value: unknown }[] = [];
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      for (const w of batch) {
+        db.exec('SAVEPOINT one');
+        try {
+          const value = await w.fn(ops);
+          db.exec('RELEASE one');
+          outcomes.push({ w, ok: true, value });
+        } catch (e) {
+          db.exec('ROLLBACK TO one');
+          db.exec('RELEASE one');
+          outcomes.push({ w, ok: false, value: e });
+        }
+      }
+      db.exec('COMMIT');
+    } catch (e) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      for (const w of batch) w.reject(e);
+      return;
+    }
+    for (const o of outcomes) (o.ok ? o.w.resolve : o.w.reject)(o.value);
+  };
+  const schedule = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    void exclusive(runBatch);
+  };
   const store: Record<string, unknown> = {
     engine: 'sqlite',
-    transaction: <T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> => exclusive(async () => {
-      db.exec('BEGIN IMMEDIATE');
-      try {
-        const result = await fn(ops);
-        db.exec('COMMIT');
-        return result;
-      } catch (e) {
-        db.exec('ROLLBACK');
-        throw e;
-      }
+    transaction: <T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> => new Promise<T>((resolve, reject) => {
+      waiting.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      schedule();
     }),
     close: () => exclusive(async () => { db.close(); }),
   };
