@@ -1,5 +1,6 @@
 // The native REST API (documented in openapi.ts): bearer token per system; packets in and out as raw bytes.
 
+import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ackDelivery, fetchPacket, inbox } from '../delivery.ts';
 import { documentView } from '../documents.ts';
@@ -29,9 +30,22 @@ function kindParam(value: unknown): 'edoc' | 'status' | undefined {
   throw new HubError('VDXP_E_BAD_REQUEST', 'kind must be edoc or status');
 }
 
-export function registerNativeApi(app: FastifyInstance, hub: Hub): void {
+/** With mutual TLS on, the client certificate's CN must name the system the token belongs to. */
+function checkClientCertificate(req: FastifyRequest, system: SystemRecord): void {
+  const socket = req.raw.socket as TLSSocket;
+  const cn = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate().subject?.CN : undefined;
+  if (cn !== system.id) {
+    throw new HubError('VDXP_E_AUTH_INVALID', `The client certificate (CN=${String(cn)}) does not belong to system ${system.id}`);
+  }
+}
+
+export function registerNativeApi(app: FastifyInstance, hub: Hub, options: { mutualTls: boolean } = { mutualTls: false }): void {
   const ctx = hub.ctx;
-  const auth = (req: FastifyRequest): Promise<SystemRecord> => authenticateToken(ctx, bearer(req));
+  const auth = async (req: FastifyRequest): Promise<SystemRecord> => {
+    const system = await authenticateToken(ctx, bearer(req));
+    if (options.mutualTls) checkClientCertificate(req, system);
+    return system;
+  };
 
   app.get('/openapi.json', async () => OPENAPI);
   app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').send(docsPage()));

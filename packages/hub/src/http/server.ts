@@ -8,14 +8,27 @@ import { registerNativeApi } from './native.ts';
 import { registerOps } from './ops.ts';
 import { Metrics } from './metrics.ts';
 
+export interface TlsOptions {
+  key: string | Buffer;
+  cert: string | Buffer;
+  /**
+   * CA of client certificates. When given, mutual TLS is on: a client must present a certificate from this CA,
+   * and its subject CN must be the id of the system whose credentials it uses (the token alone is not enough).
+   */
+  clientCa?: string | Buffer;
+}
+
 export interface ServerOptions {
   logger?: boolean;
+  tls?: TlsOptions;
   /** Extra route groups (the VDXP-compatible API registers itself here). */
   plugins?: ((app: FastifyInstance, hub: Hub, metrics: Metrics) => void)[];
 }
 
 export function buildServer(hub: Hub, options: ServerOptions = {}): FastifyInstance {
+  const tls = options.tls;
   const app = Fastify({
+    ...(tls ? { https: { key: tls.key, cert: tls.cert, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
     logger: options.logger ?? false,
     bodyLimit: hub.ctx.limits.jsonBodyBytesMax,
     // Long-polls hold requests open up to longPollSecondsMax; give them room.
@@ -43,7 +56,7 @@ export function buildServer(hub: Hub, options: ServerOptions = {}): FastifyInsta
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'VDXP_E_NOT_FOUND', message: `No route ${req.method} ${req.url}` } }));
 
   registerOps(app, hub, metrics);
-  registerNativeApi(app, hub);
+  registerNativeApi(app, hub, { mutualTls: tls?.clientCa !== undefined });
   for (const plugin of options.plugins ?? []) plugin(app, hub, metrics);
   return app;
 }
