@@ -9,7 +9,7 @@
 
 import { isAcceptableOrganId, isLegacyAgencyCode } from './agency-code.ts';
 import { isDocumentDate, tryParseDocumentId } from './document-id.ts';
-import type { AttachmentSummary, MessageHeader, ParsedPacket, ResponseFor } from './model.ts';
+import type { AttachmentSummary, MessageHeader, ParsedPacket } from './model.ts';
 import { sniffPayload, type SniffResult } from './sniff.ts';
 import { STATUS_INFO, isStatusCode } from './status.ts';
 
@@ -73,23 +73,24 @@ const q = (s: string): string => `“${s}”`;
 const edoc = (p: ParsedPacket): boolean => p.kind === 'edoc';
 const status = (p: ParsedPacket): boolean => p.kind === 'status';
 const mh = (p: ParsedPacket): MessageHeader => p.header.MessageHeader;
-const empty = (s: string | undefined): boolean => s === undefined || s === '';
+const present = (s: string | undefined): s is string => s !== undefined && s !== '';
+const empty = (s: string | undefined): boolean => !present(s);
 
 /** The OrganIds a packet names as parties: From, each To, each ResponseFor. */
 function partyIds(m: MessageHeader): { path: string; id: string }[] {
   const out = [{ path: 'MessageHeader/From/OrganId', id: m.From.OrganId }];
-  m.To.forEach((t, i) => { if (!empty(t.OrganId)) out.push({ path: `MessageHeader/To[${i + 1}]/OrganId`, id: t.OrganId }); });
+  m.To.forEach((t, i) => { if (present(t.OrganId)) out.push({ path: `MessageHeader/To[${i + 1}]/OrganId`, id: t.OrganId }); });
   m.ResponseFor.forEach((r, i) => {
-    if (r.OrganId !== undefined && r.OrganId !== '') out.push({ path: `MessageHeader/ResponseFor[${i + 1}]/OrganId`, id: r.OrganId });
+    if (present(r.OrganId)) out.push({ path: `MessageHeader/ResponseFor[${i + 1}]/OrganId`, id: r.OrganId });
   });
   return out;
 }
 
 function documentIds(m: MessageHeader): { path: string; id: string }[] {
   const out: { path: string; id: string }[] = [];
-  if (m.DocumentId !== undefined && m.DocumentId !== '') out.push({ path: 'MessageHeader/DocumentId', id: m.DocumentId });
-  m.ResponseFor.forEach((r: ResponseFor, i) => {
-    if (r.DocumentId !== undefined && r.DocumentId !== '') out.push({ path: `MessageHeader/ResponseFor[${i + 1}]/DocumentId`, id: r.DocumentId });
+  if (present(m.DocumentId)) out.push({ path: 'MessageHeader/DocumentId', id: m.DocumentId });
+  m.ResponseFor.forEach((r, i) => {
+    if (present(r.DocumentId)) out.push({ path: `MessageHeader/ResponseFor[${i + 1}]/DocumentId`, id: r.DocumentId });
   });
   return out;
 }
@@ -197,7 +198,7 @@ export const RULES = [
     title: { vi: 'DocumentId khớp nơi gửi, ngày ban hành, số và ký hiệu', en: 'DocumentId agrees with From, PromulgationDate and Code' },
     check: (p) => {
       const m = mh(p);
-      const parts = edoc(p) ? tryParseDocumentId(m.DocumentId ?? '') : undefined;
+      const parts = edoc(p) && present(m.DocumentId) ? tryParseDocumentId(m.DocumentId) : undefined;
       if (parts === undefined) return [];
       const { organId: organ, date, number: num, notation } = parts;
       const out: Hit[] = [];
@@ -225,17 +226,15 @@ export const RULES = [
     title: { vi: 'Văn bản có số (chữ số) và ký hiệu (không khoảng trắng)', en: 'An edoc has a number (digits) and a notation (no spaces)' },
     check: (p) => {
       if (!edoc(p)) return [];
-      const code = mh(p).Code;
+      const { CodeNumber: number, CodeNotation: notation } = mh(p).Code ?? {};
       const out: Hit[] = [];
-      if (empty(code?.CodeNumber)) out.push(hit('MessageHeader/Code/CodeNumber', 'Thiếu số văn bản (CodeNumber).', 'The document number (CodeNumber) is missing.'));
-      else if (!CODE_NUMBER.test(code?.CodeNumber ?? '')) {
-        out.push(hit('MessageHeader/Code/CodeNumber', `Số văn bản ${q(code?.CodeNumber ?? '')} không phải là số.`,
-          `The document number ${q(code?.CodeNumber ?? '')} is not made of digits.`));
+      if (!present(number)) out.push(hit('MessageHeader/Code/CodeNumber', 'Thiếu số văn bản (CodeNumber).', 'The document number (CodeNumber) is missing.'));
+      else if (!CODE_NUMBER.test(number)) {
+        out.push(hit('MessageHeader/Code/CodeNumber', `Số văn bản ${q(number)} không phải là số.`, `The document number ${q(number)} is not made of digits.`));
       }
-      if (empty(code?.CodeNotation)) out.push(hit('MessageHeader/Code/CodeNotation', 'Thiếu ký hiệu văn bản (CodeNotation).', 'The document notation (CodeNotation) is missing.'));
-      else if (!NOTATION.test(code?.CodeNotation ?? '')) {
-        out.push(hit('MessageHeader/Code/CodeNotation', `Ký hiệu văn bản ${q(code?.CodeNotation ?? '')} chứa khoảng trắng.`,
-          `The document notation ${q(code?.CodeNotation ?? '')} contains spaces.`));
+      if (!present(notation)) out.push(hit('MessageHeader/Code/CodeNotation', 'Thiếu ký hiệu văn bản (CodeNotation).', 'The document notation (CodeNotation) is missing.'));
+      else if (!NOTATION.test(notation)) {
+        out.push(hit('MessageHeader/Code/CodeNotation', `Ký hiệu văn bản ${q(notation)} chứa khoảng trắng.`, `The document notation ${q(notation)} contains spaces.`));
       }
       return out;
     },
@@ -471,7 +470,7 @@ export const RULES = [
       if (!edoc(p)) return [];
       const out: Hit[] = [];
       const byId = new Map<string, AttachmentSummary>();
-      for (const a of p.attachments) if (!empty(a.ContentId)) byId.set(a.ContentId ?? '', a);
+      for (const a of p.attachments) if (present(a.ContentId)) byId.set(a.ContentId, a);
       const referenced = new Set<string>();
       p.header.Manifest.forEach((ref, i) => {
         const path = `edXMLManifest/Reference[${i + 1}]`;
@@ -489,9 +488,9 @@ export const RULES = [
         }
       });
       for (const a of p.attachments) {
-        if (!empty(a.ContentId) && !referenced.has(a.ContentId ?? '')) {
-          out.push(hit(attachmentPath(a, 'ContentId'), `Tệp đính kèm ${q(a.ContentId ?? '')} không có trong danh mục (edXMLManifest).`,
-            `Attachment ${q(a.ContentId ?? '')} is not in the manifest (edXMLManifest).`));
+        if (present(a.ContentId) && !referenced.has(a.ContentId)) {
+          out.push(hit(attachmentPath(a, 'ContentId'), `Tệp đính kèm ${q(a.ContentId)} không có trong danh mục (edXMLManifest).`,
+            `Attachment ${q(a.ContentId)} is not in the manifest (edXMLManifest).`));
         }
       }
       return out;
