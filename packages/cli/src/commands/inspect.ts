@@ -6,6 +6,7 @@
 
 import { readdir } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import {
   STATUS_INFO, isEdxmlError, isStatusCode, parsePacket, sniffPayload, verifyPacketSignature,
@@ -95,10 +96,10 @@ async function samplePaths(): Promise<string[]> {
   try {
     names = await readdir(SAMPLES_DIR);
   } catch (e) {
-    throw new CliError(`no file given and the sample folder ${SAMPLES_DIR.pathname} cannot be read: name a packet file`,
+    throw new CliError(`no file given and the sample folder ${fileURLToPath(SAMPLES_DIR)} cannot be read: name a packet file`,
       EXIT_CODES.usage, { cause: e });
   }
-  return names.filter((n) => n.endsWith('.edxml')).sort().map((n) => new URL(n, SAMPLES_DIR).pathname);
+  return names.filter((n) => n.endsWith('.edxml')).sort().map((n) => fileURLToPath(new URL(n, SAMPLES_DIR)));
 }
 
 /** Inspects one packet file in bounded memory. Throws EdxmlError when the parser refuses the packet. */
