@@ -3,8 +3,11 @@
 
 import { Command, CommanderError } from 'commander';
 import { isEdxmlError } from '@vdxp/edxml';
+import { registerAgency } from './commands/agency.ts';
+import { registerAudit } from './commands/audit.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerInspect } from './commands/inspect.ts';
+import { registerSystem } from './commands/system.ts';
 import { registerValidate } from './commands/validate.ts';
 import { CliError, EXIT_CODES, createContext, type CliContext, type CliIo, type ExitCode } from './context.ts';
 
@@ -15,8 +18,10 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerInspect,
   registerValidate,
   registerBuild,
-  // Hub operation (the lead's): registerServe, registerAgency, registerSystem, registerAudit — one file each
-  // in commands/, added here.
+  // Hub operation: one file each in commands/.
+  registerAgency,
+  registerSystem,
+  registerAudit,
 ];
 
 export function createProgram(ctx: CliContext, commands: readonly CommandRegistrar[] = COMMANDS): Command {
