@@ -7,6 +7,7 @@ import { registerAgency } from './commands/agency.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerInspect } from './commands/inspect.ts';
+import { registerServe } from './commands/serve.ts';
 import { registerSystem } from './commands/system.ts';
 import { registerValidate } from './commands/validate.ts';
 import { CliError, EXIT_CODES, createContext, type CliContext, type CliIo, type ExitCode } from './context.ts';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerValidate,
   registerBuild,
   // Hub operation: one file each in commands/.
+  registerServe,
   registerAgency,
   registerSystem,
   registerAudit,

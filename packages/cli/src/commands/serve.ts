@@ -1,0 +1,173 @@
+// `vdxp serve`: the embedded hub — SQLite and a content-addressed packet folder under --data, the native API,
+// docs and metrics on one port, the periodic sweep, a demo registry on first run, and a graceful stop on
+// SIGINT/SIGTERM. startServe does the work and returns a handle, so tests run it in-process.
+
+import { resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { InvalidArgumentError, type Command } from 'commander';
+import {
+  DEMO_LABEL, DEMO_SYSTEM_PREFIX, buildServer, openHub, registryIsEmpty, seedDemo, type DemoSeedResult, type Hub,
+} from '@vdxp/hub';
+import { CliError, EXIT_CODES, type CliContext } from '../context.ts';
+import { labelled } from '../format.ts';
+import { DATA_DIR_DEFAULT } from '../hub-access.ts';
+import { credentialLines } from './system.ts';
+
+export const PORT_DEFAULT = 8080;
+/** Loopback by default: a first `vdxp serve` with demo credentials must not be reachable from the network. */
+export const HOST_DEFAULT = '127.0.0.1';
+/** How often expiry and overdue flags are swept. */
+export const SWEEP_INTERVAL_MS = 60_000;
+
+export interface ServeOptions {
+  dataDir: string;
+  port: number;
+  host: string;
+  /** true: seed the demo registry (idempotent); false: never; undefined: only into an empty registry. */
+  demo?: boolean;
+  /** Fastify's request log on stdout (the command turns it on; tests keep it off). */
+  logger?: boolean;
+  /** Where the banner goes, one line per call. */
+  out: (line: string) => void;
+}
+
+export interface ServeHandle {
+  /** Base URL a client on this machine reaches the hub at (the real port when --port 0). */
+  url: string;
+  port: number;
+  hub: Hub;
+  /** What the demo seeding did, when it ran. */
+  demo: DemoSeedResult | undefined;
+  /** Stops taking requests, lets those in flight finish, then closes the hub. Idempotent. */
+  close(): Promise<void>;
+}
+
+export function registerServe(program: Command, ctx: CliContext): void {
+  program.command('serve')
+    .summary('run the hub / chạy trục')
+    .description('Chạy trục liên thông trên máy này / Run the hub: SQLite and a packet folder under --data, the native '
+      + 'API, /docs, /openapi.json and /metrics. Listens on 127.0.0.1 (this machine only) unless --host says otherwise; '
+      + 'use --host 0.0.0.0 to expose it. On a new, empty data folder it seeds a demo registry and prints its '
+      + 'credentials. Stops cleanly on Ctrl+C or SIGTERM.')
+    .option('--data <dir>', 'thư mục dữ liệu / data folder', DATA_DIR_DEFAULT)
+    .option('--port <n>', `port (0: any free port, printed at start)`, portArg, PORT_DEFAULT)
+    .option('--host <host>', `address to listen on: ${HOST_DEFAULT} by default (this machine only), 0.0.0.0 to expose`, HOST_DEFAULT)
+    .option('--demo', 'seed the demo registry (the default when the registry is empty)')
+    .option('--no-demo', 'do not seed the demo registry')
+    .action(async (opts: { data: string; port: number; host: string; demo?: boolean }) => {
+      const handle = await startServe({
+        dataDir: resolve(ctx.cwd, opts.data), port: opts.port, host: opts.host, logger: true, out: ctx.out,
+        ...(opts.demo !== undefined ? { demo: opts.demo } : {}),
+      });
+      const signal = await shutdownSignal();
+      ctx.out(`vdxp: nhận / got ${signal}; đang dừng, chờ các yêu cầu dở dang / stopping, letting requests in flight finish…`);
+      await handle.close();
+      ctx.out('vdxp: đã dừng / stopped');
+    });
+}
+
+function portArg(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65_535) throw new InvalidArgumentError('a port number from 0 to 65535');
+  return n;
+}
+
+/** Opens the hub on the data folder, seeds the demo registry if asked, listens, starts the sweep, prints the banner. */
+export async function startServe(o: ServeOptions): Promise<ServeHandle> {
+  const hub = await openHub({ dataDir: o.dataDir });
+  const app = buildServer(hub, { logger: o.logger ?? false });
+  let demo: DemoSeedResult | undefined;
+  let port: number;
+  try {
+    const seed = o.demo ?? (await registryIsEmpty(hub.ctx));
+    demo = seed ? await seedDemo(hub.ctx, 'serve:demo') : undefined;
+    await app.listen({ port: o.port, host: o.host });
+    port = (app.server.address() as AddressInfo).port;
+  } catch (e) {
+    await app.close();
+    await hub.close();
+    const code = (e as { code?: unknown }).code;
+    if (code === 'EADDRINUSE') throw new CliError(`cổng ${o.port} đang bận; chọn --port khác / port ${o.port} is in use: choose another --port`, EXIT_CODES.usage, { cause: e });
+    if (code === 'EACCES') throw new CliError(`không được dùng cổng ${o.port}; chọn cổng trên 1024 / port ${o.port} is not allowed: choose one above 1024`, EXIT_CODES.usage, { cause: e });
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new CliError(`máy này không có địa chỉ ${o.host} / this machine has no address ${o.host}: check --host`, EXIT_CODES.usage, { cause: e });
+    throw e;
+  }
+  hub.startSweeper(SWEEP_INTERVAL_MS);
+  const url = `http://${urlHost(o.host)}:${port}`;
+  await printBanner(o, hub, url, demo);
+  let closing: Promise<void> | undefined;
+  return {
+    url, port, hub, demo,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        await hub.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Resolves with the first of `signals`, then stops listening for them (a second Ctrl+C then ends the process). */
+export function shutdownSignal(signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): Promise<NodeJS.Signals> {
+  return new Promise((resolvePromise) => {
+    const handler = (s: NodeJS.Signals): void => {
+      for (const x of signals) process.off(x, handler);
+      resolvePromise(s);
+    };
+    for (const s of signals) process.on(s, handler);
+  });
+}
+
+/** A host a local client can use: the wildcard addresses are reached on loopback; IPv6 goes in brackets. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
+
+async function printBanner(o: ServeOptions, hub: Hub, url: string, demo: DemoSeedResult | undefined): Promise<void> {
+  const out = o.out;
+  out(`vdxp đang phục vụ / vdxp is serving at ${url}`);
+  for (const line of labelled([
+    ['  Dữ liệu / Data', `${o.dataDir} (SQLite + thư mục gói tin / packet folder)`],
+    ['  API gốc / Native API', `${url}/v1/`],
+    ['  Tài liệu / Docs', `${url}/docs`],
+    ['  OpenAPI', `${url}/openapi.json`],
+    ['  Số đo / Metrics', `${url}/metrics`],
+  ])) out(line);
+  out(isLoopback(o.host)
+    ? `  Chỉ máy này truy cập được (${o.host}); mở ra mạng bằng --host 0.0.0.0. / Reachable from this machine only; use --host 0.0.0.0 to expose it.`
+    : `  Đang mở ra mạng trên ${o.host}: đặt sau TLS và tường lửa. / Exposed on ${o.host}: put it behind TLS and a firewall.`);
+  const r = hub.recovery;
+  if (r.completed + r.removedStaged + r.removedOrphans > 0) {
+    out(`  Khôi phục sau sự cố / Crash recovery: ${r.completed} gói hoàn tất / packets completed, ${r.removedStaged} tệp dở bị xóa / `
+      + `staged files removed, ${r.removedOrphans} tệp mồ côi / orphan files removed`);
+  }
+
+  if (demo !== undefined && demo.systemsAdded.length > 0) {
+    out('');
+    out(`${DEMO_LABEL} Đã tạo danh bạ thử: ${demo.agenciesAdded} cơ quan, ${demo.systemsAdded.length} hệ thống — dữ liệu minh họa, không dùng thật. / `
+      + `Seeded a demo registry: ${demo.agenciesAdded} agencies, ${demo.systemsAdded.length} systems — illustration only, not for real use.`);
+    for (const s of demo.systemsAdded) {
+      out(`  ${s.name} — cơ quan / agencies: ${s.agencies.join(', ')}`);
+      for (const line of credentialLines(s)) out(`  ${line}`);
+    }
+    const first = demo.systemsAdded[0];
+    if (first !== undefined) out(`  Thử / Try: curl -H "Authorization: Bearer ${first.token}" ${url}/v1/inbox`);
+    out('  Lưu lại ngay: mã truy cập chỉ hiện lần này. / Save these now: the tokens are shown only this once.');
+  } else {
+    const systems = await hub.ctx.store.listSystems();
+    const demoIds = systems.filter((s) => s.id.startsWith(DEMO_SYSTEM_PREFIX)).map((s) => s.id);
+    if (demoIds.length > 0) {
+      out(`${DEMO_LABEL} Danh bạ thử đã có (${demoIds.join(', ')}); mã truy cập chỉ hiện ở lần chạy đầu. Cấp mới / New credentials: `
+        + `vdxp system rotate-secret <id> --data ${o.dataDir}`);
+    } else if (systems.length === 0) {
+      out(`Chưa có hệ thống nào / No systems yet: vdxp agency import <tệp / file> --data ${o.dataDir}; `
+        + `vdxp system add --id <id> --agencies <mã / codes> --data ${o.dataDir}`);
+    }
+  }
+  out('Dừng bằng Ctrl+C / Stop with Ctrl+C.');
+}
