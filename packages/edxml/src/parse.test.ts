@@ -132,7 +132,11 @@ describe('tolerance', () => {
 
   it('notices an XML signature and skips its subtree', async () => {
     const sig = '<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo><Subject>not ours</Subject></SignedInfo></Signature>';
-    const p = await parsePacketBytes(minimal('', '').replace('</MessageHeader>', `</MessageHeader>${sig}`));
+    const seen: boolean[] = [];
+    const p = await parsePacketBytes(minimal('', '').replace('</MessageHeader>', `</MessageHeader>${sig}`), {
+      onHeaderEnd: (h) => seen.push(h.signaturePresent),
+    });
+    assert.deepEqual(seen, [true], 'onHeaderEnd tells, once, whether the header was signed');
     assert.equal(p.signaturePresent, true);
     assert.equal(p.header.MessageHeader.Subject, undefined);
   });

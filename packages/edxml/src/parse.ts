@@ -34,6 +34,11 @@ export interface ParseOptions {
   onAttachment?: AttachmentSinkFactory;
   /** Called with each raw input chunk before it is parsed (e.g. to hash or store the packet in the same pass). */
   onChunk?: (chunk: Uint8Array) => void | Promise<void>;
+  /**
+   * Called once edXMLHeader closes, i.e. before any attachment of a conforming packet. Lets a caller that runs a
+   * signature verifier beside the parser stop feeding it when the header held no Signature.
+   */
+  onHeaderEnd?: (header: { signaturePresent: boolean }) => void;
 }
 
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
@@ -85,6 +90,7 @@ export function parsePacketBytes(bytes: Uint8Array | string, options: ParseOptio
 class PacketParser {
   readonly #limits: EdxmlLimits;
   readonly #onAttachment: AttachmentSinkFactory | undefined;
+  readonly #onHeaderEnd: ParseOptions['onHeaderEnd'];
   readonly #sax: sax.SAXParser;
   readonly #decoder = new TextDecoder('utf-8', { fatal: true });
   readonly #stack: Frame[] = [];
@@ -108,6 +114,7 @@ class PacketParser {
   constructor(options: ParseOptions) {
     this.#limits = withLimits(options.limits);
     this.#onAttachment = options.onAttachment;
+    this.#onHeaderEnd = options.onHeaderEnd;
     // strictEntities: only XML's own five entities; sax would otherwise expand HTML ones (&nbsp;…).
     this.#sax = sax.parser(true, { xmlns: true, position: true, strictEntities: true } as sax.SAXOptions); // @types/sax lacks strictEntities
     this.#sax.onerror = (e) => { throw this.#malformed(e); };
@@ -439,6 +446,8 @@ class PacketParser {
       if (summary === undefined) throw new Error('assertion: attachment summary exists');
       Object.assign(summary, frame.obj);
       if (summary.sha256 === '') summary.sha256 = createHash('sha256').digest('hex');
+    } else if (frame.k === 'header') {
+      this.#onHeaderEnd?.({ signaturePresent: this.#signaturePresent });
     } else if (frame.k === 'root') {
       this.#rootClosed = true;
     }

@@ -55,17 +55,20 @@ export async function submitPacket(ctx: HubContext, system: SystemRecord, body: 
   const staged = ctx.blobs.begin();
   // The XML signature is verified in the same pass: the verifier sees every chunk the parser sees.
   const verifier = new PacketSignatureVerifier();
+  // An unsigned header means nothing to verify: stop feeding the verifier, so the attachments are read once.
+  let verifying = true;
   try {
     const packet = await parsePacket(body, {
       limits: ctx.limits.edxml,
+      onHeaderEnd: ({ signaturePresent }) => { if (!signaturePresent) verifying = false; },
       onChunk: async (chunk) => {
-        verifier.write(chunk);
+        if (verifying) verifier.write(chunk);
         await staged.write(chunk);
       },
     });
     await staged.finish();
     await options.beforeCommit?.(staged.digest);
-    const signature = verifier.end();
+    const signature: SignatureVerdictLike = verifying ? verifier.end() : { present: false };
     const result = await accept(ctx, system, packet, staged, signature, options);
     if (result.created) {
       await ctx.blobs.commit(staged);
