@@ -62,7 +62,7 @@ case "$task" in
     echo "== type check" >&2; tsc -p tsconfig.json
     echo "== lint" >&2; eslint --max-warnings 0 .
     echo "== tests" >&2
-    exec node --test --test-concurrency=2 "packages/*/src/**/*.test.ts" "$@" ;;
+    exec node --test --test-concurrency=2 "packages/*/src/**/*.test.ts" "scripts/**/*.test.ts" "$@" ;;
   bench)
     exec node scripts/bench.ts "$@" ;;
   node)
