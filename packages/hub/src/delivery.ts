@@ -27,7 +27,7 @@ export async function inbox(ctx: HubContext, system: SystemRecord, q: InboxQuery
   // Real elapsed time, not the hub's clock: a long-poll waits on the wall, whatever time tests pretend it is.
   const deadline = performance.now() + waitMs;
   // Wake on a notification for one of our agencies; re-read, since it may have been for another kind.
-  while (items.length === 0 && !q.signal?.aborted) {
+  while (items.length === 0 && !q.signal?.aborted && !ctx.notifier.closed) {
     const left = deadline - performance.now();
     if (left <= 0) break;
     await ctx.notifier.wait(agencies, left, q.signal);

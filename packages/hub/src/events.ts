@@ -20,8 +20,21 @@ export class HubEmitter extends EventEmitter<HubEvents> {}
 /** Long-poll waiters: each waits for a delivery to one of its agencies, or for its time to run out. */
 export class InboxNotifier {
   readonly #waiters = new Set<{ agencies: Set<string>; wake: () => void }>();
+  #closed = false;
+
+  /** True once the server is shutting down: long-polls answer at once instead of holding the shutdown up. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Wakes every waiter and makes later waits return at once. */
+  close(): void {
+    this.#closed = true;
+    for (const w of this.#waiters) w.wake();
+  }
 
   wait(agencies: Set<string>, ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     return new Promise((resolve) => {
       const waiter = { agencies, wake: () => done() };
       const timer = setTimeout(() => done(), ms);

@@ -122,16 +122,21 @@ export async function addSystem(ctx: HubContext, o: { id: string; name?: string;
   const secret = o.secret ?? ctx.random.token(24);
   await ctx.store.transaction(async (tx) => {
     if (await tx.getSystem(o.id)) throw new HubError('VDXP_E_SYSTEM_EXISTS', `System ${o.id} exists already; use rotate-secret for new credentials`);
+    // Deliveries name agencies by their registry code, so an agency given by one of its other codes is stored
+    // under the registry code.
+    const agencies: string[] = [];
     for (const code of o.agencies) {
-      if (!(await tx.findAgency(code))) throw new HubError('VDXP_E_AGENCY_UNKNOWN', `No agency ${code} in the registry; add it first`);
+      const a = await tx.findAgency(code);
+      if (!a) throw new HubError('VDXP_E_AGENCY_UNKNOWN', `No agency ${code} in the registry; add it first`);
+      agencies.push(a.code);
     }
     const now = ctx.clock.now();
     await tx.putSystem({
       id: o.id, name: o.name ?? o.id, tokenHash: hashToken(token), secret: ctx.secrets.seal(secret), state: 'active',
       pushUrl: null, createdAt: now, updatedAt: now,
     });
-    await tx.setSystemAgencies(o.id, o.agencies);
-    await record(ctx, tx, { type: 'system:added', actor, data: { id: o.id, agencies: o.agencies } });
+    await tx.setSystemAgencies(o.id, agencies);
+    await record(ctx, tx, { type: 'system:added', actor, data: { id: o.id, agencies } });
   });
   return { id: o.id, token, secret };
 }

@@ -1,5 +1,5 @@
-// The HTTP face of the hub: one Fastify instance serving the native API, operations endpoints and (later)
-// the VDXP-compatible API. Packet bodies are never parsed by Fastify: handlers stream request.raw.
+// The HTTP face of the hub: one Fastify instance serving the native API, operations endpoints and
+// the VDXP-compatible API (http/vdxp/). Packet bodies are never parsed by Fastify: handlers stream request.raw.
 
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Hub } from '../hub.ts';
@@ -7,6 +7,7 @@ import { describeError } from '../errors.ts';
 import { registerNativeApi } from './native.ts';
 import { registerOps } from './ops.ts';
 import { Metrics } from './metrics.ts';
+import { registerVdxpApi } from './vdxp/api.ts';
 
 export interface TlsOptions {
   key: string | Buffer;
@@ -39,6 +40,8 @@ export function buildServer(hub: Hub, options: ServerOptions = {}): FastifyInsta
   app.removeContentTypeParser(['text/plain']);
   app.addContentTypeParser('*', (_req, _payload, done) => { done(null, undefined); });
 
+  // Long-polls would hold close() up to longPollSecondsMax: answer them now.
+  app.addHook('preClose', async () => { hub.ctx.notifier.close(); });
   const metrics = new Metrics(hub);
   app.addHook('onResponse', async (req, reply) => {
     metrics.httpRequest(req.routeOptions.url ?? 'unknown', req.method, reply.statusCode);
@@ -57,6 +60,7 @@ export function buildServer(hub: Hub, options: ServerOptions = {}): FastifyInsta
 
   registerOps(app, hub, metrics);
   registerNativeApi(app, hub, { mutualTls: tls?.clientCa !== undefined });
+  registerVdxpApi(app, hub, metrics);
   for (const plugin of options.plugins ?? []) plugin(app, hub, metrics);
   return app;
 }

@@ -39,6 +39,8 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         const page1 = await store.listAgencies({ limit: 1 });
         const page2 = await store.listAgencies({ afterVersion: page1[0]?.version ?? 0, afterCode: page1[0]?.code ?? '', limit: 10 });
         assert.deepEqual([...page1, ...page2].map((x) => x.code), ['000.00.00.G22', 'B']);
+        await store.putAgency(agency('000.00.15.H41', { parent: '000.00.00.H41', level: 2 }), 25);
+        assert.deepEqual((await store.listAgencies({ parent: '000.00.00.H41', limit: 10 })).map((x) => x.code), ['000.00.15.H41']);
         await store.putAgency({ ...agency('000.00.00.G22'), otherCodes: [] }, 30);
         assert.equal(await store.findAgency('G22'), undefined, 'dropped other codes stop resolving');
       } finally { await close(); }

@@ -127,7 +127,7 @@ export interface StoreOps {
   putAgency(agency: AgencyInput, at: number): Promise<Agency>;
   putAgencies(agencies: AgencyInput[], at: number): Promise<number>;
   /** Agencies changed after `afterVersion`, ordered by version then code; deleted ones included. */
-  listAgencies(options: { afterVersion?: number; afterCode?: string; limit: number; includeDeleted?: boolean }): Promise<Agency[]>;
+  listAgencies(options: { afterVersion?: number; afterCode?: string; limit: number; includeDeleted?: boolean; parent?: string }): Promise<Agency[]>;
   countAgencies(): Promise<number>;
   registryVersion(): Promise<number>;
 

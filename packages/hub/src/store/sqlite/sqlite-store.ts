@@ -155,14 +155,15 @@ class SqliteOps implements StoreOps {
     }
   }
 
-  async listAgencies(o: { afterVersion?: number; afterCode?: string; limit: number; includeDeleted?: boolean }): Promise<Agency[]> {
+  async listAgencies(o: { afterVersion?: number; afterCode?: string; limit: number; includeDeleted?: boolean; parent?: string }): Promise<Agency[]> {
     const v = o.afterVersion ?? 0;
-    const deleted = o.includeDeleted ? '' : 'AND deleted = 0';
+    const filters = `${o.includeDeleted ? '' : 'AND deleted = 0'} ${o.parent !== undefined ? 'AND parent = ?' : ''}`;
+    const parent = o.parent !== undefined ? [o.parent] : [];
     // (version, code) is the cursor: afterCode continues a page inside one version.
     const rows = o.afterCode === undefined
-      ? this.#all(`SELECT * FROM agencies WHERE version > ? ${deleted} ORDER BY version, code LIMIT ?`, v, o.limit)
-      : this.#all(`SELECT * FROM agencies WHERE (version > ? OR (version = ? AND code > ?)) ${deleted} ORDER BY version, code LIMIT ?`,
-        v, v, o.afterCode, o.limit);
+      ? this.#all(`SELECT * FROM agencies WHERE version > ? ${filters} ORDER BY version, code LIMIT ?`, v, ...parent, o.limit)
+      : this.#all(`SELECT * FROM agencies WHERE (version > ? OR (version = ? AND code > ?)) ${filters} ORDER BY version, code LIMIT ?`,
+        v, v, o.afterCode, ...parent, o.limit);
     return rows.map(toAgency);
   }
 
