@@ -55,8 +55,7 @@ ensure_node
 ensure_deps
 case "$task" in
   start)
-    if [ $# -eq 0 ]; then set -- serve; fi
-    exec node packages/cli/src/main.ts "$@" ;;
+    exec node packages/cli/src/main.ts serve "$@" ;;
   test)
     ensure_system_packages
     echo "== type check" >&2; tsc -p tsconfig.json
