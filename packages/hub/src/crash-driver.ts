@@ -1,0 +1,575 @@
+// The crash test: a real hub server (child process) SIGKILLed at random moments while systems submit and
+// consume documents over HTTP, restarted on the same folder each time; then a checker proves that every
+// document that got a 2xx arrived byte for byte, that nothing acked came back, that resends kept their
+// original ids, that the evidence chain verifies and that no blob is orphaned. Seeded: the seed chooses the
+// packets, the decisions of every loop and the kill delays (the interleaving still depends on timing).
+
+import { createHash, randomInt } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { buildPacketBytes } from '@vdxp/edxml';
+import { verifyAudit } from './audit.ts';
+import { CRASH_SYSTEMS, type CrashSystemName } from './crash-server.ts';
+import { openHub } from './hub.ts';
+import { HubProcess, hubServerErrors } from './hub-process.ts';
+
+export interface CrashOptions {
+  kills: number;
+  seed?: number;
+  /** Shortest and longest wait between a (re)start being ready and the next kill. */
+  killDelayMsMin?: number;
+  killDelayMsMax?: number;
+  /** Stop and report when the whole run takes longer than this. */
+  deadlineMs?: number;
+  /** Keep the data folder afterwards (it is printed) instead of removing it. */
+  keepData?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface CrashReport {
+  seed: number;
+  seconds: number;
+  kills: number;
+  /** Kills that landed while the server was still starting (during crash recovery). */
+  killsDuringStartup: number;
+  /** What start-up recovery found, summed over the restarts. */
+  recovery: { completed: number; removedStaged: number; removedOrphans: number };
+  documentsAccepted: number;
+  deliveriesExpected: number;
+  submits: number;
+  /** Submits whose answer never came (the server died): resent until an answer came. */
+  submitsUnanswered: number;
+  /** Of those, how many the hub had committed before it died (the resend got the original id back). */
+  unansweredButCommitted: number;
+  resendsOfAccepted: number;
+  resendsRebuilt: number;
+  fetches: number;
+  fetchesInterrupted: number;
+  acks: number;
+  acksUnanswered: number;
+  /** Deliveries handed out again after a fetch the crash interrupted, or whose ack never got through. */
+  redeliveredAfterCrash: number;
+  /** Deliveries handed out again because the receiver chose not to ack them (the rule: until acked). */
+  redeliveredUnacked: number;
+  /** Deliveries handed out again after their fetch was answered with an error (not a dead connection). */
+  redeliveredAfterError: number;
+  /** Packets fetched completely more than once: their bytes were compared each time. */
+  redeliveriesCompared: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** HTTP answers that were neither 2xx nor a dead connection, by route and status. */
+  unexpectedStatuses: Record<string, number>;
+  /** What the servers logged for the requests they failed (route, code, cause). */
+  serverErrors: Record<string, number>;
+  audit: { ok: boolean; events: number; packets: number };
+  blobs: { files: number; referenced: number; orphans: number; missing: number; staged: number };
+  dataDir: string;
+  /** Everything that breaks a rule: empty when the hub kept its promises. */
+  violations: string[];
+}
+
+const KILL_DELAY_MS_MIN = 150;
+/** The run stops itself after max(DEADLINE_MS_MIN, kills × DEADLINE_MS_PER_KILL) unless told otherwise. */
+const DEADLINE_MS_MIN = 60_000;
+const DEADLINE_MS_PER_KILL = 10_000;
+const KILL_DELAY_MS_MAX = 900;
+/** Chance that a restart is killed again before it is ready, and the longest wait before that kill. */
+const STARTUP_KILL_CHANCE = 0.12;
+const STARTUP_KILL_DELAY_MS_MAX = 400;
+const START_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+/** Pause before retrying a request that found no server (it is restarting). */
+const RETRY_PAUSE_MS = 25;
+/** Senders wait while this many deliveries are accepted and not yet acked. */
+const PENDING_DELIVERIES_MAX = 150;
+const INBOX_PAGE_ITEMS = 20;
+const INBOX_WAIT_SECONDS = 1;
+/** Rounds of inbox reads in the final drain before it gives up (an unbounded loop would hide a bug). */
+const DRAIN_ROUNDS_MAX = 500;
+const RECENT_ACCEPTED_KEPT = 16;
+const VIOLATIONS_KEPT = 200;
+/** Attachment sizes: mostly a few KB, some tens to hundreds of KB, a few up to 1 MB. */
+const ATTACHMENT_BYTES_MIN = 1024;
+const ATTACHMENT_BYTES_SMALL_MAX = 16 * 1024;
+const ATTACHMENT_BYTES_MEDIUM_MAX = 200 * 1024;
+const ATTACHMENT_BYTES_LARGE_MAX = 1024 * 1024;
+const CHANCE_MEDIUM = 0.25;
+const CHANCE_LARGE = 0.06;
+const CHANCE_NO_ATTACHMENT = 0.1;
+const CHANCE_SECOND_ATTACHMENT = 0.15;
+/** Each agency of the other systems is a recipient with this chance (at least one is). */
+const CHANCE_RECIPIENT = 0.4;
+/** A receiver leaves this share of fetched packets unacked for now: they must come back. */
+const CHANCE_SKIP_ACK = 0.04;
+/** A sender resends a packet it already got a 2xx for (same bytes, or rebuilt with the same DocumentId). */
+const CHANCE_RESEND_ACCEPTED = 0.03;
+const CHANCE_RESEND_REBUILT = 0.015;
+/** An unanswered packet is resent rebuilt (same DocumentId, new bytes) instead of byte for byte. */
+const CHANCE_UNANSWERED_REBUILT = 0.3;
+
+/** mulberry32: small, fast and good enough to choose sizes and moments; one stream per loop. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+function seededBytes(rand: () => number, n: number): Buffer {
+  const out = Buffer.allocUnsafe(n);
+  let x = (Math.floor(rand() * 0xffffffff) | 1) >>> 0;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** Where the server is now; requests wait here while it restarts. */
+class Link {
+  #url: string | undefined;
+  #waiters: (() => void)[] = [];
+
+  up(url: string): void {
+    this.#url = url;
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  down(): void {
+    this.#url = undefined;
+  }
+
+  async url(): Promise<string> {
+    while (this.#url === undefined) await new Promise<void>((r) => this.#waiters.push(r));
+    return this.#url;
+  }
+}
+
+interface Answer { status: number; body: Buffer; headers: Headers }
+
+/** One HTTP call; undefined when the connection died or timed out (the answer is unknown). */
+async function call(link: Link, token: string, method: string, path: string, body?: Uint8Array | object): Promise<Answer | undefined> {
+  const url = await link.url();
+  try {
+    const res = await fetch(url + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': body instanceof Uint8Array ? 'application/xml' : 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: body instanceof Uint8Array ? body : JSON.stringify(body) }),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    return { status: res.status, body: Buffer.from(await res.arrayBuffer()), headers: res.headers };
+  } catch {
+    return undefined;
+  }
+}
+
+interface Packet {
+  /** MessageHeader/DocumentId: the identity that survives a rebuild. */
+  edxmlId: string;
+  sender: CrashSystemName;
+  bytes: Buffer;
+  digest: string;
+  /** Digests of every version sent under this DocumentId. */
+  versions: Set<string>;
+  rebuild: () => Promise<Buffer>;
+}
+
+interface Accepted {
+  id: string;
+  edxmlId: string;
+  digest: string;
+  deliveries: { id: string; recipient: string }[];
+}
+
+interface DeliveryTrack {
+  fetchesStarted: number;
+  shas: string[];
+  /** Why the last hand-out did not end in an ack: decides how a redelivery is counted. */
+  lastEnd: 'interrupted' | 'failed' | 'skipped' | 'acked' | undefined;
+  documentId: string;
+  digest: string;
+}
+
+export async function runCrash(o: CrashOptions): Promise<CrashReport> {
+  const seed = (o.seed ?? randomInt(0, 2 ** 31)) >>> 0;
+  const log = o.log ?? (() => undefined);
+  const killMin = o.killDelayMsMin ?? KILL_DELAY_MS_MIN;
+  const killMax = o.killDelayMsMax ?? KILL_DELAY_MS_MAX;
+  const started = performance.now();
+  const deadline = started + (o.deadlineMs ?? Math.max(DEADLINE_MS_MIN, o.kills * DEADLINE_MS_PER_KILL));
+  const dataDir = mkdtempSync(join(tmpdir(), 'vdxp-crash-'));
+  log(`crash: seed ${seed}, ${o.kills} kills, data ${dataDir}`);
+
+  const violations: string[] = [];
+  const violate = (s: string): void => {
+    if (violations.length < VIOLATIONS_KEPT) violations.push(s);
+    log(`crash: VIOLATION ${s}`);
+  };
+  const unexpected: Record<string, number> = {};
+  const odd = (route: string, a: Answer): void => {
+    const key = `${route} ${a.status}`;
+    unexpected[key] = (unexpected[key] ?? 0) + 1;
+    if (unexpected[key] <= 3) log(`crash: unexpected answer ${key}: ${a.body.toString('utf8').slice(0, 300)}`);
+  };
+  const r = {
+    submits: 0, submitsUnanswered: 0, unansweredButCommitted: 0, resendsOfAccepted: 0, resendsRebuilt: 0,
+    fetches: 0, fetchesInterrupted: 0, acks: 0, acksUnanswered: 0, redeliveredAfterCrash: 0, redeliveredUnacked: 0, redeliveredAfterError: 0,
+    redeliveriesCompared: 0, bytesSent: 0, bytesReceived: 0, killsDuringStartup: 0,
+  };
+  const recovery = { completed: 0, removedStaged: 0, removedOrphans: 0 };
+
+  const accepted = new Map<string, Accepted>(); // by document id
+  const acceptedByEdxmlId = new Map<string, Accepted>();
+  const tracks = new Map<string, DeliveryTrack>(); // by delivery id
+  const ackedDone = new Set<string>();
+  let deliveriesAccepted = 0;
+
+  const link = new Link();
+  let server: HubProcess | undefined;
+  let tokens: Record<string, string> = {};
+  const tokenOf = (name: string): string => tokens[name] ?? '';
+
+  const start = async (): Promise<HubProcess> => {
+    const p = new HubProcess(dataDir, { startTimeoutMs: START_TIMEOUT_MS });
+    server = p;
+    return p;
+  };
+  const awaitReady = async (p: HubProcess): Promise<void> => {
+    const ready = await p.ready;
+    if (ready.tokens) tokens = ready.tokens;
+    recovery.completed += ready.recovery.completed;
+    recovery.removedStaged += ready.recovery.removedStaged;
+    recovery.removedOrphans += ready.recovery.removedOrphans;
+    link.up(ready.url);
+  };
+
+  const agenciesOf = new Map(CRASH_SYSTEMS.map((s) => [s.name as string, [...s.agencies] as string[]]));
+  const allAgencies: string[] = CRASH_SYSTEMS.flatMap((s) => [...s.agencies]);
+  let stopSending = false;
+  let stopReceiving = false;
+  const pendingDeliveries = (): number => deliveriesAccepted - ackedDone.size;
+
+  const record = (p: Packet, a: Answer, kind: 'new' | 'unanswered' | 'resend'): void => {
+    const json = JSON.parse(a.body.toString('utf8')) as { id: string; digest: string; deliveries: { id: string; recipient: string }[] };
+    const earlier = acceptedByEdxmlId.get(p.edxmlId);
+    if (earlier) {
+      if (a.status !== 200) violate(`resend of ${p.edxmlId} (document ${earlier.id}) answered ${a.status} with a new document ${json.id}`);
+      if (json.id !== earlier.id) violate(`resend of ${p.edxmlId} answered with id ${json.id}, not the original ${earlier.id}`);
+      return;
+    }
+    if (kind === 'new' && a.status !== 201) violate(`a first send of ${p.edxmlId} answered ${a.status} (a resend answer) with document ${json.id}`);
+    if (a.status === 200) r.unansweredButCommitted++;
+    if (!p.versions.has(json.digest)) violate(`${p.edxmlId}: the hub returned digest ${json.digest}, which no version sent has`);
+    if (a.status === 201 && json.digest !== p.digest) violate(`${p.edxmlId}: 201 with digest ${json.digest} but the bytes sent hash to ${p.digest}`);
+    if (accepted.has(json.id)) violate(`document id ${json.id} was returned for two DocumentIds`);
+    const acc: Accepted = { id: json.id, edxmlId: p.edxmlId, digest: json.digest, deliveries: json.deliveries.map((d) => ({ id: d.id, recipient: d.recipient })) };
+    accepted.set(acc.id, acc);
+    acceptedByEdxmlId.set(p.edxmlId, acc);
+    deliveriesAccepted += acc.deliveries.length;
+  };
+
+  /** Sends until an answer comes back; a dead connection means unknown, so the packet goes again. */
+  const send = async (p: Packet, kind: 'new' | 'resend', rand: () => number): Promise<void> => {
+    let unanswered = false;
+    for (;;) {
+      if (performance.now() > deadline) throw new Error('deadline passed while sending');
+      r.submits++;
+      r.bytesSent += p.bytes.byteLength;
+      const a = await call(link, tokenOf(p.sender), 'POST', '/v1/documents', p.bytes);
+      if (a === undefined || a.status === 503) {
+        if (!unanswered) r.submitsUnanswered++;
+        unanswered = true;
+        await sleep(RETRY_PAUSE_MS);
+        if (rand() < CHANCE_UNANSWERED_REBUILT) {
+          p.bytes = await p.rebuild();
+          p.digest = sha256(p.bytes);
+          p.versions.add(p.digest);
+        }
+        continue;
+      }
+      if (a.status !== 200 && a.status !== 201) {
+        odd('POST /v1/documents', a);
+        violate(`a valid packet ${p.edxmlId} was refused with ${a.status}: ${a.body.toString('utf8').slice(0, 200)}`);
+        return;
+      }
+      record(p, a, unanswered ? 'unanswered' : kind);
+      return;
+    }
+  };
+
+  const sender = async (name: CrashSystemName, index: number): Promise<void> => {
+    const rand = prng(seed ^ Math.imul(index + 1, 0x9e3779b1));
+    const own = agenciesOf.get(name) ?? [];
+    const others = allAgencies.filter((a) => !own.includes(a));
+    const recent: Packet[] = [];
+    let n = 0;
+    const makePacket = async (): Promise<Packet> => {
+      n++;
+      const from = own[Math.floor(rand() * own.length)] ?? '';
+      const to = others.filter(() => rand() < CHANCE_RECIPIENT);
+      if (to.length === 0) to.push(others[Math.floor(rand() * others.length)] ?? '');
+      const edxmlId = `${from},2026/11/23,${n}/CRASH-${name}-${seed}`;
+      const attachments: { ContentId: string; AttachmentName: string; ContentType: string; content: Buffer }[] = [];
+      const count = rand() < CHANCE_NO_ATTACHMENT ? 0 : rand() < CHANCE_SECOND_ATTACHMENT ? 2 : 1;
+      for (let i = 0; i < count; i++) {
+        const roll = rand();
+        const max = roll < CHANCE_LARGE ? ATTACHMENT_BYTES_LARGE_MAX : roll < CHANCE_LARGE + CHANCE_MEDIUM ? ATTACHMENT_BYTES_MEDIUM_MAX : ATTACHMENT_BYTES_SMALL_MAX;
+        const size = ATTACHMENT_BYTES_MIN + Math.floor(rand() * (max - ATTACHMENT_BYTES_MIN));
+        attachments.push({
+          ContentId: `cid:${i + 1}`, AttachmentName: `tep-${n}-${i + 1}.pdf`, ContentType: 'application/pdf',
+          content: Buffer.concat([Buffer.from('%PDF-1.7\n'), seededBytes(rand, size)]),
+        });
+      }
+      let version = 0;
+      const build = (): Promise<Buffer> => buildPacketBytes({
+        header: {
+          MessageHeader: {
+            From: { OrganId: from, OrganName: 'Đơn vị gửi' },
+            To: to.map((OrganId) => ({ OrganId })),
+            DocumentId: edxmlId,
+            Code: { CodeNumber: String(n), CodeNotation: 'CRASH' },
+            Subject: `Công văn thử sập nguồn số ${n}${version > 0 ? ` (gửi lại lần ${version})` : ''}`,
+            ResponseFor: [],
+          },
+          TraceHeaderList: { TraceHeader: [{ OrganId: from, Timestamp: '2026/11/23 08:00:00' }] },
+        },
+        attachments,
+      });
+      const bytes = await build();
+      const digest = sha256(bytes);
+      return {
+        edxmlId, sender: name, bytes, digest, versions: new Set([digest]),
+        rebuild: () => { version++; return build(); },
+      };
+    };
+    while (!stopSending) {
+      if (pendingDeliveries() > PENDING_DELIVERIES_MAX) { await sleep(RETRY_PAUSE_MS); continue; }
+      const roll = rand();
+      const old = recent[Math.floor(rand() * recent.length)];
+      if (old && roll < CHANCE_RESEND_ACCEPTED + CHANCE_RESEND_REBUILT) {
+        if (roll < CHANCE_RESEND_REBUILT) {
+          r.resendsRebuilt++;
+          old.bytes = await old.rebuild();
+          old.digest = sha256(old.bytes);
+          old.versions.add(old.digest);
+        } else {
+          r.resendsOfAccepted++;
+        }
+        await send(old, 'resend', rand);
+        continue;
+      }
+      const p = await makePacket();
+      await send(p, 'new', rand);
+      recent.push(p);
+      if (recent.length > RECENT_ACCEPTED_KEPT) recent.shift();
+    }
+    // The answer to the last packets may never have been seen by a client in the real world: resend one
+    // already accepted packet after the crashes, byte for byte; the hub must name the original.
+    const last = recent.at(-1);
+    if (last) { r.resendsOfAccepted++; await send(last, 'resend', rand); }
+  };
+
+  const receiver = async (name: CrashSystemName, index: number, draining: boolean): Promise<number> => {
+    const rand = prng(seed ^ Math.imul(index + 101, 0x85ebca6b));
+    const pendingAcks: string[] = [];
+    let handled = 0;
+    let emptyRounds = 0;
+    for (let round = 0; ; round++) {
+      if (performance.now() > deadline) throw new Error('deadline passed while receiving');
+      if (draining && round >= DRAIN_ROUNDS_MAX) { violate(`${name}: the inbox did not drain in ${DRAIN_ROUNDS_MAX} rounds`); return handled; }
+      if (!draining && stopReceiving && pendingAcks.length === 0) return handled;
+      // An ack whose answer was lost goes again before anything else: acks are idempotent.
+      while (pendingAcks.length > 0) {
+        const id = pendingAcks[0] ?? '';
+        const a = await call(link, tokenOf(name), 'POST', `/v1/deliveries/${id}/ack`, { result: 'done' });
+        if (a === undefined || a.status === 503) { await sleep(RETRY_PAUSE_MS); continue; }
+        pendingAcks.shift();
+        if (a.status !== 200) { odd('POST ack', a); continue; }
+        ackedDone.add(id);
+        const t = tracks.get(id);
+        if (t) t.lastEnd = 'acked';
+      }
+      if (!draining && stopReceiving) return handled;
+      const inbox = await call(link, tokenOf(name), 'GET', `/v1/inbox?kind=edoc&limit=${INBOX_PAGE_ITEMS}${draining ? '' : `&wait=${INBOX_WAIT_SECONDS}`}`);
+      if (inbox === undefined || inbox.status === 503) { await sleep(RETRY_PAUSE_MS); continue; }
+      if (inbox.status !== 200) { odd('GET /v1/inbox', inbox); await sleep(RETRY_PAUSE_MS); continue; }
+      const items = (JSON.parse(inbox.body.toString('utf8')) as { items: { deliveryId: string; documentId: string; digest: string }[] }).items;
+      if (items.length === 0) {
+        if (draining && ++emptyRounds >= 2) return handled;
+        continue;
+      }
+      emptyRounds = 0;
+      for (const item of items) {
+        if (ackedDone.has(item.deliveryId)) violate(`delivery ${item.deliveryId} (document ${item.documentId}) was acked done and handed out again`);
+        let t = tracks.get(item.deliveryId);
+        if (!t) {
+          t = { fetchesStarted: 0, shas: [], lastEnd: undefined, documentId: item.documentId, digest: item.digest };
+          tracks.set(item.deliveryId, t);
+        } else if (t.lastEnd === 'skipped') {
+          r.redeliveredUnacked++;
+        } else if (t.lastEnd === 'interrupted') {
+          r.redeliveredAfterCrash++;
+        } else if (t.lastEnd === 'failed') {
+          r.redeliveredAfterError++;
+        }
+        if (t.documentId !== item.documentId || t.digest !== item.digest) {
+          violate(`delivery ${item.deliveryId} changed: document ${t.documentId}→${item.documentId}, digest ${t.digest}→${item.digest}`);
+        }
+        t.fetchesStarted++;
+        r.fetches++;
+        const got = await call(link, tokenOf(name), 'GET', `/v1/deliveries/${item.deliveryId}/packet`);
+        if (got === undefined || got.status === 503) { r.fetchesInterrupted++; t.lastEnd = 'interrupted'; break; }
+        if (got.status !== 200) { odd('GET packet', got); t.lastEnd = 'failed'; break; }
+        const sha = sha256(got.body);
+        r.bytesReceived += got.body.byteLength;
+        if (sha !== item.digest) violate(`delivery ${item.deliveryId}: the packet hashes to ${sha}, the inbox says ${item.digest}`);
+        if (got.headers.get('x-vdxp-sha256') !== item.digest) violate(`delivery ${item.deliveryId}: x-vdxp-sha256 differs from the inbox digest`);
+        if (t.shas.length > 0) {
+          r.redeliveriesCompared++;
+          if (t.shas.some((s) => s !== sha)) violate(`delivery ${item.deliveryId} was handed out with different bytes (${t.shas.join(', ')} then ${sha})`);
+        }
+        t.shas.push(sha);
+        handled++;
+        if (!draining && rand() < CHANCE_SKIP_ACK) { t.lastEnd = 'skipped'; continue; }
+        r.acks++;
+        const a = await call(link, tokenOf(name), 'POST', `/v1/deliveries/${item.deliveryId}/ack`, { result: 'done' });
+        if (a === undefined || a.status === 503) { r.acksUnanswered++; t.lastEnd = 'interrupted'; pendingAcks.push(item.deliveryId); break; }
+        if (a.status !== 200) { odd('POST ack', a); t.lastEnd = 'failed'; break; }
+        ackedDone.add(item.deliveryId);
+        t.lastEnd = 'acked';
+      }
+    }
+  };
+
+  try {
+    await awaitReady(await start());
+    log(`crash: hub ready (pid ${server?.pid}), tokens for ${Object.keys(tokens).join(', ')}`);
+    const rand = prng(seed);
+    const senders = CRASH_SYSTEMS.map((s, i) => sender(s.name, i));
+    const receivers = CRASH_SYSTEMS.map((s, i) => receiver(s.name, i, false));
+    // Loops that throw (the deadline) must stop the run, not wait for the kills to finish.
+    let failed: Error | undefined;
+    const watch = [...senders, ...receivers].map((p) => p.catch((e: unknown) => {
+      failed ??= e instanceof Error ? e : new Error(String(e));
+      stopSending = true;
+      stopReceiving = true;
+    }));
+    for (let k = 1; k <= o.kills && failed === undefined; k++) {
+      await sleep(killMin + Math.floor(rand() * (killMax - killMin)));
+      link.down();
+      await server?.kill('SIGKILL');
+      const next = await start();
+      if (k < o.kills && rand() < STARTUP_KILL_CHANCE) {
+        // Kill it again while it is still recovering: recovery itself must survive a crash.
+        await Promise.race([next.ready.catch(() => undefined), sleep(Math.floor(rand() * STARTUP_KILL_DELAY_MS_MAX))]);
+        let earlyReady = false;
+        void next.ready.then(() => { earlyReady = true; }, () => undefined);
+        await next.kill('SIGKILL');
+        if (!earlyReady) r.killsDuringStartup++;
+        k++;
+        await awaitReady(await start());
+      } else {
+        await awaitReady(next);
+      }
+      if (k % 10 === 0 || k >= o.kills) {
+        log(`crash: ${Math.min(k, o.kills)}/${o.kills} kills, ${accepted.size} documents accepted, ${ackedDone.size} deliveries acked, ${r.submitsUnanswered} unanswered submits`);
+      }
+    }
+    stopSending = true;
+    await Promise.all(watch.slice(0, senders.length));
+    stopReceiving = true;
+    await Promise.all(watch);
+    if (failed !== undefined) throw failed;
+
+    // A final clean stop and start: recovery runs once more on a quiet folder, then the inboxes drain.
+    link.down();
+    await server?.kill('SIGTERM');
+    const final = await start();
+    await awaitReady(final);
+    const staged = readdirSync(join(dataDir, 'tmp')).length;
+    if (staged > 0) violate(`${staged} staged files are left in tmp/ after the final start's recovery`);
+    await Promise.all(CRASH_SYSTEMS.map((s, i) => receiver(s.name, i, true)));
+    link.down();
+    await final.kill('SIGTERM');
+
+    // The checker, on the stopped folder.
+    for (const doc of accepted.values()) {
+      for (const d of doc.deliveries) {
+        const t = tracks.get(d.id);
+        if (!t || t.shas.length === 0) violate(`LOST: document ${doc.id} (${doc.edxmlId}) got a 2xx but delivery ${d.id} to ${d.recipient} never arrived`);
+        else if (t.shas.some((s) => s !== doc.digest)) violate(`document ${doc.id}: delivery ${d.id} arrived with bytes hashing to ${t.shas.join(', ')}, not ${doc.digest}`);
+        else if (!ackedDone.has(d.id)) violate(`document ${doc.id}: delivery ${d.id} was never acked done`);
+      }
+    }
+    const expectedDeliveries = new Set([...accepted.values()].flatMap((d) => d.deliveries.map((x) => x.id)));
+    for (const [id, t] of tracks) {
+      if (!expectedDeliveries.has(id)) violate(`DUPLICATE or unknown: delivery ${id} of document ${t.documentId} was handed out, but no 2xx named it`);
+    }
+
+    const db = new DatabaseSync(join(dataDir, 'vdxp.sqlite'), { readOnly: true });
+    let dbDigests: Set<string>;
+    try {
+      const dups = db.prepare(`SELECT from_agency, edxml_id, business_type, count(*) AS n FROM documents WHERE kind = 'edoc'
+        GROUP BY from_agency, edxml_id, business_type HAVING count(*) > 1`).all();
+      for (const d of dups) violate(`DUPLICATE: ${String(d['n'])} documents for ${String(d['edxml_id'])}`);
+      const docs = db.prepare("SELECT id FROM documents WHERE kind = 'edoc'").all().map((x) => x['id'] as string);
+      for (const id of docs) if (!accepted.has(id)) violate(`DUPLICATE or unknown: document ${id} is stored but no 2xx named it`);
+      if (docs.length !== accepted.size) violate(`${docs.length} edoc documents are stored, ${accepted.size} were accepted`);
+      const notDone = db.prepare("SELECT id, state FROM deliveries WHERE kind = 'edoc' AND state <> 'done'").all();
+      for (const d of notDone) violate(`delivery ${String(d['id'])} is ${String(d['state'])} after the drain`);
+      dbDigests = new Set(db.prepare('SELECT DISTINCT digest FROM documents').all().map((x) => x['digest'] as string));
+    } finally {
+      db.close();
+    }
+    const files = new Set(readdirSync(join(dataDir, 'blobs')).flatMap((d) => readdirSync(join(dataDir, 'blobs', d))));
+    const orphans = [...files].filter((f) => !dbDigests.has(f));
+    const missing = [...dbDigests].filter((d) => !files.has(d));
+    for (const f of orphans.slice(0, 10)) violate(`orphan blob ${f}: no document references it`);
+    for (const d of missing.slice(0, 10)) violate(`missing blob ${d}: a document references it`);
+    const stagedAfter = readdirSync(join(dataDir, 'tmp')).length;
+    if (stagedAfter > 0) violate(`${stagedAfter} staged files in tmp/ after the clean stop`);
+
+    const hub = await openHub({ dataDir, recover: false });
+    let audit;
+    try {
+      audit = await verifyAudit(hub.ctx);
+    } finally {
+      await hub.close();
+    }
+    if (!audit.ok) violate(`the evidence chain does not verify: ${JSON.stringify({ brokenAt: audit.brokenAt, packetProblems: audit.packetProblems.slice(0, 5) })}`);
+
+    const report: CrashReport = {
+      seed, seconds: Number(((performance.now() - started) / 1000).toFixed(1)), kills: o.kills, killsDuringStartup: r.killsDuringStartup, recovery,
+      documentsAccepted: accepted.size, deliveriesExpected: expectedDeliveries.size,
+      submits: r.submits, submitsUnanswered: r.submitsUnanswered, unansweredButCommitted: r.unansweredButCommitted,
+      resendsOfAccepted: r.resendsOfAccepted, resendsRebuilt: r.resendsRebuilt,
+      fetches: r.fetches, fetchesInterrupted: r.fetchesInterrupted, acks: r.acks, acksUnanswered: r.acksUnanswered,
+      redeliveredAfterCrash: r.redeliveredAfterCrash, redeliveredUnacked: r.redeliveredUnacked, redeliveredAfterError: r.redeliveredAfterError, redeliveriesCompared: r.redeliveriesCompared,
+      bytesSent: r.bytesSent, bytesReceived: r.bytesReceived, unexpectedStatuses: unexpected, serverErrors: hubServerErrors(),
+      audit: { ok: audit.ok, events: audit.events, packets: audit.packets },
+      blobs: { files: files.size, referenced: dbDigests.size, orphans: orphans.length, missing: missing.length, staged: stagedAfter },
+      dataDir: o.keepData ? dataDir : '(removed)', violations,
+    };
+    return report;
+  } finally {
+    link.down();
+    stopSending = true;
+    stopReceiving = true;
+    await server?.kill('SIGKILL');
+    if (!o.keepData) rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,27 @@
+// `npm run crash -- --kills 200 [--seed N] [--keep]`: the long crash run against a real hub server; prints the
+// seed first and the report last, and exits 1 when the hub lost, duplicated or changed anything.
+
+import { parseArgs } from 'node:util';
+import { runCrash } from '../packages/hub/src/crash-driver.ts';
+
+const KILLS_DEFAULT = 200;
+
+const { values } = parseArgs({
+  options: { kills: { type: 'string' }, seed: { type: 'string' }, keep: { type: 'boolean' } },
+});
+const kills = Number(values.kills ?? KILLS_DEFAULT);
+if (!Number.isSafeInteger(kills) || kills < 1) {
+  console.error('usage: npm run crash -- [--kills N] [--seed N] [--keep]');
+  process.exit(2);
+}
+const seed = values.seed === undefined ? undefined : Number(values.seed);
+const report = await runCrash({
+  kills, ...(seed === undefined ? {} : { seed }), keepData: values.keep ?? false,
+  log: (line) => { console.error(line); },
+});
+console.log(JSON.stringify(report));
+if (report.violations.length > 0) {
+  console.error(`crash: ${report.violations.length} violations with seed ${report.seed}; replay with --seed ${report.seed}`);
+  process.exit(1);
+}
+console.error(`crash: OK — seed ${report.seed}, ${report.kills} kills, ${report.documentsAccepted} documents, ${report.seconds} s`);
