@@ -1,12 +1,14 @@
 // `npm run bench [name…] [--tiny]`: runs the named benchmarks (all by default) at full size, or tiny.
 
 import { benchEdxml } from './bench/edxml.ts';
+import { benchHub } from './bench/hub.ts';
 
 type Bench = (options: { size: 'tiny' | 'full' }) => Promise<unknown>;
 
 /** Every benchmark by name; each lives in bench/<name>.ts and takes a size. */
 const BENCHES: Readonly<Record<string, Bench>> = {
   edxml: benchEdxml,
+  hub: benchHub,
 };
 
 const args = process.argv.slice(2);

@@ -1,0 +1,37 @@
+// Runs the hub benchmark at its tiny size so it cannot rot: every figure is present, finite and of the size asked.
+
+import assert from 'node:assert/strict';
+import { after, it } from 'node:test';
+import { killAllHubProcesses } from '../../packages/hub/src/hub-process.ts';
+import { benchHub } from './hub.ts';
+
+const TINY_PACKET_BYTES = [10 * 1024, 1024 * 1024];
+
+after(async () => killAllHubProcesses());
+
+it('measures the hub at the tiny size: figures present, sane and of the sizes asked', async () => {
+  const lines: string[] = [];
+  const r = await benchHub({ size: 'tiny', out: (l) => lines.push(l), log: () => undefined });
+  const positive = (n: number, what: string): void => assert.ok(Number.isFinite(n) && n > 0, `${what} = ${n}`);
+
+  positive(r.disk.writeMBps, 'disk MB/s');
+  positive(r.disk.syncWritesPerSec, 'synced writes/s');
+  assert.deepEqual(r.exchange.map((e) => e.packetBytes), TINY_PACKET_BYTES);
+  for (const e of r.exchange) {
+    for (const k of ['docsPerSec', 'MBps', 'submitP50Ms', 'submitP99Ms', 'fetchP50Ms', 'fetchP99Ms', 'serverPeakRssMB'] as const) positive(e[k], `${e.packetBytes} ${k}`);
+    assert.ok(e.submitP50Ms <= e.submitP99Ms && e.fetchP50Ms <= e.fetchP99Ms, JSON.stringify(e));
+    assert.ok(Math.abs(e.MBps - (e.documents * e.packetBytes) / e.seconds / 1e6) <= Math.max(0.2, e.MBps * 0.01), `MB/s is documents × size / seconds: ${JSON.stringify(e)}`);
+  }
+  assert.deepEqual(r.phases.map((p) => p.packetBytes), TINY_PACKET_BYTES);
+  for (const p of r.phases) {
+    const parts = p.parseAndValidateMs + p.stagingWriteMs + p.stagingFsyncMs + p.storeReadsMs + p.transactionSqlMs + p.transactionCommitMs + p.blobRenameAndDirFsyncMs;
+    assert.ok(Math.abs(parts - p.totalMs) < 0.01 + p.totalMs * 0.001, `the phases add up to the total: ${JSON.stringify(p)}`);
+    positive(p.stagingFsyncMs, 'staging fsync ms');
+    positive(p.transactionCommitMs, 'commit ms');
+  }
+  assert.equal(r.ingest, undefined, 'tiny never streams the 500 MB packet');
+  assert.ok(!Array.isArray(r.rabbitmq), 'tiny never runs RabbitMQ');
+  const json = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { case: string });
+  assert.deepEqual(json.map((j) => j.case), ['disk', 'hub-exchange', 'hub-exchange', 'hub-submit-phases', 'hub-submit-phases']);
+  assert.ok(lines.some((l) => l.includes('hub docs/s')), 'the readable table is printed');
+});

@@ -1,0 +1,574 @@
+// Benchmark of the hub over real HTTP: end-to-end documents per second with submit and fetch latencies at
+// 10 KB and 1 MB, one 500 MB packet streamed in, where the time of a submit goes, this machine's disk, and the
+// RabbitMQ peer at the same sizes. `tiny` runs in seconds in the test suite; `full` is the real measurement.
+//
+// The server runs in a child process (packages/hub/src/crash-server.ts), a fresh one on a fresh folder per
+// case, so its peak RSS (VmHWM from /proc) is the server's alone, without the load generator's buffers.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { buildPacket, buildPacketBytes, type PacketModel } from '@vdxp/edxml';
+import { addSystem, importAgencies, openHub, submitPacket, type HubContext } from '@vdxp/hub';
+import { HubProcess } from '../../packages/hub/src/hub-process.ts';
+
+export type BenchSize = 'tiny' | 'full';
+
+export interface DiskFigures { case: 'disk'; writeMBps: number; writeBytes: number; syncWritesPerSec: number; syncWriteBytes: number; syncWrites: number }
+
+export interface ExchangeFigures {
+  case: 'hub-exchange';
+  packetBytes: number;
+  documents: number;
+  senders: number;
+  receivers: number;
+  seconds: number;
+  docsPerSec: number;
+  MBps: number;
+  submitP50Ms: number;
+  submitP99Ms: number;
+  fetchP50Ms: number;
+  fetchP99Ms: number;
+  serverPeakRssMB: number;
+  /** Fetches answered 500 and made again (the blob was not in place yet). */
+  fetchRetries: number;
+}
+
+export interface IngestFigures {
+  case: 'hub-ingest';
+  packetBytes: number;
+  seconds: number;
+  ingestMBps: number;
+  fetchSeconds: number;
+  fetchMBps: number;
+  serverPeakRssMB: number;
+  serverRssAtStartMB: number;
+}
+
+/** Milliseconds per submit, in-process (no HTTP), by phase. */
+export interface PhaseFigures {
+  case: 'hub-submit-phases';
+  packetBytes: number;
+  submits: number;
+  totalMs: number;
+  parseAndValidateMs: number;
+  stagingWriteMs: number;
+  stagingFsyncMs: number;
+  storeReadsMs: number;
+  transactionSqlMs: number;
+  transactionCommitMs: number;
+  blobRenameAndDirFsyncMs: number;
+}
+
+export interface PeerFigures { case: 'rabbitmq'; size: number; count: number; seconds: number; msgsPerSec: number; MBps: number }
+
+export interface HubBenchResult {
+  size: BenchSize;
+  disk: DiskFigures;
+  exchange: ExchangeFigures[];
+  phases: PhaseFigures[];
+  ingest: IngestFigures | undefined;
+  rabbitmq: PeerFigures[] | { skipped: string };
+}
+
+interface Plan {
+  diskWriteMiB: number;
+  syncWrites: number;
+  exchange: { packetBytes: number; documents: number }[];
+  phaseSubmits: { packetBytes: number; submits: number }[];
+  ingestAttachmentMiB: number | undefined;
+  rabbitmq: boolean;
+}
+
+const KB = 1024;
+const MiB = 1024 * 1024;
+const PACKET_BYTES_SMALL = 10 * KB;
+const PACKET_BYTES_LARGE = 1 * MiB;
+/** RabbitMQ's bench.mjs sends these exact body sizes; our packets are built to the same byte. */
+const PLANS: Record<BenchSize, Plan> = {
+  tiny: {
+    diskWriteMiB: 16, syncWrites: 50,
+    exchange: [{ packetBytes: PACKET_BYTES_SMALL, documents: 40 }, { packetBytes: PACKET_BYTES_LARGE, documents: 6 }],
+    phaseSubmits: [{ packetBytes: PACKET_BYTES_SMALL, submits: 10 }, { packetBytes: PACKET_BYTES_LARGE, submits: 3 }],
+    ingestAttachmentMiB: undefined, rabbitmq: false,
+  },
+  full: {
+    diskWriteMiB: 256, syncWrites: 500,
+    exchange: [{ packetBytes: PACKET_BYTES_SMALL, documents: 3000 }, { packetBytes: PACKET_BYTES_LARGE, documents: 300 }],
+    phaseSubmits: [{ packetBytes: PACKET_BYTES_SMALL, submits: 300 }, { packetBytes: PACKET_BYTES_LARGE, submits: 60 }],
+    // 375 MiB of attachment is 500 MiB of base64 in the packet.
+    ingestAttachmentMiB: 375, rabbitmq: true,
+  },
+};
+const SMALL_WRITE_BYTES = 10 * KB;
+const SENDERS = 4;
+/** Receiving systems; each document goes to one of them, in turn. */
+const RECEIVERS = 2;
+/** Packets one receiver fetches and acks at the same time. */
+const RECEIVER_PARALLEL = 4;
+const INBOX_PAGE_ITEMS = 100;
+const FETCH_RETRIES_MAX = 20;
+const FETCH_RETRY_PAUSE_MS = 5;
+const INBOX_WAIT_SECONDS = 1;
+const START_TIMEOUT_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 120_000;
+const CASE_TIMEOUT_MS = 15 * 60_000;
+const DD_TIMEOUT_MS = 120_000;
+const APT_TIMEOUT_MS = 10 * 60_000;
+const RABBITMQ_TIMEOUT_MS = 15 * 60_000;
+const INGEST_SLICE_BYTES = 1 * MiB;
+const PEER_DIR = '/work/shared/tools/peer-rabbitmq';
+
+/** Systems and agencies as crash-server.ts seeds them. */
+const SENDING = [
+  { system: 'gov', agency: '000.00.00.G22' },
+  { system: 'mof', agency: '000.00.00.G12' },
+] as const;
+const RECEIVING = [
+  { system: 'nghean', agency: '000.00.00.H41' },
+  { system: 'caobang', agency: '000.00.00.H14' },
+] as const;
+
+const round = (n: number, digits = 1): number => Number(n.toFixed(digits));
+const toMB = (bytes: number): number => round(bytes / 1e6);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1)))] ?? Number.NaN;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Packets built to an exact size
+
+const ID_PLACEHOLDER = 'BENCHID00000000';
+
+function model(from: string, to: string, subject: string, content: Uint8Array | AsyncIterable<Uint8Array>, edxmlId = `${from},2026/11/23,${ID_PLACEHOLDER}/BENCH`): PacketModel {
+  return {
+    header: {
+      MessageHeader: {
+        From: { OrganId: from, OrganName: 'Đơn vị gửi' }, To: [{ OrganId: to }], DocumentId: edxmlId,
+        Code: { CodeNumber: '1', CodeNotation: 'BENCH' }, Subject: subject, ResponseFor: [],
+      },
+      TraceHeaderList: { TraceHeader: [{ OrganId: from, Timestamp: '2026/11/23 08:00:00' }] },
+    },
+    attachments: [{ ContentId: 'cid:1', AttachmentName: 'cong-van.pdf', ContentType: 'application/pdf', content }],
+  };
+}
+
+/** A packet of exactly `bytes` bytes whose DocumentId holds a placeholder to patch per document. */
+async function template(from: string, to: string, bytes: number): Promise<{ bytes: Buffer; idAt: number }> {
+  const pdf = (n: number): Buffer => Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(Math.max(0, n - 9), 0x37)]);
+  const subject = 'Công văn đo tốc độ';
+  const overhead = (await buildPacketBytes(model(from, to, subject, pdf(9)))).byteLength - 12; // 9 bytes → 12 base64 chars
+  const raw = Math.floor((bytes - overhead) / 4) * 3;
+  if (raw < 9) throw new Error(`A ${bytes}-byte packet cannot hold an attachment; use at least ${overhead + 12} bytes`);
+  const short = bytes - (overhead + (raw / 3) * 4);
+  const built = await buildPacketBytes(model(from, to, subject + '.'.repeat(short), pdf(raw)));
+  if (built.byteLength !== bytes) throw new Error(`assertion: the template is ${built.byteLength} bytes, not ${bytes}`);
+  return { bytes: built, idAt: built.indexOf(ID_PLACEHOLDER) };
+}
+
+function stamp(t: { bytes: Buffer; idAt: number }, n: number): Buffer {
+  const b = Buffer.from(t.bytes);
+  b.write(`BENCHID${String(n).padStart(8, '0')}`, t.idAt, 'latin1');
+  return b;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Disk
+
+function dd(args: string[]): string {
+  const r = spawnSync('dd', args, { encoding: 'utf8', timeout: DD_TIMEOUT_MS });
+  if (r.status !== 0) throw new Error(`dd ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stderr;
+}
+
+/** GNU dd's last line: "268435456 bytes (268 MB, 256 MiB) copied, 0.51 s, 526 MB/s". */
+function parseDd(out: string): { bytes: number; seconds: number; MBps: number } {
+  const m = /(\d+) bytes .* copied, ([\d.,]+) s, ([\d.,]+) ([kMGT]?B)\/s/.exec(out);
+  if (!m) throw new Error(`Cannot read dd's summary: ${out}`);
+  const unit = { B: 1e-6, kB: 1e-3, MB: 1, GB: 1e3, TB: 1e6 }[m[4] as 'B' | 'kB' | 'MB' | 'GB' | 'TB'];
+  return { bytes: Number(m[1]), seconds: Number((m[2] ?? '').replace(',', '.')), MBps: Number((m[3] ?? '').replace(',', '.')) * unit };
+}
+
+function measureDisk(dir: string, plan: Plan): DiskFigures {
+  const file = join(dir, 'dd.tmp');
+  try {
+    const big = parseDd(dd(['if=/dev/zero', `of=${file}`, 'bs=1M', `count=${plan.diskWriteMiB}`, 'conv=fdatasync']));
+    rmSync(file, { force: true });
+    const small = parseDd(dd(['if=/dev/zero', `of=${file}`, `bs=${SMALL_WRITE_BYTES / KB}k`, `count=${plan.syncWrites}`, 'oflag=dsync']));
+    return {
+      case: 'disk', writeMBps: round(big.MBps), writeBytes: big.bytes,
+      syncWritesPerSec: Math.round(plan.syncWrites / small.seconds), syncWriteBytes: SMALL_WRITE_BYTES, syncWrites: plan.syncWrites,
+    };
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The hub over HTTP
+
+/** Node flags for the server children (e.g. --cpu-prof --cpu-prof-dir=…), set by benchHub's caller. */
+let serverNodeArgs: string[] = [];
+
+async function startServer(dir: string): Promise<{ server: HubProcess; url: string; tokens: Record<string, string> }> {
+  const server = new HubProcess(dir, { startTimeoutMs: START_TIMEOUT_MS, nodeArgs: serverNodeArgs });
+  const ready = await server.ready;
+  if (!ready.tokens) throw new Error('assertion: a fresh folder prints its tokens');
+  return { server, url: ready.url, tokens: ready.tokens };
+}
+
+async function request(url: string, token: string, init: RequestInit = {}): Promise<Response> {
+  const res = await fetch(url, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  return res;
+}
+
+async function exchange(root: string, packetBytes: number, documents: number): Promise<ExchangeFigures> {
+  const dir = mkdtempSync(join(root, 'exchange-'));
+  const { server, url, tokens } = await startServer(dir);
+  try {
+    // templates[sender][receiver]
+    const templates = await Promise.all(SENDING.map((s) => Promise.all(RECEIVING.map((r) => template(s.agency, r.agency, packetBytes)))));
+    const deadline = performance.now() + CASE_TIMEOUT_MS;
+    const submitMs: number[] = [];
+    const fetchMs: number[] = [];
+    let next = 0;
+    let acked = 0;
+    let fetchedBytes = 0;
+    let fetchRetries = 0;
+    const t0 = performance.now();
+    const sender = async (k: number): Promise<void> => {
+      const s = SENDING[k % SENDING.length];
+      if (!s) throw new Error('assertion: a sender');
+      for (let n = next++; n < documents; n = next++) {
+        if (performance.now() > deadline) throw new Error(`The ${packetBytes}-byte exchange passed its ${CASE_TIMEOUT_MS} ms deadline`);
+        const t = templates[k % SENDING.length]?.[n % RECEIVING.length];
+        if (!t) throw new Error('assertion: a template');
+        const body = stamp(t, n);
+        const at = performance.now();
+        const res = await request(`${url}/v1/documents`, tokens[s.system] ?? '', { method: 'POST', body, headers: { 'content-type': 'application/xml' } });
+        const json = await res.json() as { bytes?: number };
+        submitMs.push(performance.now() - at);
+        if (res.status !== 201 || json.bytes !== packetBytes) throw new Error(`Submit answered ${res.status}: ${JSON.stringify(json)}`);
+      }
+    };
+    const receiver = async (r: { system: string }, expected: number): Promise<void> => {
+      const token = tokens[r.system] ?? '';
+      let after = '0';
+      let done = 0;
+      while (done < expected) {
+        if (performance.now() > deadline) throw new Error(`The ${packetBytes}-byte exchange passed its ${CASE_TIMEOUT_MS} ms deadline`);
+        const res = await request(`${url}/v1/inbox?kind=edoc&limit=${INBOX_PAGE_ITEMS}&wait=${INBOX_WAIT_SECONDS}&after=${after}`, token);
+        const page = await res.json() as { items: { deliveryId: string; bytes: number }[]; next: string | null };
+        if (res.status !== 200) throw new Error(`Inbox answered ${res.status}`);
+        after = page.next ?? after;
+        const queue = [...page.items];
+        await Promise.all(Array.from({ length: RECEIVER_PARALLEL }, async () => {
+          for (let item = queue.shift(); item; item = queue.shift()) {
+            const at = performance.now();
+            let got = await request(`${url}/v1/deliveries/${item.deliveryId}/packet`, token);
+            let bytes = (await got.arrayBuffer()).byteLength;
+            // A fetch in the moment between a document's commit and its blob's rename gets a 500 (reported to
+            // the hub's owner); a real client fetches again, so the benchmark does too, and counts it.
+            for (let retry = 1; got.status >= 500 && retry <= FETCH_RETRIES_MAX; retry++) {
+              fetchRetries++;
+              await sleep(FETCH_RETRY_PAUSE_MS);
+              got = await request(`${url}/v1/deliveries/${item.deliveryId}/packet`, token);
+              bytes = (await got.arrayBuffer()).byteLength;
+            }
+            fetchMs.push(performance.now() - at);
+            if (got.status !== 200 || bytes !== packetBytes) throw new Error(`Fetch answered ${got.status} with ${bytes} bytes`);
+            fetchedBytes += bytes;
+            const ack = await request(`${url}/v1/deliveries/${item.deliveryId}/ack`, token, {
+              method: 'POST', body: JSON.stringify({ result: 'done' }), headers: { 'content-type': 'application/json' },
+            });
+            await ack.arrayBuffer();
+            if (ack.status !== 200) throw new Error(`Ack answered ${ack.status}`);
+            acked++;
+            done++;
+          }
+        }));
+      }
+    };
+    const perReceiver = RECEIVING.map((_, i) => Math.floor(documents / RECEIVING.length) + (i < documents % RECEIVING.length ? 1 : 0));
+    await Promise.all([
+      ...Array.from({ length: SENDERS }, (_, k) => sender(k)),
+      ...RECEIVING.slice(0, RECEIVERS).map((r, i) => receiver(r, perReceiver[i] ?? 0)),
+    ]);
+    const seconds = (performance.now() - t0) / 1000;
+    if (acked !== documents || fetchedBytes !== documents * packetBytes) throw new Error(`assertion: ${acked} acked, ${fetchedBytes} bytes fetched`);
+    submitMs.sort((a, b) => a - b);
+    fetchMs.sort((a, b) => a - b);
+    return {
+      case: 'hub-exchange', packetBytes, documents, senders: SENDERS, receivers: RECEIVERS, seconds: round(seconds, 3),
+      docsPerSec: Math.round(documents / seconds), MBps: round(documents * packetBytes / seconds / 1e6),
+      submitP50Ms: round(percentile(submitMs, 0.5), 2), submitP99Ms: round(percentile(submitMs, 0.99), 2),
+      fetchP50Ms: round(percentile(fetchMs, 0.5), 2), fetchP99Ms: round(percentile(fetchMs, 0.99), 2),
+      serverPeakRssMB: toMB(server.peakRssBytes() ?? Number.NaN), fetchRetries,
+    };
+  } finally {
+    await server.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One large packet streamed from a generator (never whole in memory on either side), then fetched back. */
+async function ingest(root: string, attachmentMiB: number): Promise<IngestFigures> {
+  const dir = mkdtempSync(join(root, 'ingest-'));
+  const { server, url, tokens } = await startServer(dir);
+  try {
+    const rssAtStart = readRss(server.pid);
+    const slice = Buffer.alloc(INGEST_SLICE_BYTES, 0x37);
+    slice.write('%PDF-1.7\n');
+    async function* content(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < attachmentMiB * MiB / INGEST_SLICE_BYTES; i++) yield slice;
+    }
+    let sent = 0;
+    const hash = createHash('sha256');
+    async function* body(): AsyncGenerator<Uint8Array> {
+      for await (const part of buildPacket(model(SENDING[0].agency, RECEIVING[0].agency, 'Hồ sơ lớn', content(), `${SENDING[0].agency},2026/11/23,1/BIG`))) {
+        sent += part.byteLength;
+        hash.update(part);
+        yield part;
+      }
+    }
+    const t0 = performance.now();
+    const res = await fetch(`${url}/v1/documents`, {
+      method: 'POST', body: ReadableStream.from(body()), duplex: 'half',
+      headers: { authorization: `Bearer ${tokens[SENDING[0].system] ?? ''}`, 'content-type': 'application/xml' },
+      signal: AbortSignal.timeout(CASE_TIMEOUT_MS),
+    });
+    const json = await res.json() as { bytes?: number; digest?: string; deliveries?: { id: string }[] };
+    const seconds = (performance.now() - t0) / 1000;
+    if (res.status !== 201 || json.bytes !== sent || json.digest !== hash.digest('hex')) {
+      throw new Error(`The large submit answered ${res.status}: ${JSON.stringify(json).slice(0, 500)} after ${sent} bytes sent`);
+    }
+    const t1 = performance.now();
+    const got = await request(`${url}/v1/deliveries/${json.deliveries?.[0]?.id ?? ''}/packet`, tokens[RECEIVING[0].system] ?? '');
+    let fetched = 0;
+    for await (const chunk of got.body ?? []) fetched += (chunk as Uint8Array).byteLength;
+    const fetchSeconds = (performance.now() - t1) / 1000;
+    if (got.status !== 200 || fetched !== sent) throw new Error(`The large fetch answered ${got.status} with ${fetched} of ${sent} bytes`);
+    return {
+      case: 'hub-ingest', packetBytes: sent, seconds: round(seconds, 2), ingestMBps: round(sent / seconds / 1e6),
+      fetchSeconds: round(fetchSeconds, 2), fetchMBps: round(sent / fetchSeconds / 1e6),
+      serverPeakRssMB: toMB(server.peakRssBytes() ?? Number.NaN), serverRssAtStartMB: toMB(rssAtStart),
+    };
+  } finally {
+    await server.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function readRss(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : Number.NaN;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Where a submit's time goes: the hub in this process, its store and blob folder wrapped with timers.
+
+async function phases(root: string, packetBytes: number, submits: number): Promise<PhaseFigures> {
+  const dir = mkdtempSync(join(root, 'phases-'));
+  const hub = await openHub({ dataDir: dir });
+  try {
+    const ctx = hub.ctx;
+    await importAgencies(ctx, [{ code: '000.00.00.G22', name: 'Văn phòng Chính phủ' }, { code: '000.00.00.H41', name: 'UBND tỉnh Nghệ An' }], 'bench');
+    await addSystem(ctx, { id: 'sys.gov', agencies: ['000.00.00.G22'] }, 'bench');
+    await addSystem(ctx, { id: 'sys.nghean', agencies: ['000.00.00.H41'] }, 'bench');
+    const system = await ctx.store.getSystem('sys.gov');
+    if (!system) throw new Error('assertion: the system exists');
+    const t = { storeReads: 0, txSql: 0, txTotal: 0, write: 0, fsync: 0, commit: 0 };
+    const timed = instrument(ctx, t);
+    const tpl = await template('000.00.00.G22', '000.00.00.H41', packetBytes);
+    let total = 0;
+    for (let n = 0; n < submits; n++) {
+      const body = stamp(tpl, n);
+      const at = performance.now();
+      const r = await submitPacket(timed, system, [body], { via: 'native' });
+      total += performance.now() - at;
+      if (!r.created) throw new Error('assertion: every bench packet is new');
+    }
+    const per = (ms: number): number => round(ms / submits, 3);
+    const accounted = t.storeReads + t.txTotal + t.write + t.fsync + t.commit;
+    return {
+      case: 'hub-submit-phases', packetBytes, submits, totalMs: per(total), parseAndValidateMs: per(total - accounted),
+      stagingWriteMs: per(t.write), stagingFsyncMs: per(t.fsync), storeReadsMs: per(t.storeReads),
+      transactionSqlMs: per(t.txSql), transactionCommitMs: per(t.txTotal - t.txSql), blobRenameAndDirFsyncMs: per(t.commit),
+    };
+  } finally {
+    await hub.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+type Timers = { storeReads: number; txSql: number; txTotal: number; write: number; fsync: number; commit: number };
+
+/** A copy of the context whose store and blob folder add their time to `t` (the hub's code is unchanged). */
+function instrument(ctx: HubContext, t: Timers): HubContext {
+  const store = new Proxy(ctx.store, {
+    get(target, name, receiver) {
+      const v = Reflect.get(target, name, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      const fn = v as (...a: unknown[]) => Promise<unknown>;
+      if (name === 'transaction') {
+        return async (body: (tx: unknown) => Promise<unknown>) => {
+          const at = performance.now();
+          try {
+            return await fn.call(target, async (tx: unknown) => {
+              const inner = performance.now();
+              try { return await body(tx); } finally { t.txSql += performance.now() - inner; }
+            });
+          } finally {
+            t.txTotal += performance.now() - at;
+          }
+        };
+      }
+      return async (...args: unknown[]) => {
+        const at = performance.now();
+        try { return await fn.apply(target, args); } finally { t.storeReads += performance.now() - at; }
+      };
+    },
+  });
+  const blobs = new Proxy(ctx.blobs, {
+    get(target, name) {
+      if (name === 'begin') {
+        return () => {
+          const w = target.begin();
+          const write = w.write.bind(w);
+          const finish = w.finish.bind(w);
+          w.write = async (chunk) => { const at = performance.now(); try { await write(chunk); } finally { t.write += performance.now() - at; } };
+          w.finish = async () => { const at = performance.now(); try { return await finish(); } finally { t.fsync += performance.now() - at; } };
+          return w;
+        };
+      }
+      if (name === 'commit') {
+        return async (staged: Parameters<typeof target.commit>[0]) => {
+          const at = performance.now();
+          try { await target.commit(staged); } finally { t.commit += performance.now() - at; }
+        };
+      }
+      // The blob store keeps private fields: its methods must run on the original object.
+      const v = Reflect.get(target, name) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { ...ctx, store, blobs };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The RabbitMQ peer
+
+function run(cmd: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+async function rabbitmq(log: (s: string) => void): Promise<PeerFigures[] | { skipped: string }> {
+  if (!existsSync(join(PEER_DIR, 'run.sh'))) return { skipped: `${PEER_DIR}/run.sh is not on this machine` };
+  if (spawnSync('sh', ['-c', 'command -v rabbitmq-server']).status !== 0) {
+    if (process.getuid?.() !== 0) return { skipped: 'rabbitmq-server is not installed and this is not root (apt-get install -y --no-install-recommends rabbitmq-server)' };
+    log('bench: installing rabbitmq-server (apt-get)…');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const update = await run('apt-get', ['update', '-qq'], APT_TIMEOUT_MS, env);
+    const install = update.code === 0 ? await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'rabbitmq-server'], APT_TIMEOUT_MS, env) : update;
+    if (install.code !== 0) return { skipped: `apt-get could not install rabbitmq-server: ${install.stderr.slice(-500)}` };
+    // Debian starts the packaged service; the peer runs its own throwaway broker on another port.
+  }
+  log('bench: running the RabbitMQ peer (run.sh)…');
+  const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` };
+  const r = await run('bash', [join(PEER_DIR, 'run.sh')], RABBITMQ_TIMEOUT_MS, env);
+  const figures = r.stdout.split('\n').flatMap((line): PeerFigures[] => {
+    try {
+      const j = JSON.parse(line) as { peer?: string; size: number; count: number; seconds: number; msgsPerSec: number; MBps: number };
+      return j.peer === 'rabbitmq' ? [{ case: 'rabbitmq', size: j.size, count: j.count, seconds: j.seconds, msgsPerSec: j.msgsPerSec, MBps: j.MBps }] : [];
+    } catch {
+      return [];
+    }
+  });
+  if (figures.length === 0) return { skipped: `run.sh printed no figures (exit ${r.code}): ${(r.stderr || r.stdout).slice(-800)}` };
+  return figures;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+export async function benchHub(o: {
+  size: BenchSize;
+  out?: (line: string) => void;
+  log?: (line: string) => void;
+  /** Node flags for the hub server processes, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] to see where time goes. */
+  serverNodeArgs?: string[];
+}): Promise<HubBenchResult> {
+  serverNodeArgs = o.serverNodeArgs ?? [];
+  const out = o.out ?? ((line: string) => { console.log(line); });
+  const log = o.log ?? ((line: string) => { console.error(line); });
+  const plan = PLANS[o.size];
+  const root = mkdtempSync(join(tmpdir(), 'vdxp-bench-hub-'));
+  const emit = <T>(figures: T): T => { out(JSON.stringify({ bench: 'hub', size: o.size, ...figures })); return figures; };
+  try {
+    log(`bench hub (${o.size}): disk…`);
+    const disk = emit(measureDisk(root, plan));
+    const exchangeFigures: ExchangeFigures[] = [];
+    for (const c of plan.exchange) {
+      log(`bench hub (${o.size}): exchange of ${c.documents} × ${c.packetBytes} bytes…`);
+      exchangeFigures.push(emit(await exchange(root, c.packetBytes, c.documents)));
+    }
+    const phaseFigures: PhaseFigures[] = [];
+    for (const c of plan.phaseSubmits) {
+      log(`bench hub (${o.size}): submit phases, ${c.submits} × ${c.packetBytes} bytes…`);
+      phaseFigures.push(emit(await phases(root, c.packetBytes, c.submits)));
+    }
+    let ingestFigures: IngestFigures | undefined;
+    if (plan.ingestAttachmentMiB !== undefined) {
+      log(`bench hub (${o.size}): one packet of ${plan.ingestAttachmentMiB} MiB attachment…`);
+      ingestFigures = emit(await ingest(root, plan.ingestAttachmentMiB));
+    }
+    let peer: PeerFigures[] | { skipped: string } = { skipped: 'the tiny size never runs RabbitMQ' };
+    if (plan.rabbitmq) {
+      // Let the disk settle after the hub's writes so both see the same machine.
+      await sleep(1000);
+      peer = await rabbitmq(log);
+      if (Array.isArray(peer)) for (const p of peer) emit(p);
+      else emit({ case: 'rabbitmq', ...peer });
+    }
+    const result: HubBenchResult = { size: o.size, disk, exchange: exchangeFigures, phases: phaseFigures, ingest: ingestFigures, rabbitmq: peer };
+    for (const line of table(result)) out(line);
+    return result;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function table(r: HubBenchResult): string[] {
+  const pad = (s: string | number, n: number): string => String(s).padStart(n);
+  const label = (bytes: number): string => (bytes >= MiB ? `${round(bytes / MiB, 0)} MB` : `${round(bytes / KB, 0)} KB`);
+  const lines = [
+    '',
+    `vdxp hub benchmark (${r.size}) — disk: ${r.disk.writeMBps} MB/s sequential (fdatasync), ${r.disk.syncWritesPerSec} synced ${r.disk.syncWriteBytes / KB} KB writes/s`,
+    `${'packet'.padEnd(8)} ${pad('docs', 6)} ${pad('hub docs/s', 11)} ${pad('hub MB/s', 9)} ${pad('submit p50/p99 ms', 18)} ${pad('fetch p50/p99 ms', 17)} ${pad('peak RSS MB', 12)} | ${pad('rabbitmq msg/s', 15)} ${pad('MB/s', 7)}`,
+  ];
+  for (const e of r.exchange) {
+    const peer = Array.isArray(r.rabbitmq) ? r.rabbitmq.find((p) => p.size === e.packetBytes) : undefined;
+    lines.push(`${label(e.packetBytes).padEnd(8)} ${pad(e.documents, 6)} ${pad(e.docsPerSec, 11)} ${pad(e.MBps, 9)} ${pad(`${e.submitP50Ms} / ${e.submitP99Ms}`, 18)} ${pad(`${e.fetchP50Ms} / ${e.fetchP99Ms}`, 17)} ${pad(e.serverPeakRssMB, 12)} | ${pad(peer?.msgsPerSec ?? '–', 15)} ${pad(peer?.MBps ?? '–', 7)}`);
+  }
+  if (!Array.isArray(r.rabbitmq)) lines.push(`rabbitmq: skipped — ${r.rabbitmq.skipped}`);
+  if (r.ingest) {
+    lines.push(`one ${toMB(r.ingest.packetBytes)} MB packet: ingest ${r.ingest.ingestMBps} MB/s (${r.ingest.seconds} s), fetch ${r.ingest.fetchMBps} MB/s, server peak RSS ${r.ingest.serverPeakRssMB} MB (${r.ingest.serverRssAtStartMB} MB at start)`);
+  }
+  lines.push('submit, in-process, ms per packet: total = parse+validate + staging write + staging fsync + store reads + tx SQL + tx commit + blob rename/dir fsync');
+  for (const p of r.phases) {
+    lines.push(`${label(p.packetBytes).padEnd(8)} ${p.totalMs} = ${p.parseAndValidateMs} + ${p.stagingWriteMs} + ${p.stagingFsyncMs} + ${p.storeReadsMs} + ${p.transactionSqlMs} + ${p.transactionCommitMs} + ${p.blobRenameAndDirFsyncMs}`);
+  }
+  return lines;
+}
