@@ -27,6 +27,15 @@ export const HUB_ERRORS = {
   VDXP_E_SYSTEM_EXISTS: { status: 409, title: 'A system with this id exists already' },
   VDXP_E_IMPORT_INVALID: { status: 400, title: 'An agency import file has a malformed row' },
   VDXP_E_INTERNAL: { status: 500, title: 'An unexpected server error; the operator log has the details' },
+  VDXP_E_VDXP_SIGN_HEADER: { status: 400, title: 'XroadVnpt-sign-header is not a JSON object of strings with the signed systemid and timestamp' },
+  VDXP_E_VDXP_SIGNATURE: { status: 401, title: 'XroadVnpt-hash-header is not the HMAC-SHA256 of the sign-header under the system\'s secret' },
+  VDXP_E_VDXP_UNSIGNED_HEADER: { status: 401, title: 'An XroadVnpt-* header the call acts on is not in the signed JSON with the same value' },
+  VDXP_E_VDXP_TIMESTAMP: { status: 401, title: 'XroadVnpt-timestamp is malformed or further than limits.vdxpReplayWindowSeconds from the hub\'s clock' },
+  VDXP_E_VDXP_REPLAY: { status: 401, title: 'This signature was used already within the replay window' },
+  VDXP_E_VDXP_BUSY: { status: 503, title: 'More signed calls within the replay window than limits.vdxpReplayCacheMax' },
+  VDXP_E_VDXP_HASH_FILE: { status: 422, title: 'The SHA-256 of the sendEdoc body does not match its hash-file header' },
+  VDXP_E_VDXP_MULTIPART: { status: 400, title: 'A multipart sendEdoc body is malformed or has no file_doc part' },
+  VDXP_E_VDXP_AGENCY_FORBIDDEN: { status: 403, title: 'registerAgency/deleteAgency: the system does not act for the agency\'s parent' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type HubErrorCode = keyof typeof HUB_ERRORS;

@@ -26,6 +26,14 @@ export interface HubLimits {
   systemAgenciesMax: number;
   /** Agencies in one import file. */
   importAgenciesMax: number;
+  /** VDXP API: how far a signed XroadVnpt-timestamp may be from the hub's clock, either way (skew and replay window). */
+  vdxpReplayWindowSeconds: number;
+  /** VDXP API: signatures remembered to refuse their reuse within the window (in memory, one process). */
+  vdxpReplayCacheMax: number;
+  /** VDXP API: the headers of one part of a multipart sendEdoc body. */
+  vdxpPartHeaderBytesMax: number;
+  /** VDXP API: registry rows read per page while an agency list streams (memory held vs. queries made). */
+  vdxpRegistryPageRows: number;
 }
 
 export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
@@ -41,6 +49,10 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   statusPacketBytesMax: 1024 * 1024,
   systemAgenciesMax: 20_000,
   importAgenciesMax: 500_000,
+  vdxpReplayWindowSeconds: 300,
+  vdxpReplayCacheMax: 200_000,
+  vdxpPartHeaderBytesMax: 16 * 1024,
+  vdxpRegistryPageRows: 10_000,
 });
 
 export function hubLimits(overrides?: Partial<Omit<HubLimits, 'edxml'>> & { edxml?: Partial<EdxmlLimits> }): HubLimits {
