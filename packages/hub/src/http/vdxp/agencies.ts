@@ -1,0 +1,162 @@
+// The registry calls of the VDXP API: the agency lists (streamed in pages, since a national registry has
+// 111,339 rows), delta sync by registry version, and registering or deleting a unit under one's own parent.
+
+import type { IncomingMessage } from 'node:http';
+import { parseAgencyCode } from '@vdxp/edxml';
+import { record, type HubContext } from '../../context.ts';
+import { HubError } from '../../errors.ts';
+import { addAgency, dissolveAgency } from '../../registry.ts';
+import type { Agency, SystemRecord } from '../../store/store.ts';
+import { vnTime } from './answer.ts';
+
+/** Pages of the registry in (version, code) order, each mapped and filtered; the last page may be short. */
+async function* registryPages<T>(ctx: HubContext, o: { afterVersion?: number; includeDeleted: boolean }, map: (a: Agency) => T | undefined): AsyncGenerator<T[]> {
+  // Large pages: until listAgencies can seek on (version, code), each page sorts the rest of its version
+  // (an import is one version), so fewer pages cost less; 10,000 rows are a few MB.
+  const limit = ctx.limits.vdxpRegistryPageRows;
+  let afterVersion = o.afterVersion ?? 0;
+  let afterCode: string | undefined;
+  for (;;) {
+    // The cursor is (version, code); without afterCode, listAgencies starts strictly after the version.
+    const rows = await ctx.store.listAgencies({ afterVersion, ...(afterCode !== undefined ? { afterCode } : {}), limit, includeDeleted: o.includeDeleted });
+    const out: T[] = [];
+    for (const a of rows) {
+      const m = map(a);
+      if (m !== undefined) out.push(m);
+    }
+    yield out;
+    const last = rows.at(-1);
+    if (rows.length < limit || last === undefined) return;
+    afterVersion = last.version;
+    afterCode = last.code;
+  }
+}
+
+/** Agencies that exist today under their own code (not merged into or dissolved from another). */
+const current = (a: Agency): boolean => !a.deleted && (a.state === 'active' || a.state === 'suspended');
+
+function formOf(code: string): ReturnType<typeof parseAgencyCode> | undefined {
+  try {
+    return parseAgencyCode(code);
+  } catch {
+    return undefined;
+  }
+}
+
+function codeOfForm(a: Agency, form: 'legacy' | 'qd20'): string | undefined {
+  return [a.code, ...a.otherCodes].find((c) => formOf(c)?.form === form);
+}
+
+/**
+ * getAgenciesList: `{id, pid, code, name, mail, oldCode}`. The hub keys agencies by code and has no numeric
+ * ids, so `id` is the code and `pid` the parent's code; `oldCode` is another legacy code the agency had.
+ */
+export function agenciesListPages(ctx: HubContext): AsyncGenerator<unknown[]> {
+  return registryPages(ctx, { includeDeleted: false }, (a) => current(a) ? {
+    id: a.code, pid: a.parent ?? '', code: a.code, name: a.name, mail: a.email ?? '',
+    oldCode: a.otherCodes.find((c) => c !== a.code && formOf(c)?.form === 'legacy') ?? '',
+  } : undefined);
+}
+
+/** getAgenciesListQD20: `{id, code, name, mail, code102}`, the QĐ20 code where the agency has one. */
+export function agenciesQd20Pages(ctx: HubContext, level: number | undefined): AsyncGenerator<unknown[]> {
+  return registryPages(ctx, { includeDeleted: false }, (a) => current(a) && (level === undefined || a.level === level) ? {
+    id: a.code, code: codeOfForm(a, 'qd20') ?? a.code, name: a.name, mail: a.email ?? '', code102: codeOfForm(a, 'legacy') ?? '',
+  } : undefined);
+}
+
+/**
+ * getSynchronizeUnit: every row changed after `afterVersion` (all rows without it), deleted ones included, in
+ * version order. `deleted` is true for a removed row and for an agency merged or dissolved: it is no longer a
+ * unit of its own, and documents addressed to it go to its successor or are refused. A client keeps the
+ * largest `version` it saw and sends it back as `afterVersion` to get only what changed since.
+ */
+export function synchronizePages(ctx: HubContext, afterVersion: number | undefined): AsyncGenerator<unknown[]> {
+  return registryPages(ctx, { includeDeleted: true, ...(afterVersion !== undefined ? { afterVersion } : {}) }, (a) => {
+    const f = formOf(a.code);
+    const centerCode = f?.form === 'legacy' ? `000.00.00.${f.level1}` : f?.form === 'qd20' ? f.level1 : '';
+    return {
+      id: a.code, pid: a.parent ?? '', code: a.code, name: a.name, mail: a.email ?? '', centerCode, version: a.version,
+      deleted: !current(a), modifyDate: vnTime(a.updatedAt), isAgency: f?.form !== 'enterprise',
+    };
+  });
+}
+
+/** Reads a JSON body up to `max` bytes, refusing more (the API's own parser is off: packets stream). */
+export async function readJsonBody(req: IncomingMessage, max: number): Promise<unknown> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) throw new HubError('VDXP_E_BAD_REQUEST', `Than JSON qua ${max} byte (the JSON body is larger than limits.jsonBodyBytesMax)`);
+    parts.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(parts).toString('utf8')) as unknown;
+  } catch (e) {
+    throw new HubError('VDXP_E_BAD_REQUEST', 'Than yeu cau khong phai JSON (the body is not JSON)', { cause: e });
+  }
+}
+
+function field(body: Record<string, unknown>, name: string, required: boolean): string | undefined {
+  const v = body[name];
+  if (v === undefined || v === null || v === '') {
+    if (required) throw new HubError('VDXP_E_BAD_REQUEST', `registerAgency: thieu truong ${name} (field ${name} is required)`);
+    return undefined;
+  }
+  if (typeof v !== 'string' && typeof v !== 'number') throw new HubError('VDXP_E_BAD_REQUEST', `registerAgency: ${name} phai la chuoi (must be a string)`);
+  return String(v).trim();
+}
+
+async function mustActForParent(ctx: HubContext, system: SystemRecord, parent: string | null | undefined, what: string): Promise<void> {
+  if (parent && (await ctx.store.systemActsFor(system.id, parent))) return;
+  throw new HubError('VDXP_E_VDXP_AGENCY_FORBIDDEN', `He thong ${system.id} khong duoc ${what}: chi duoc dang ky/xoa don vi truc thuoc don vi ma he thong dai dien `
+    + `(a system may register or delete only units under an agency it acts for${parent ? `; it does not act for ${parent}` : ''})`, { details: { systemId: system.id, parent: parent ?? null } });
+}
+
+/**
+ * registerAgency `{id, pcode, code, name, mail, mobile, fax}`: a system adds a unit under a parent it acts
+ * for (a SaaS system registering a new commune), and may then send and receive for it. Registering the same
+ * code under the same parent again only makes sure of that right (a retry after a lost answer succeeds);
+ * `id` (the old axis' numeric id) and `fax` have no place in the registry and are ignored.
+ */
+export async function registerAgency(ctx: HubContext, system: SystemRecord, body: unknown): Promise<Agency> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HubError('VDXP_E_BAD_REQUEST', 'registerAgency: than phai la doi tuong JSON (the body must be a JSON object)');
+  const b = body as Record<string, unknown>;
+  const code = field(b, 'code', true) as string;
+  const name = field(b, 'name', true) as string;
+  const pcode = field(b, 'pcode', true) as string;
+  const parent = await ctx.store.findAgency(pcode);
+  if (!parent) throw new HubError('VDXP_E_AGENCY_UNKNOWN', `Don vi cap tren ${pcode} khong co trong danh ba (the parent agency is not in the registry)`);
+  await mustActForParent(ctx, system, parent.code, `dang ky ${code}`);
+  const existing = await ctx.store.findAgency(code);
+  if (existing && existing.parent !== parent.code) {
+    throw new HubError('VDXP_E_AGENCY_EXISTS', `Ma ${code} da ton tai (exists already, under ${existing.parent ?? 'no parent'})`);
+  }
+  const mail = field(b, 'mail', false);
+  const mobile = field(b, 'mobile', false);
+  const agency = existing ?? await addAgency(ctx, { code, name, parent: parent.code, ...(mail ? { email: mail } : {}), ...(mobile ? { phone: mobile } : {}) }, system.id);
+  await ctx.store.transaction(async (tx) => {
+    const mine = await tx.systemAgencies(system.id);
+    if (mine.includes(agency.code)) return;
+    if (mine.length >= ctx.limits.systemAgenciesMax) {
+      throw new HubError('VDXP_E_BAD_REQUEST', `He thong da dai dien ${mine.length} don vi (a system may act for at most limits.systemAgenciesMax agencies)`);
+    }
+    await tx.setSystemAgencies(system.id, [...mine, agency.code]);
+    await record(ctx, tx, { type: 'system:agency-added', actor: system.id, data: { id: system.id, agency: agency.code, via: 'vdxp registerAgency' } });
+  });
+  return agency;
+}
+
+/**
+ * deleteAgency `AgencyCode`: a system removes a unit under a parent it acts for. The row is kept, dissolved
+ * without a successor (the registry keeps history; documents to it are refused from now on, and
+ * getSynchronizeUnit reports it deleted). Deleting an agency deleted already succeeds.
+ */
+export async function deleteAgency(ctx: HubContext, system: SystemRecord, code: string): Promise<void> {
+  const agency = await ctx.store.findAgency(code);
+  if (!agency) throw new HubError('VDXP_E_AGENCY_UNKNOWN', `Ma ${code} khong co trong danh ba (no such agency in the registry)`);
+  await mustActForParent(ctx, system, agency.parent, `xoa ${code}`);
+  if (agency.state === 'dissolved' && agency.successor === null) return;
+  await dissolveAgency(ctx, agency.code, null, system.id);
+}
