@@ -2,6 +2,7 @@
 
 import { benchEdxml } from './bench/edxml.ts';
 import { benchHub } from './bench/hub.ts';
+import { benchVdxp } from './bench/vdxp.ts';
 
 type Bench = (options: { size: 'tiny' | 'full' }) => Promise<unknown>;
 
@@ -9,6 +10,8 @@ type Bench = (options: { size: 'tiny' | 'full' }) => Promise<unknown>;
 const BENCHES: Readonly<Record<string, Bench>> = {
   edxml: benchEdxml,
   hub: benchHub,
+  // After hub, so the VDXP API's figures print under the native ones.
+  vdxp: benchVdxp,
 };
 
 const args = process.argv.slice(2);
