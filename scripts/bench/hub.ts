@@ -488,7 +488,10 @@ async function rabbitmq(log: (s: string) => void): Promise<PeerFigures[] | { ski
   }
   log('bench: running the RabbitMQ peer (run.sh)…');
   const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` };
+  // The broker starts Erlang's port mapper as a daemon that outlives it; stop it again if we started it.
+  const epmdWasRunning = spawnSync('epmd', ['-names']).status === 0;
   const r = await run('bash', [join(PEER_DIR, 'run.sh')], RABBITMQ_TIMEOUT_MS, env);
+  if (!epmdWasRunning) spawnSync('epmd', ['-kill']);
   const figures = r.stdout.split('\n').flatMap((line): PeerFigures[] => {
     try {
       const j = JSON.parse(line) as { peer?: string; size: number; count: number; seconds: number; msgsPerSec: number; MBps: number };
