@@ -261,11 +261,11 @@ function table(size: BenchSize, figures: VdxpBenchFigures[]): string[] {
   const lines = [
     '',
     `vdxp API vs native API (${size}), same hub and harness, in one process — the loop: send; list, get, done`,
-    `${'packet'.padEnd(8)} ${pad('docs', 6)} | ${pad('native docs/s', 14)} ${pad('MB/s', 7)} | ${pad('vdxp docs/s', 12)} ${pad('MB/s', 7)} ${pad('send p50', 9)} ${pad('list p50', 9)} ${pad('get p50', 8)} ${pad('done p50', 9)} ms`,
+    `${'packet'.padEnd(8)} ${pad('docs', 6)} | ${pad('native docs/s', 14)} ${pad('MB/s', 7)} | ${pad('vdxp docs/s', 12)} ${pad('MB/s', 7)} ${pad('send p50', 9)} ${pad('list p50', 9)} ${pad('get p50', 8)} ${pad('done p50', 9)} ms ${pad('get retries n/v', 16)}`,
   ];
   for (const v of figures.filter((f) => f.api === 'vdxp')) {
     const n = figures.find((f) => f.api === 'native' && f.packetBytes === v.packetBytes);
-    lines.push(`${label(v.packetBytes).padEnd(8)} ${pad(v.documents, 6)} | ${pad(n?.docsPerSec ?? '–', 14)} ${pad(n?.MBps ?? '–', 7)} | ${pad(v.docsPerSec, 12)} ${pad(v.MBps, 7)} ${pad(v.sendP50Ms, 9)} ${pad(v.listP50Ms, 9)} ${pad(v.getP50Ms, 8)} ${pad(v.doneP50Ms, 9)}`);
+    lines.push(`${label(v.packetBytes).padEnd(8)} ${pad(v.documents, 6)} | ${pad(n?.docsPerSec ?? '–', 14)} ${pad(n?.MBps ?? '–', 7)} | ${pad(v.docsPerSec, 12)} ${pad(v.MBps, 7)} ${pad(v.sendP50Ms, 9)} ${pad(v.listP50Ms, 9)} ${pad(v.getP50Ms, 8)} ${pad(v.doneP50Ms, 9)}    ${pad(`${n?.getRetries ?? '–'} / ${v.getRetries}`, 16)}`);
   }
   return lines;
 }
