@@ -59,6 +59,7 @@ export class BlobWriter implements StagedBlob {
 export class BlobStore {
   readonly #root: string;
   readonly #random: Random;
+  readonly #inFlight = new Map<string, { count: number; done: Promise<void>; resolve: () => void }>();
 
   constructor(root: string, random: Random) {
     this.#root = root;
@@ -102,8 +103,44 @@ export class BlobStore {
     await rm(staged.path, { force: true });
   }
 
-  /** Streams a blob, checking its digest as it goes: a mismatch errors the stream with VDXP_E_BLOB_CORRUPT. */
-  open(digest: string): Readable {
+  /**
+   * Says that a document naming `digest` is about to commit, so a reader that sees the document before the
+   * blob is moved into place waits for it instead of failing. Call the returned function once the blob is in
+   * place (or the document was refused).
+   */
+  announce(digest: string): () => void {
+    let entry = this.#inFlight.get(digest);
+    if (entry === undefined) {
+      let resolve: () => void = () => undefined;
+      const done = new Promise<void>((r) => { resolve = r; });
+      entry = { count: 0, done, resolve };
+      this.#inFlight.set(digest, entry);
+    }
+    entry.count++;
+    const e = entry;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--e.count === 0) {
+        this.#inFlight.delete(digest);
+        e.resolve();
+      }
+    };
+  }
+
+  /**
+   * Opens a blob for streaming, checking its digest as it goes: a mismatch errors the stream with
+   * VDXP_E_BLOB_CORRUPT. A missing file is refused here, before a caller has sent any response header.
+   */
+  async open(digest: string): Promise<Readable> {
+    await this.#inFlight.get(digest)?.done;
+    let file: FileHandle;
+    try {
+      file = await open(this.pathOf(digest), 'r');
+    } catch (e) {
+      throw new HubError('VDXP_E_BLOB_CORRUPT', `Stored packet ${digest} cannot be read`, { cause: e });
+    }
     const hash = createHash('sha256');
     const check = new Transform({
       transform(chunk: Buffer, _enc, cb) { hash.update(chunk); cb(null, chunk); },
@@ -112,8 +149,9 @@ export class BlobStore {
         cb(got === digest ? null : new HubError('VDXP_E_BLOB_CORRUPT', `Stored packet ${digest} now hashes to ${got}`));
       },
     });
-    const src = createReadStream(this.pathOf(digest), { highWaterMark: 256 * 1024 });
+    const src = file.createReadStream({ highWaterMark: 256 * 1024 });
     src.on('error', (e) => check.destroy(new HubError('VDXP_E_BLOB_CORRUPT', `Stored packet ${digest} cannot be read`, { cause: e })));
+    check.on('close', () => { src.destroy(); });
     return src.pipe(check);
   }
 

@@ -55,6 +55,7 @@ export async function submitPacket(ctx: HubContext, system: SystemRecord, body: 
   const staged = ctx.blobs.begin();
   // The XML signature is verified in the same pass: the verifier sees every chunk the parser sees.
   const verifier = new PacketSignatureVerifier();
+  let release = (): void => undefined;
   // An unsigned header means nothing to verify: stop feeding the verifier, so the attachments are read once.
   let verifying = true;
   try {
@@ -69,6 +70,8 @@ export async function submitPacket(ctx: HubContext, system: SystemRecord, body: 
     await staged.finish();
     await options.beforeCommit?.(staged.digest);
     const signature: SignatureVerdictLike = verifying ? verifier.end() : { present: false };
+    // From the commit until the rename below, the document exists but its blob is still staged: readers wait.
+    release = ctx.blobs.announce(staged.digest);
     const result = await accept(ctx, system, packet, staged, signature, options);
     if (result.created) {
       await ctx.blobs.commit(staged);
@@ -83,6 +86,8 @@ export async function submitPacket(ctx: HubContext, system: SystemRecord, body: 
   } catch (e) {
     await staged.abort();
     throw e;
+  } finally {
+    release();
   }
 }
 
@@ -142,6 +147,7 @@ async function accept(ctx: HubContext, system: SystemRecord, packet: ParsedPacke
     if (id !== undefined) return replay(ctx, id);
   }
 
+  const releaseExtras = (plan.extra ?? []).map((x) => ctx.blobs.announce(x.staged.digest));
   try {
     const out = await ctx.store.transaction(async (tx) => {
       for (const key of plan.keys) {
@@ -188,6 +194,8 @@ async function accept(ctx: HubContext, system: SystemRecord, packet: ParsedPacke
   } catch (e) {
     for (const x of plan.extra ?? []) await ctx.blobs.discard(x.staged);
     throw e;
+  } finally {
+    for (const release of releaseExtras) release();
   }
 }
 

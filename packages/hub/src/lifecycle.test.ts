@@ -1,10 +1,12 @@
-// Server and registry lifecycle: shutdown does not wait for long-polls; systems registered by another code
-// of an agency act for its registry code.
+// Lifecycle edges: shutdown does not wait for long-polls; systems registered by another code of an agency act
+// for its registry code; a document fetched in the instant between its commit and its blob's move is served.
 
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { fetchPacket, inbox } from './delivery.ts';
+import { submitPacket } from './intake.ts';
 import { addSystem, importAgencies } from './registry.ts';
-import { listen, startTestHub } from './testkit.ts';
+import { edoc, listen, startTestHub } from './testkit.ts';
 
 it('closes promptly while a client long-polls', async () => {
   const t = await startTestHub();
@@ -30,6 +32,37 @@ it('stores a system\'s agencies under their registry codes', async () => {
     await importAgencies(t.hub.ctx, [{ code: '000.00.00.G05', name: 'Bộ thử', otherCodes: ['G05'] }], 'test');
     await addSystem(t.hub.ctx, { id: 'sys.g05', agencies: ['G05'] }, 'test');
     assert.deepEqual(await t.hub.ctx.store.systemAgencies('sys.g05'), ['000.00.00.G05']);
+  } finally {
+    await t.close();
+  }
+});
+
+it('hands out a document fetched between its commit and its blob\'s move into place, once the move is done', async () => {
+  const t = await startTestHub();
+  try {
+    const blobs = t.hub.ctx.blobs;
+    const commit = blobs.commit.bind(blobs);
+    let moved = false;
+    blobs.commit = async (staged) => {
+      await new Promise((r) => setTimeout(r, 200));
+      await commit(staged);
+      moved = true;
+    };
+    const gov = await t.hub.ctx.store.getSystem('sys.gov');
+    const mof = await t.hub.ctx.store.getSystem('sys.mof');
+    assert.ok(gov && mof);
+    const packet = await edoc('000.00.00.G22', ['000.00.00.G12']);
+    const submitting = submitPacket(t.hub.ctx, gov, [packet], { via: 'native' });
+    let items: Awaited<ReturnType<typeof inbox>> = [];
+    while (items.length === 0) {
+      items = await inbox(t.hub.ctx, mof, { kind: 'edoc' });
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(moved, false, 'the delivery is visible before the blob moved: the window under test');
+    const fetched = await fetchPacket(t.hub.ctx, mof, items[0]?.delivery.id ?? '');
+    assert.deepEqual(Buffer.concat(await fetched.stream.toArray() as Buffer[]), packet);
+    assert.equal(moved, true);
+    await submitting;
   } finally {
     await t.close();
   }
