@@ -141,6 +141,25 @@ describe('tolerance', () => {
     assert.equal(p.header.MessageHeader.Subject, undefined);
   });
 
+  it('decodes payloads written with character references, CDATA or comments, whatever the slicing', async () => {
+    const data = Buffer.from('Tệp đính kèm '.repeat(4000));
+    const b64 = data.toString('base64');
+    const lines = (b64.match(/.{1,76}/g) ?? []);
+    const forms = [
+      lines.join('&#13;\n'),
+      `<![CDATA[${b64.slice(0, 1000)}]]>${b64.slice(1000, 5000)}<!-- note -->${b64.slice(5000)}`,
+      b64,
+    ];
+    for (const form of forms) {
+      const xml = Buffer.from(minimal(`<AttachmentEncoded><Attachment><ContentTransferEncoded>${form}</ContentTransferEncoded></Attachment></AttachmentEncoded>`));
+      for (const size of [7, 4096, 1 << 20]) {
+        const slices = function* (): Generator<Uint8Array> { for (let at = 0; at < xml.length; at += size) yield xml.subarray(at, at + size); };
+        const p = await parsePacket(slices());
+        assert.equal(p.attachments[0]?.sha256, createHash('sha256').update(data).digest('hex'), `form ${forms.indexOf(form)}, slices of ${size}`);
+      }
+    }
+  });
+
   it('keeps base64 split by line breaks and slices', async () => {
     const data = Buffer.from('Công văn số 1 — đính kèm'.repeat(50));
     const folded = (data.toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
