@@ -142,11 +142,20 @@ export class BlobStore {
       throw new HubError('VDXP_E_BLOB_CORRUPT', `Stored packet ${digest} cannot be read`, { cause: e });
     }
     const hash = createHash('sha256');
+    // The last chunk is held back until the digest is checked, so a changed packet of the same length never
+    // reaches a client complete: it is cut off before its end, whatever Content-Length promised.
+    let held: Buffer | undefined;
     const check = new Transform({
-      transform(chunk: Buffer, _enc, cb) { hash.update(chunk); cb(null, chunk); },
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        const out = held;
+        held = chunk;
+        cb(null, out);
+      },
       flush(cb) {
         const got = hash.digest('hex');
-        cb(got === digest ? null : new HubError('VDXP_E_BLOB_CORRUPT', `Stored packet ${digest} now hashes to ${got}`));
+        if (got !== digest) { cb(new HubError('VDXP_E_BLOB_CORRUPT', `Stored packet ${digest} now hashes to ${got}`)); return; }
+        cb(null, held);
       },
     });
     const src = file.createReadStream({ highWaterMark: 256 * 1024 });

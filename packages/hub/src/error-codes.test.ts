@@ -81,8 +81,9 @@ it('produces every hub error code with its status', async () => {
   assert.ok(mof);
   const fetched = await fetchPacket(t.hub.ctx, mof, victim.deliveries[0]?.id ?? '');
   assert.equal(await refused(text(fetched.stream)), 'VDXP_E_BLOB_CORRUPT');
-  const overHttp = await fetch(`${url}/v1/deliveries/${victim.deliveries[0]?.id}/packet`, { headers: { authorization: `Bearer ${t.systems['mof']?.token}` } });
-  await assert.rejects(overHttp.arrayBuffer(), 'the response is cut off, so the client cannot take it for the packet');
+  // Over HTTP the blob's last chunk waits for the digest check, so this one-chunk packet is refused before any
+  // byte is sent (a longer one is cut off before its end: lifecycle.test.ts).
+  await expect(http('mof', 'GET', `/v1/deliveries/${victim.deliveries[0]?.id}/packet`), 'VDXP_E_BLOB_CORRUPT');
 
   // Registry refusals, as the operator CLI meets them.
   assert.equal(await refused(mergeAgency(t.hub.ctx, 'no.such', '000.00.00.G22', 'test')), 'VDXP_E_AGENCY_UNKNOWN');

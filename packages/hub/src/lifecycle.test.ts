@@ -2,6 +2,7 @@
 // for its registry code; a document fetched in the instant between its commit and its blob's move is served.
 
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { it } from 'node:test';
 import { fetchPacket, inbox } from './delivery.ts';
 import { submitPacket } from './intake.ts';
@@ -64,6 +65,38 @@ it('hands out a document fetched between its commit and its blob\'s move into pl
     assert.equal(moved, true);
     await submitting;
   } finally {
+    await t.close();
+  }
+});
+
+it('never hands a changed packet out complete, even when its length is unchanged', async () => {
+  const t = await startTestHub();
+  const { app, url } = await listen(t.hub);
+  try {
+    const gov = await t.hub.ctx.store.getSystem('sys.gov');
+    assert.ok(gov);
+    const sent = await submitPacket(t.hub.ctx, gov, [await edoc('000.00.00.G22', ['000.00.00.G12'])], { via: 'native' });
+    const path = t.hub.ctx.blobs.pathOf(sent.document.digest);
+    const bytes = readFileSync(path);
+    bytes.writeUInt8((bytes.at(-20) ?? 0) ^ 1, bytes.length - 20);
+    writeFileSync(path, bytes);
+    const get = (): Promise<Response> => fetch(`${url}/v1/deliveries/${sent.deliveries[0]?.id}/packet`, { headers: { authorization: `Bearer ${t.systems['mof']?.token}` } });
+    // One chunk: the check fails before anything is sent, so the answer is an error with its code.
+    const small = await get();
+    assert.equal(small.status, 500);
+    assert.equal(((await small.json()) as { error: { code: string } }).error.code, 'VDXP_E_BLOB_CORRUPT');
+    // Several chunks: the answer has started, and is cut off before its last bytes.
+    const big = await submitPacket(t.hub.ctx, gov, [await edoc('000.00.00.G22', ['000.00.00.G12'], {}, [
+      { ContentId: 'cid:1', AttachmentName: 'scan.pdf', ContentType: 'application/pdf', content: Buffer.alloc(2_000_000, 7) }])], { via: 'native' });
+    const bigPath = t.hub.ctx.blobs.pathOf(big.document.digest);
+    const bigBytes = readFileSync(bigPath);
+    bigBytes.writeUInt8((bigBytes.at(-20) ?? 0) ^ 1, bigBytes.length - 20);
+    writeFileSync(bigPath, bigBytes);
+    const res = await fetch(`${url}/v1/deliveries/${big.deliveries[0]?.id}/packet`, { headers: { authorization: `Bearer ${t.systems['mof']?.token}` } });
+    assert.equal(res.status, 200, 'headers went out before the end of the file was read');
+    await assert.rejects(res.arrayBuffer(), 'the body is cut off before its last bytes');
+  } finally {
+    await app.close();
     await t.close();
   }
 });

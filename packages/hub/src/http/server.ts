@@ -47,6 +47,9 @@ export function buildServer(hub: Hub, options: ServerOptions = {}): FastifyInsta
     metrics.httpRequest(req.routeOptions.url ?? 'unknown', req.method, reply.statusCode);
   });
   app.setErrorHandler((error: unknown, _req: FastifyRequest, reply: FastifyReply) => {
+    // A route may have set up a packet answer (type, length, digest) before its stream failed to start.
+    for (const h of ['content-length', 'repr-digest', 'x-vdxp-sha256']) reply.removeHeader(h);
+    reply.type('application/json; charset=utf-8');
     const d = describeError(error);
     const fastifyCode = (error as { code?: unknown }).code;
     if (d.code === 'VDXP_E_INTERNAL' && typeof fastifyCode === 'string' && fastifyCode.startsWith('FST_')) {

@@ -162,8 +162,8 @@ class SqliteOps implements StoreOps {
     // (version, code) is the cursor: afterCode continues a page inside one version.
     const rows = o.afterCode === undefined
       ? this.#all(`SELECT * FROM agencies WHERE version > ? ${filters} ORDER BY version, code LIMIT ?`, v, ...parent, o.limit)
-      : this.#all(`SELECT * FROM agencies WHERE (version > ? OR (version = ? AND code > ?)) ${filters} ORDER BY version, code LIMIT ?`,
-        v, v, o.afterCode, ...parent, o.limit);
+      : this.#all(`SELECT * FROM agencies WHERE (version, code) > (?, ?) ${filters} ORDER BY version, code LIMIT ?`,
+        v, o.afterCode, ...parent, o.limit);
     return rows.map(toAgency);
   }
 
