@@ -13,6 +13,7 @@ it('measures the VDXP API beside the native one at the tiny size', async () => {
       assert.ok(Number.isFinite(f[k]) && f[k] > 0, `${f.api} ${f.packetBytes} ${k} = ${f[k]}`);
     }
     assert.ok(f.sendP50Ms <= f.sendP99Ms && f.getP50Ms <= f.getP99Ms, JSON.stringify(f));
+    assert.equal(f.getRetries, 0, 'no get had to be made again');
   }
   const sizes = [...new Set(r.figures.map((f) => f.packetBytes))];
   assert.equal(sizes.length, 2);

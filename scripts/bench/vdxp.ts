@@ -53,9 +53,8 @@ const SENDERS = 4;
 const RECEIVER_PARALLEL = 4;
 const EMPTY_LIST_PAUSE_MS = 5;
 /**
- * RETRY_NOTE: a delivery is listed once its transaction commits, a moment before its packet file is renamed
- * into place; a get in that moment fails (native: 500, VDXP: FAIL VDXP_E_BLOB_CORRUPT). It is the hub core's
- * to close; a real client gets again, so the benchmark does too, and counts it.
+ * RETRY_NOTE: a get that fails is made again and counted. The hub once had a window (between a document's
+ * commit and its blob's rename) where gets failed; it waits for the rename now, so this should read 0.
  */
 const GET_RETRIES_MAX = 20;
 const GET_RETRY_PAUSE_MS = 5;

@@ -59,7 +59,7 @@ export async function submitPacket(ctx: HubContext, system: SystemRecord, body: 
   // An unsigned header means nothing to verify: stop feeding the verifier, so the attachments are read once.
   let verifying = true;
   try {
-    const packet = await parsePacket(body, {
+    const packet = await parsePacket(slices(body), {
       limits: ctx.limits.edxml,
       onHeaderEnd: ({ signaturePresent }) => { if (!signaturePresent) verifying = false; },
       onChunk: async (chunk) => {
@@ -88,6 +88,19 @@ export async function submitPacket(ctx: HubContext, system: SystemRecord, body: 
     throw e;
   } finally {
     release();
+  }
+}
+
+const BODY_SLICE_BYTES = 64 * 1024;
+
+/**
+ * Bounded slices of the body: the signature verifier is fed each slice before the parser sees it, so a body
+ * handed over in one big buffer would make it read the whole packet before the parser could say the header
+ * was unsigned.
+ */
+async function* slices(body: ByteSource): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    for (let at = 0; at < chunk.byteLength; at += BODY_SLICE_BYTES) yield chunk.subarray(at, at + BODY_SLICE_BYTES);
   }
 }
 
