@@ -89,23 +89,17 @@ export async function* receivedPages(ctx: HubContext, system: SystemRecord, kind
 
 /**
  * The packet's chunks, ready to send. The first is read before answering, so a packet that cannot be read at
- * all (its file missing) is a proper FAIL rather than an answer cut off after its head. Each chunk is passed
- * on only once the next one arrived, and the last only once the stream ended, which is after the blob store
- * checked the digest: a packet whose bytes changed (even to the same length) is cut off before its last
- * chunk, so a client that trusts Content-Length never takes it for the stored packet.
+ * all (its file missing, or a one-chunk packet whose digest no longer matches) is a proper FAIL rather than an
+ * answer cut off after its head. The blob store already holds each stream's last chunk back until the digest
+ * is checked, so a longer changed packet is cut off before its end: a client that trusts Content-Length never
+ * takes it for the stored packet.
  */
 export async function opened(stream: Readable): Promise<AsyncGenerator<Buffer>> {
   const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const first = await it.next();
   return (async function* rest(): AsyncGenerator<Buffer> {
     try {
-      if (first.done === true) return;
-      let held = first.value;
-      for (let r = await it.next(); r.done !== true; r = await it.next()) {
-        yield held;
-        held = r.value;
-      }
-      yield held;
+      for (let r = first; r.done !== true; r = await it.next()) yield r.value;
     } finally {
       await it.return?.();
     }
