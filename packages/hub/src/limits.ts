@@ -52,7 +52,7 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   vdxpReplayWindowSeconds: 300,
   vdxpReplayCacheMax: 200_000,
   vdxpPartHeaderBytesMax: 16 * 1024,
-  vdxpRegistryPageRows: 10_000,
+  vdxpRegistryPageRows: 2_000,
 });
 
 export function hubLimits(overrides?: Partial<Omit<HubLimits, 'edxml'>> & { edxml?: Partial<EdxmlLimits> }): HubLimits {

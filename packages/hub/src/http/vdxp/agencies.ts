@@ -11,8 +11,7 @@ import { vnTime } from './answer.ts';
 
 /** Pages of the registry in (version, code) order, each mapped and filtered; the last page may be short. */
 async function* registryPages<T>(ctx: HubContext, o: { afterVersion?: number; includeDeleted: boolean }, map: (a: Agency) => T | undefined): AsyncGenerator<T[]> {
-  // Large pages: until listAgencies can seek on (version, code), each page sorts the rest of its version
-  // (an import is one version), so fewer pages cost less; 10,000 rows are a few MB.
+  // listAgencies seeks on the (version, code) index, so a page costs its own rows only: pages can stay small.
   const limit = ctx.limits.vdxpRegistryPageRows;
   let afterVersion = o.afterVersion ?? 0;
   let afterCode: string | undefined;
