@@ -1,7 +1,7 @@
 // The public face of @vdxp/hub.
 
 export { openHub, type Hub, type HubOptions } from './hub.ts';
-export { buildServer, type ServerOptions } from './http/server.ts';
+export { buildServer, type ServerOptions, type TlsOptions } from './http/server.ts';
 export { HUB_ERRORS, HubError, describeError, errorStatus, type HubErrorCode } from './errors.ts';
 export { DEFAULT_HUB_LIMITS, hubLimits, type HubLimits } from './limits.ts';
 export { ManualClock, systemClock, systemRandom, type Clock, type Random } from './clock.ts';

@@ -2,9 +2,10 @@
 // operator commands beside the running hub taking effect at once), and once as a real process stopped by SIGTERM.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -224,5 +225,40 @@ describe('vdxp serve as a process', () => {
     assert.equal(signal, null, 'it exits by itself, not killed by the signal');
     assert.equal(code, 0, stderr);
     assert.match(rest.join(''), /vdxp: đã dừng \/ stopped/);
+  });
+});
+
+describe('serve over TLS with signatures required', () => {
+  it('serves HTTPS with the given certificate and refuses unsigned packets', async () => {
+    const dir = mkdtempSync(join(root, 'tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1',
+      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir, stdio: 'pipe' });
+    const { handle, lines } = await serve({
+      dataDir: freshData(), tls: { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) }, requireValidSignature: true,
+    });
+    try {
+      assert.match(handle.url, /^https:\/\//);
+      assert.ok(lines.some((l) => l.includes(handle.url)), 'the banner shows the https URL');
+      const [id, creds] = [...printedCredentials(lines)][0] ?? assert.fail('demo credentials printed');
+      const system = DEMO_SYSTEMS.find((s) => s.id === id) ?? assert.fail(`demo system ${id}`);
+      const from = system.agencies[0] ?? assert.fail('the demo system acts for an agency');
+      const to = DEMO_AGENCIES.find((a) => a.code !== from && !system.agencies.includes(a.code))?.code ?? assert.fail('another agency');
+      const body = await edoc(from, [to]);
+      const answer = await new Promise<{ status: number; text: string }>((resolvePromise, reject) => {
+        const req = httpsRequest(`${handle.url}/v1/documents`, {
+          method: 'POST', ca: readFileSync(join(dir, 'cert.pem')), headers: { authorization: `Bearer ${creds.token}`, 'content-type': 'application/xml' },
+        }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => { text += c.toString('utf8'); });
+          res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      assert.equal(answer.status, 422, answer.text);
+      assert.equal((JSON.parse(answer.text) as { error: { code: string } }).error.code, 'VDXP_E_SIGNATURE_REQUIRED_VALID');
+    } finally {
+      await handle.close();
+    }
   });
 });

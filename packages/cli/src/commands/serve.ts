@@ -6,8 +6,9 @@ import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError, type Command } from 'commander';
 import {
-  DEMO_LABEL, DEMO_SYSTEM_PREFIX, buildServer, openHub, registryIsEmpty, seedDemo, type DemoSeedResult, type Hub,
+  DEMO_LABEL, DEMO_SYSTEM_PREFIX, buildServer, openHub, registryIsEmpty, seedDemo, type DemoSeedResult, type Hub, type TlsOptions,
 } from '@vdxp/hub';
+import { readFileSync } from 'node:fs';
 import { CliError, EXIT_CODES, type CliContext } from '../context.ts';
 import { labelled } from '../format.ts';
 import { DATA_DIR_DEFAULT } from '../hub-access.ts';
@@ -29,6 +30,10 @@ export interface ServeOptions {
   logger?: boolean;
   /** Where the banner goes, one line per call. */
   out: (line: string) => void;
+  /** HTTPS, and with a client CA mutual TLS (see TlsOptions in @vdxp/hub). */
+  tls?: TlsOptions;
+  /** Refuse packets without a valid XML signature (default: record the verdict only). */
+  requireValidSignature?: boolean;
 }
 
 export interface ServeHandle {
@@ -54,10 +59,22 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--host <host>', `address to listen on: ${HOST_DEFAULT} by default (this machine only), 0.0.0.0 to expose`, HOST_DEFAULT)
     .option('--demo', 'seed the demo registry (the default when the registry is empty)')
     .option('--no-demo', 'do not seed the demo registry')
-    .action(async (opts: { data: string; port: number; host: string; demo?: boolean }) => {
+    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--tls-client-ca <file>', 'PEM CA of client certificates: mutual TLS, the certificate CN must be the system id')
+    .option('--require-signature', 'refuse packets without a valid XML signature / từ chối gói tin không có chữ ký số hợp lệ')
+    .action(async (opts: { data: string; port: number; host: string; demo?: boolean; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; requireSignature?: boolean }) => {
+      if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined) || (opts.tlsClientCa !== undefined && opts.tlsCert === undefined)) {
+        throw new CliError('--tls-cert và --tls-key đi cùng nhau; --tls-client-ca cần cả hai / --tls-cert and --tls-key go together; --tls-client-ca needs both', EXIT_CODES.usage);
+      }
+      const read = (f: string): Buffer => readFileSync(resolve(ctx.cwd, f));
       const handle = await startServe({
         dataDir: resolve(ctx.cwd, opts.data), port: opts.port, host: opts.host, logger: true, out: ctx.out,
         ...(opts.demo !== undefined ? { demo: opts.demo } : {}),
+        ...(opts.tlsCert !== undefined && opts.tlsKey !== undefined ? { tls: {
+          cert: read(opts.tlsCert), key: read(opts.tlsKey), ...(opts.tlsClientCa !== undefined ? { clientCa: read(opts.tlsClientCa) } : {}),
+        } } : {}),
+        ...(opts.requireSignature === true ? { requireValidSignature: true } : {}),
       });
       const signal = await shutdownSignal();
       ctx.out(`vdxp: nhận / got ${signal}; đang dừng, chờ các yêu cầu dở dang / stopping, letting requests in flight finish…`);
@@ -74,8 +91,8 @@ function portArg(value: string): number {
 
 /** Opens the hub on the data folder, seeds the demo registry if asked, listens, starts the sweep, prints the banner. */
 export async function startServe(o: ServeOptions): Promise<ServeHandle> {
-  const hub = await openHub({ dataDir: o.dataDir });
-  const app = buildServer(hub, { logger: o.logger ?? false });
+  const hub = await openHub({ dataDir: o.dataDir, policy: { requireValidSignature: o.requireValidSignature ?? false } });
+  const app = buildServer(hub, { logger: o.logger ?? false, ...(o.tls ? { tls: o.tls } : {}) });
   let demo: DemoSeedResult | undefined;
   let port: number;
   try {
@@ -93,7 +110,7 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
     throw e;
   }
   hub.startSweeper(SWEEP_INTERVAL_MS);
-  const url = `http://${urlHost(o.host)}:${port}`;
+  const url = `${o.tls ? 'https' : 'http'}://${urlHost(o.host)}:${port}`;
   await printBanner(o, hub, url, demo);
   let closing: Promise<void> | undefined;
   return {
