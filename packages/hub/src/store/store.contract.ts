@@ -1,5 +1,5 @@
-// The contract every store engine passes, on a real database: registry, documents, deliveries, statuses,
-// evidence chain, counters, and transactions that commit whole or not at all.
+// The contract every store engine passes, on a real database: registry, documents, inline packets, deliveries,
+// statuses, evidence chain, counters, and transactions that commit whole or not at all.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -103,6 +103,30 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         assert.deepEqual((await store.statusHistory('x1')).map((s) => [s.seq, s.statusCode]), [[1, '01'], [2, '03']]);
         await store.linkDocuments('d2', 'd1', 'replaces');
         assert.deepEqual(await store.documentLinks('d1'), [{ documentId: 'd2', relatedId: 'd1', relation: 'replaces' }]);
+      } finally { await close(); }
+    });
+
+    it('keeps inline packets by digest, byte for byte, once, and only with a transaction that commits', async () => {
+      const { store, close } = await open();
+      try {
+        const bytes = new Uint8Array(300_000).map((_, i) => (i * 31) & 0xff);
+        const empty = new Uint8Array(0);
+        assert.equal(await store.inlineBlob('a'.repeat(64)), undefined);
+        await store.transaction(async (tx) => {
+          await tx.insertDocument(doc('i1', { digest: 'a'.repeat(64), bytes: bytes.byteLength }), []);
+          await tx.putInlineBlob('a'.repeat(64), bytes);
+          await tx.putInlineBlob('e'.repeat(64), empty);
+        });
+        assert.deepEqual(Buffer.from((await store.inlineBlob('a'.repeat(64))) ?? []), Buffer.from(bytes));
+        assert.equal((await store.inlineBlob('e'.repeat(64)))?.byteLength, 0, 'an empty packet is kept, not missing');
+        // The same digest again (a second document with the same bytes) keeps the first copy and does not fail.
+        await store.transaction(async (tx) => { await tx.putInlineBlob('a'.repeat(64), new Uint8Array([1, 2, 3])); });
+        assert.equal((await store.inlineBlob('a'.repeat(64)))?.byteLength, bytes.byteLength);
+        await assert.rejects(store.transaction(async (tx) => {
+          await tx.putInlineBlob('b'.repeat(64), bytes);
+          throw new Error('refused');
+        }), /refused/);
+        assert.equal(await store.inlineBlob('b'.repeat(64)), undefined, 'a rolled-back transaction keeps no bytes');
       } finally { await close(); }
     });
 

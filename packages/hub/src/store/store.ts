@@ -149,6 +149,12 @@ export interface StoreOps {
   documentLinks(documentId: string): Promise<{ documentId: string; relatedId: string; relation: string }[]>;
   listSentDocuments(systemId: string, options: { afterSeq?: number; limit: number; kind?: 'edoc' | 'status' }): Promise<DocumentRow[]>;
   allBlobDigests(): Promise<Set<string>>;
+  /**
+   * Keeps a small packet's bytes under their digest, in the transaction of the document that names them. A
+   * digest kept already stays as it is (the same bytes, since the digest is their SHA-256).
+   */
+  putInlineBlob(digest: string, bytes: Uint8Array): Promise<void>;
+  inlineBlob(digest: string): Promise<Uint8Array | undefined>;
 
   // deliveries
   insertDelivery(d: Omit<DeliveryRow, 'seq'>): Promise<DeliveryRow>;

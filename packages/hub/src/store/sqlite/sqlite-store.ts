@@ -251,6 +251,14 @@ class SqliteOps implements StoreOps {
     return new Set(this.#all('SELECT DISTINCT digest FROM documents').map((r) => r['digest'] as string));
   }
 
+  async putInlineBlob(digest: string, bytes: Uint8Array): Promise<void> {
+    this.st('INSERT OR IGNORE INTO blobs_inline (digest, bytes) VALUES (?, ?)').run(digest, bytes);
+  }
+
+  async inlineBlob(digest: string): Promise<Uint8Array | undefined> {
+    return this.#get('SELECT bytes FROM blobs_inline WHERE digest = ?', digest)?.['bytes'] as Uint8Array | undefined;
+  }
+
   async insertDelivery(d: Omit<DeliveryRow, 'seq'>): Promise<DeliveryRow> {
     const r = this.#get(`INSERT INTO deliveries (${DELIVERY_COLUMNS})
       VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM deliveries), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
