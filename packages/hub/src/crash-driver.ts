@@ -1,7 +1,8 @@
 // The crash test: a real hub server (child process) SIGKILLed at random moments while systems submit and
 // consume documents over HTTP, restarted on the same folder each time; then a checker proves that every
 // document that got a 2xx arrived byte for byte, that nothing acked came back, that resends kept their
-// original ids, that the evidence chain verifies and that no blob is orphaned. Seeded: the seed chooses the
+// original ids, that the evidence chain verifies and that no packet is orphaned, missing or kept twice (a file
+// in blobs/ or a row of blobs_inline, never both). Seeded: the seed chooses the
 // packets, the decisions of every loop and the kill delays (the interleaving still depends on timing).
 
 import { createHash, randomInt } from 'node:crypto';
@@ -64,7 +65,11 @@ export interface CrashReport {
   /** What the servers logged for the requests they failed (route, code, cause). */
   serverErrors: Record<string, number>;
   audit: { ok: boolean; events: number; packets: number };
-  blobs: { files: number; referenced: number; orphans: number; missing: number; staged: number };
+  /**
+   * Packet bytes on the stopped folder: files in blobs/ and rows of blobs_inline, the digests documents name,
+   * files or rows no document names, digests kept nowhere or in both places, and staged files left in tmp/.
+   */
+  blobs: { files: number; inline: number; referenced: number; orphans: number; missing: number; both: number; staged: number };
   dataDir: string;
   /** Everything that breaks a rule: empty when the hub kept its promises. */
   violations: string[];
@@ -522,6 +527,7 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
 
     const db = new DatabaseSync(join(dataDir, 'vdxp.sqlite'), { readOnly: true });
     let dbDigests: Set<string>;
+    const inline = new Set<string>();
     try {
       const dups = db.prepare(`SELECT from_agency, edxml_id, business_type, count(*) AS n FROM documents WHERE kind = 'edoc'
         GROUP BY from_agency, edxml_id, business_type HAVING count(*) > 1`).all();
@@ -532,14 +538,21 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
       const notDone = db.prepare("SELECT id, state FROM deliveries WHERE kind = 'edoc' AND state <> 'done'").all();
       for (const d of notDone) violate(`delivery ${String(d['id'])} is ${String(d['state'])} after the drain`);
       dbDigests = new Set(db.prepare('SELECT DISTINCT digest FROM documents').all().map((x) => x['digest'] as string));
+      for (const row of db.prepare('SELECT digest, bytes FROM blobs_inline').iterate()) {
+        const digest = row['digest'] as string;
+        inline.add(digest);
+        if (sha256(row['bytes'] as Uint8Array) !== digest) violate(`inline packet ${digest}: its bytes hash to something else`);
+      }
     } finally {
       db.close();
     }
     const files = new Set(readdirSync(join(dataDir, 'blobs')).flatMap((d) => readdirSync(join(dataDir, 'blobs', d))));
-    const orphans = [...files].filter((f) => !dbDigests.has(f));
-    const missing = [...dbDigests].filter((d) => !files.has(d));
-    for (const f of orphans.slice(0, 10)) violate(`orphan blob ${f}: no document references it`);
-    for (const d of missing.slice(0, 10)) violate(`missing blob ${d}: a document references it`);
+    const orphans = [...files, ...inline].filter((f) => !dbDigests.has(f));
+    const missing = [...dbDigests].filter((d) => !files.has(d) && !inline.has(d));
+    const both = [...files].filter((f) => inline.has(f));
+    for (const f of orphans.slice(0, 10)) violate(`orphan ${inline.has(f) ? 'inline packet' : 'blob file'} ${f}: no document references it`);
+    for (const d of missing.slice(0, 10)) violate(`missing packet ${d}: a document references it, but it is neither a file nor inline`);
+    for (const d of both.slice(0, 10)) violate(`packet ${d} is kept twice: a file and inline`);
     const stagedAfter = readdirSync(join(dataDir, 'tmp')).length;
     if (stagedAfter > 0) violate(`${stagedAfter} staged files in tmp/ after the clean stop`);
 
@@ -561,7 +574,7 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
       redeliveredAfterCrash: r.redeliveredAfterCrash, redeliveredUnacked: r.redeliveredUnacked, redeliveredAfterError: r.redeliveredAfterError, redeliveriesCompared: r.redeliveriesCompared,
       bytesSent: r.bytesSent, bytesReceived: r.bytesReceived, unexpectedStatuses: unexpected, serverErrors: hubServerErrors(),
       audit: { ok: audit.ok, events: audit.events, packets: audit.packets },
-      blobs: { files: files.size, referenced: dbDigests.size, orphans: orphans.length, missing: missing.length, staged: stagedAfter },
+      blobs: { files: files.size, inline: inline.size, referenced: dbDigests.size, orphans: orphans.length, missing: missing.length, both: both.length, staged: stagedAfter },
       dataDir: o.keepData ? dataDir : '(removed)', violations,
     };
     return report;

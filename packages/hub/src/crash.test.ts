@@ -21,7 +21,11 @@ it(`keeps every accepted document through ${KILLS} SIGKILLs, exactly once`, { ti
   assert.equal(report.audit.ok, true, context);
   assert.equal(report.blobs.orphans, 0, context);
   assert.equal(report.blobs.missing, 0, context);
+  assert.equal(report.blobs.both, 0, context);
   assert.equal(report.blobs.staged, 0, context);
+  // Both kinds of keeping were crashed into: small packets inline in the database, large ones as files.
+  assert.ok(report.blobs.inline > 0 && report.blobs.files > 0, context);
+  assert.equal(report.blobs.inline + report.blobs.files, report.blobs.referenced, context);
   assert.ok(report.resendsOfAccepted > 0, `no accepted packet was resent: ${context}`);
   // No server error of any kind, and no unexpected answer: a fetch in the instant between a document's commit
   // and its blob's move into place waits for the move (it used to answer 500 there).

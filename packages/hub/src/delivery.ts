@@ -70,7 +70,7 @@ export async function fetchPacket(ctx: HubContext, system: SystemRecord, deliver
     });
     ctx.emitter.emit('delivery:fetched', { deliveryId: d.id });
   }
-  return { delivery: d, digest: doc.digest, bytes: doc.bytes, stream: await ctx.blobs.open(doc.digest) };
+  return { delivery: d, digest: doc.digest, bytes: doc.bytes, stream: await ctx.blobs.open(doc.digest, doc.bytes) };
 }
 
 export interface AckResult {

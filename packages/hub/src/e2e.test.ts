@@ -8,7 +8,7 @@ import { parsePacketBytes } from '@vdxp/edxml';
 import { verifyAudit } from './audit.ts';
 import { sweep } from './delivery.ts';
 import { mergeAgency } from './registry.ts';
-import { edoc, listen, startTestHub, statusPacket, type TestHub } from './testkit.ts';
+import { edoc, inlinePackets, listen, startTestHub, statusPacket, type TestHub } from './testkit.ts';
 
 let t: TestHub;
 let url: string;
@@ -215,6 +215,7 @@ describe('exchange', () => {
 describe('refusals', () => {
   it('answers every refusal with a stable code and leaves nothing behind', async () => {
     const before1 = await t.hub.ctx.blobs.list();
+    const inlineBefore = inlinePackets.digests(t.dir);
     const cases: [string, Uint8Array, number, string][] = [
       ['gov', await edoc('000.00.00.G22', ['000.00.00.X00']), 422, 'VDXP_E_RECIPIENT_UNKNOWN'],
       ['gov', await edoc('000.00.00.H41', ['000.00.00.G12']), 403, 'VDXP_E_FROM_NOT_ALLOWED'],
@@ -228,6 +229,7 @@ describe('refusals', () => {
       assert.equal(errCode(r), code);
     }
     assert.deepEqual(await t.hub.ctx.blobs.list(), before1);
+    assert.deepEqual(inlinePackets.digests(t.dir), inlineBefore);
     assert.equal(await t.hub.ctx.blobs.stagedCount(), 0);
     const noAuth = await fetch(`${url}/v1/inbox`);
     assert.equal(noAuth.status, 401);

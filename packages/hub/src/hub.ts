@@ -38,14 +38,14 @@ export async function openHub(o: HubOptions): Promise<Hub> {
   mkdirSync(o.dataDir, { recursive: true });
   const store = openSqliteStore(join(o.dataDir, 'vdxp.sqlite'));
   const random = o.random ?? systemRandom;
-  const blobs = new BlobStore(o.dataDir, random);
+  const limits = hubLimits(o.limits);
+  const blobs = new BlobStore({ root: o.dataDir, random, store, inlinePacketBytesMax: limits.inlinePacketBytesMax });
   await blobs.init();
   const recovery = o.recover === false ? { completed: 0, removedStaged: 0, removedOrphans: 0 }
     : await blobs.recover(await store.allBlobDigests());
   const ctx: HubContext = {
-    store, blobs, random,
+    store, blobs, random, limits,
     clock: o.clock ?? systemClock,
-    limits: hubLimits(o.limits),
     secrets: SecretBox.fromKeyFile(join(o.dataDir, 'secret.key')),
     emitter: new HubEmitter(),
     notifier: new InboxNotifier(),

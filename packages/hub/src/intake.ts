@@ -1,7 +1,8 @@
 // Intake: one packet in, durably stored and fanned out to deliveries, or refused leaving nothing behind.
-// The body is parsed and staged to disk (fsynced) in one streaming pass; the database transaction then
-// records document, deliveries, status effects, counters and evidence together; only after the blob is moved
-// into place does the caller get its 2xx.
+// The body is parsed and kept in one streaming pass: held in memory up to `inlinePacketBytesMax`, staged to
+// disk (fsynced) past it. The database transaction then records document, deliveries, status effects,
+// counters and evidence together, and a small packet's bytes with them; a large packet's file is moved into
+// place after the commit, and only then does the caller get its 2xx.
 
 import {
   isStatusCode, PacketSignatureVerifier, parsePacket, STATUS_INFO, statusTransitionError, validatePacket,
@@ -70,8 +71,9 @@ export async function submitPacket(ctx: HubContext, system: SystemRecord, body: 
     await staged.finish();
     await options.beforeCommit?.(staged.digest);
     const signature: SignatureVerdictLike = verifying ? verifier.end() : { present: false };
-    // From the commit until the rename below, the document exists but its blob is still staged: readers wait.
-    release = ctx.blobs.announce(staged.digest);
+    // From the commit until the rename below, the document exists but its file is still staged: readers wait.
+    // An inline packet commits with its document, so there is no such instant.
+    if (staged.inline === undefined) release = ctx.blobs.announce(staged.digest);
     const result = await accept(ctx, system, packet, staged, signature, options);
     if (result.created) {
       await ctx.blobs.commit(staged);
@@ -160,7 +162,7 @@ async function accept(ctx: HubContext, system: SystemRecord, packet: ParsedPacke
     if (id !== undefined) return replay(ctx, id);
   }
 
-  const releaseExtras = (plan.extra ?? []).map((x) => ctx.blobs.announce(x.staged.digest));
+  const releaseExtras = (plan.extra ?? []).filter((x) => x.staged.inline === undefined).map((x) => ctx.blobs.announce(x.staged.digest));
   try {
     const out = await ctx.store.transaction(async (tx) => {
       for (const key of plan.keys) {
@@ -168,6 +170,7 @@ async function accept(ctx: HubContext, system: SystemRecord, packet: ParsedPacke
         if (id !== undefined) return { replayOf: id, doc: undefined };
       }
       const doc = await tx.insertDocument(plan.doc, plan.keys);
+      await keepPacket(tx, staged);
       const deliveries: DeliveryRow[] = [];
       if (!plan.skipOwnDelivery) {
         for (const r of plan.recipients) {
@@ -210,6 +213,16 @@ async function accept(ctx: HubContext, system: SystemRecord, packet: ParsedPacke
   } finally {
     for (const release of releaseExtras) release();
   }
+}
+
+/**
+ * Writes a small packet's bytes in its document's transaction. A large packet whose digest is kept inline
+ * already (stored before the limit was lowered) is served from that row, and its staged file is dropped after
+ * the commit (BlobStore.commit), so a digest never lives in both places.
+ */
+async function keepPacket(tx: StoreOps, staged: StagedBlob): Promise<void> {
+  if (staged.inline !== undefined) await tx.putInlineBlob(staged.digest, staged.inline);
+  else staged.inline = await tx.inlineBlob(staged.digest);
 }
 
 async function replay(ctx: HubContext, documentId: string): Promise<SubmitResult> {
@@ -373,6 +386,7 @@ async function planStatus(ctx: HubContext, system: SystemRecord, mh: MessageHead
           subject: null, codeNumber: null, codeNotation: null, statusCode: '15', answers: answered.id, dueAt: null,
           digest: stagedExtra.digest, bytes: stagedExtra.bytes, header: { madeBy: 'hub' }, signature: { present: false }, receivedAt: now,
         }, []);
+        await keepPacket(tx, stagedExtra);
         const d = await tx.insertDelivery({
           id: ctx.random.uuid(), documentId: document.id, kind: 'status', recipient: answered.fromAgency, addressedTo: answered.fromAgency,
           state: 'queued', attempts: 0, businessStatus: null, lastReason: null, createdAt: now, fetchedAt: null, ackedAt: null,

@@ -1,5 +1,6 @@
 // Lifecycle edges: shutdown does not wait for long-polls; systems registered by another code of an agency act
-// for its registry code; a document fetched in the instant between its commit and its blob's move is served.
+// for its registry code; a document fetched in the instant between its commit and its blob's move is served;
+// a changed packet, file or inline, is never handed out complete.
 
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -7,7 +8,7 @@ import { it } from 'node:test';
 import { fetchPacket, inbox } from './delivery.ts';
 import { submitPacket } from './intake.ts';
 import { addSystem, importAgencies } from './registry.ts';
-import { edoc, listen, startTestHub } from './testkit.ts';
+import { edoc, inlinePackets, listen, startTestHub } from './testkit.ts';
 
 it('closes promptly while a client long-polls', async () => {
   const t = await startTestHub();
@@ -39,7 +40,8 @@ it('stores a system\'s agencies under their registry codes', async () => {
 });
 
 it('hands out a document fetched between its commit and its blob\'s move into place, once the move is done', async () => {
-  const t = await startTestHub();
+  // Files only: an inline packet commits with its document, so it has no such instant.
+  const t = await startTestHub({ limits: { inlinePacketBytesMax: 0 } });
   try {
     const blobs = t.hub.ctx.blobs;
     const commit = blobs.commit.bind(blobs);
@@ -69,8 +71,9 @@ it('hands out a document fetched between its commit and its blob\'s move into pl
   }
 });
 
-it('never hands a changed packet out complete, even when its length is unchanged', async () => {
-  const t = await startTestHub();
+it('never hands a changed packet file out complete, even when its length is unchanged', async () => {
+  // Files only, so that a one-chunk packet is a file too.
+  const t = await startTestHub({ limits: { inlinePacketBytesMax: 0 } });
   const { app, url } = await listen(t.hub);
   try {
     const gov = await t.hub.ctx.store.getSystem('sys.gov');
@@ -95,6 +98,38 @@ it('never hands a changed packet out complete, even when its length is unchanged
     const res = await fetch(`${url}/v1/deliveries/${big.deliveries[0]?.id}/packet`, { headers: { authorization: `Bearer ${t.systems['mof']?.token}` } });
     assert.equal(res.status, 200, 'headers went out before the end of the file was read');
     await assert.rejects(res.arrayBuffer(), 'the body is cut off before its last bytes');
+  } finally {
+    await app.close();
+    await t.close();
+  }
+});
+
+it('refuses a changed or missing inline packet before sending a byte of it', async () => {
+  const t = await startTestHub();
+  const { app, url } = await listen(t.hub);
+  try {
+    const gov = await t.hub.ctx.store.getSystem('sys.gov');
+    assert.ok(gov);
+    const packet = await edoc('000.00.00.G22', ['000.00.00.G12'], {}, [
+      { ContentId: 'cid:1', AttachmentName: 'scan.pdf', ContentType: 'application/pdf', content: Buffer.alloc(30_000, 7) }]);
+    const sent = await submitPacket(t.hub.ctx, gov, [packet], { via: 'native' });
+    const digest = sent.document.digest;
+    assert.deepEqual(inlinePackets.get(t.dir, digest), packet, 'kept inline');
+    const get = (): Promise<Response> => fetch(`${url}/v1/deliveries/${sent.deliveries[0]?.id}/packet`, { headers: { authorization: `Bearer ${t.systems['mof']?.token}` } });
+    const changed = Buffer.from(packet);
+    changed.writeUInt8((changed.at(-20) ?? 0) ^ 1, changed.length - 20);
+    inlinePackets.set(t.dir, digest, changed);
+    const corrupt = await get();
+    assert.equal(corrupt.status, 500);
+    assert.equal(((await corrupt.json()) as { error: { code: string } }).error.code, 'VDXP_E_BLOB_CORRUPT');
+    inlinePackets.set(t.dir, digest, undefined);
+    const missing = await get();
+    assert.equal(missing.status, 500);
+    assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'VDXP_E_BLOB_CORRUPT');
+    inlinePackets.set(t.dir, digest, packet);
+    const restored = await get();
+    assert.equal(restored.status, 200);
+    assert.deepEqual(Buffer.from(await restored.arrayBuffer()), packet);
   } finally {
     await app.close();
     await t.close();

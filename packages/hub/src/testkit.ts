@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { buildPacketBytes, type MessageHeader, type PacketModel } from '@vdxp/edxml';
 import type { FastifyInstance } from 'fastify';
 import { ManualClock } from './clock.ts';
@@ -46,6 +47,37 @@ export async function listen(hub: Hub, options?: ServerOptions): Promise<{ app: 
   const app = buildServer(hub, options);
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, url: address };
+}
+
+/**
+ * The inline packets of a hub's data folder, read and written behind its back (as a disk fault or an intruder
+ * would) through a second connection: the hub's store has no operation that changes a kept packet.
+ */
+export const inlinePackets = {
+  digests(dir: string): string[] {
+    return withDatabase(dir, (db) => db.prepare('SELECT digest FROM blobs_inline ORDER BY digest').all().map((r) => r['digest'] as string));
+  },
+  get(dir: string, digest: string): Buffer | undefined {
+    const bytes = withDatabase(dir, (db) => db.prepare('SELECT bytes FROM blobs_inline WHERE digest = ?').get(digest)?.['bytes'] as Uint8Array | undefined);
+    return bytes && Buffer.from(bytes);
+  },
+  /** Replaces the bytes kept under `digest`, or with undefined removes them. */
+  set(dir: string, digest: string, bytes: Uint8Array | undefined): void {
+    withDatabase(dir, (db) => {
+      if (bytes === undefined) db.prepare('DELETE FROM blobs_inline WHERE digest = ?').run(digest);
+      else db.prepare('INSERT INTO blobs_inline (digest, bytes) VALUES (?, ?) ON CONFLICT (digest) DO UPDATE SET bytes = excluded.bytes').run(digest, bytes);
+    });
+  },
+};
+
+function withDatabase<T>(dir: string, fn: (db: DatabaseSync) => T): T {
+  const db = new DatabaseSync(join(dir, 'vdxp.sqlite'));
+  try {
+    db.exec('PRAGMA busy_timeout = 5000');
+    return fn(db);
+  } finally {
+    db.close();
+  }
 }
 
 let counter = 0;

@@ -1,22 +1,23 @@
 // `vdxp audit verify` on a real data folder after an exchange: intact, then one changed byte of a stored event
-// (found at its seq) and one changed byte of a stored packet (found with its document).
+// (found at its seq) and one changed byte of a stored packet, a file or one kept inline in the database (found
+// with its document).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { buildPacketBytes } from '@vdxp/edxml';
-import { ackDelivery, addSystem, authenticateToken, importAgencies, inbox, openHub, submitPacket, type AuditReport } from '@vdxp/hub';
+import { ackDelivery, addSystem, authenticateToken, DEFAULT_HUB_LIMITS, importAgencies, inbox, openHub, submitPacket, type AuditReport } from '@vdxp/hub';
 import { cli } from '../test-support.ts';
 
 let root: string;
 let data: string;
-/** The document ids and packet digests of the exchange. */
+/** The document ids and packet digests of the exchange: two small packets (kept inline), then a large one (a file). */
 const sent: { id: string; digest: string }[] = [];
 
-function edoc(from: string, to: string, n: number): Promise<Buffer> {
+function edoc(from: string, to: string, n: number, content = Buffer.from(`Nội dung ${n}`)): Promise<Buffer> {
   return buildPacketBytes({
     header: {
       MessageHeader: {
@@ -25,7 +26,7 @@ function edoc(from: string, to: string, n: number): Promise<Buffer> {
       },
       TraceHeaderList: { TraceHeader: [{ OrganId: from, Timestamp: '2026/03/01 08:00:00' }] },
     },
-    attachments: [{ ContentId: 'cid:1', AttachmentName: 'cv.txt', ContentType: 'text/plain', content: Buffer.from(`Nội dung ${n}`) }],
+    attachments: [{ ContentId: 'cid:1', AttachmentName: 'cv.txt', ContentType: 'text/plain', content }],
   });
 }
 
@@ -39,8 +40,9 @@ before(async () => {
     const nghean = await addSystem(hub.ctx, { id: 'sys.nghean', agencies: ['000.00.00.H41'] }, 'test');
     const sender = await authenticateToken(hub.ctx, gov.token);
     const receiver = await authenticateToken(hub.ctx, nghean.token);
-    for (const n of [1, 2]) {
-      const r = await submitPacket(hub.ctx, sender, [await edoc('000.00.00.G22', '000.00.00.H41', n)], { via: 'native' });
+    const large = Buffer.alloc(DEFAULT_HUB_LIMITS.inlinePacketBytesMax, 0x41);
+    for (const packet of [await edoc('000.00.00.G22', '000.00.00.H41', 1), await edoc('000.00.00.G22', '000.00.00.H41', 2), await edoc('000.00.00.G22', '000.00.00.H41', 3, large)]) {
+      const r = await submitPacket(hub.ctx, sender, [packet], { via: 'native' });
       sent.push({ id: r.document.id, digest: r.document.digest });
     }
     for (const item of await inbox(hub.ctx, receiver, {})) await ackDelivery(hub.ctx, receiver, item.delivery.id, 'done');
@@ -62,9 +64,9 @@ describe('vdxp audit verify', () => {
     const r = await verify();
     assert.equal(r.code, 0, r.stdout);
     assert.equal(r.report.ok, true);
-    assert.equal(r.report.packets, 2);
-    assert.ok(r.report.events >= 7, 'import, two systems, two acceptances, two acks');
-    assert.match(r.stdout, new RegExp(`^Toàn vẹn / Intact: ${r.report.events} sự kiện / events, 2 gói tin / packets`, 'm'));
+    assert.equal(r.report.packets, 3);
+    assert.ok(r.report.events >= 9, 'import, two systems, three acceptances, three acks');
+    assert.match(r.stdout, new RegExp(`^Toàn vẹn / Intact: ${r.report.events} sự kiện / events, 3 gói tin / packets`, 'm'));
   });
 
   it('names the seq of an event changed by one byte, and is intact again once it is restored', async () => {
@@ -88,11 +90,12 @@ describe('vdxp audit verify', () => {
     assert.equal((await verify()).code, 0);
   });
 
-  it('names the document whose stored packet changed by one byte', async () => {
-    const doc = sent[1];
+  it('names the document whose packet file changed by one byte', async () => {
+    const doc = sent[2];
     assert.ok(doc);
     const path = join(data, 'blobs', doc.digest.slice(0, 2), doc.digest);
-    const bytes = readFileSync(path);
+    const original = readFileSync(path);
+    const bytes = Buffer.from(original);
     const i = Math.floor(bytes.length / 2);
     bytes[i] = (bytes[i] ?? 0) ^ 1;
     writeFileSync(path, bytes);
@@ -101,6 +104,34 @@ describe('vdxp audit verify', () => {
     assert.equal(r.report.brokenAt, undefined, 'the chain itself is intact');
     assert.deepEqual(r.report.packetProblems, [{ documentId: doc.id, reason: 'the stored packet bytes changed' }]);
     assert.match(r.stdout, new RegExp(`Packet of document ${doc.id}: the stored packet bytes changed`));
+    writeFileSync(path, original);
+    assert.equal((await verify()).code, 0);
+  });
+
+  it('names the document whose packet kept in the database changed by one byte, or went missing', async () => {
+    const doc = sent[1];
+    assert.ok(doc);
+    assert.equal(existsSync(join(data, 'blobs', doc.digest.slice(0, 2), doc.digest)), false, 'a small packet has no file');
+    const db = new DatabaseSync(join(data, 'vdxp.sqlite'));
+    try {
+      const row = db.prepare('SELECT bytes FROM blobs_inline WHERE digest = ?').get(doc.digest) as { bytes: Uint8Array } | undefined;
+      assert.ok(row, 'a small packet is kept inline');
+      const bytes = Buffer.from(row.bytes);
+      const i = Math.floor(bytes.length / 2);
+      bytes[i] = (bytes[i] ?? 0) ^ 1;
+      db.prepare('UPDATE blobs_inline SET bytes = ? WHERE digest = ?').run(bytes, doc.digest);
+      const r = await verify();
+      assert.equal(r.code, 1);
+      assert.equal(r.report.brokenAt, undefined, 'the chain itself is intact');
+      assert.deepEqual(r.report.packetProblems, [{ documentId: doc.id, reason: 'the stored packet bytes changed' }]);
+      assert.match(r.stdout, new RegExp(`Packet of document ${doc.id}: the stored packet bytes changed`));
+      db.prepare('DELETE FROM blobs_inline WHERE digest = ?').run(doc.digest);
+      assert.deepEqual((await verify()).report.packetProblems, [{ documentId: doc.id, reason: 'the stored packet is missing' }]);
+      db.prepare('INSERT INTO blobs_inline (digest, bytes) VALUES (?, ?)').run(doc.digest, row.bytes);
+    } finally {
+      db.close();
+    }
+    assert.equal((await verify()).code, 0);
   });
 
   it('refuses a folder that holds no hub, with exit 2', async () => {

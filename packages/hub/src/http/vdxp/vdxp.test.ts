@@ -2,11 +2,12 @@
 // description: signing, the receive loop, statuses and recall, the registry calls, and every refusal.
 
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { parsePacketBytes } from '@vdxp/edxml';
 import { HUB_ERRORS } from '../../errors.ts';
 import { addSystem, importAgencies } from '../../registry.ts';
-import { edoc, listen, startTestHub, statusPacket, type TestHub } from '../../testkit.ts';
+import { edoc, inlinePackets, listen, startTestHub, statusPacket, type TestHub } from '../../testkit.ts';
 import { protocolTimestamp, sdkHashFile, standardHashFile, VdxpTestClient, type CallResult, type Json } from './vdxp-test-client.ts';
 
 let t: TestHub;
@@ -255,6 +256,7 @@ describe('authentication and refusals', () => {
 
   it('refuses a body that does not match hash-file, leaving nothing behind', async () => {
     const blobs = await t.hub.ctx.blobs.list();
+    const inline = inlinePackets.digests(t.dir);
     const sentBefore = (await t.hub.ctx.store.listSentDocuments('sys.gov', { limit: 10_000 })).length;
     const packet = await edoc('000.00.00.G22', ['000.00.00.H41']);
     const tampered = Buffer.from(packet);
@@ -262,6 +264,7 @@ describe('authentication and refusals', () => {
     failAnswer(await c('gov').sendEdoc(packet, { from: '000.00.00.G22', body: tampered }), 'VDXP_E_VDXP_HASH_FILE');
     failAnswer(await c('gov').sendEdoc(packet, { from: '000.00.00.G22', hashFile: 'xyz' }), 'VDXP_E_BAD_REQUEST');
     assert.deepEqual(await t.hub.ctx.blobs.list(), blobs);
+    assert.deepEqual(inlinePackets.digests(t.dir), inline);
     assert.equal(await t.hub.ctx.blobs.stagedCount(), 0);
     assert.equal((await t.hub.ctx.store.listSentDocuments('sys.gov', { limit: 10_000 })).length, sentBefore);
     assert.deepEqual(await listOf('nghean', 'edoc'), []);
@@ -272,22 +275,20 @@ describe('authentication and refusals', () => {
     const digest = (await t.hub.ctx.store.getDocument(String(sent['DocId'])))?.digest ?? assert.fail('stored');
     const [item] = await listOf('mof', 'edoc');
     assert.ok(item);
-    const path = t.hub.ctx.blobs.pathOf(digest);
-    const { readFileSync, rmSync, writeFileSync } = await import('node:fs');
-    const original = readFileSync(path);
-    rmSync(path);
+    // This small packet is kept inline, in the database.
+    const original = inlinePackets.get(t.dir, digest) ?? assert.fail('kept inline');
+    inlinePackets.set(t.dir, digest, undefined);
     failAnswer(await c('mof').getEdoc(item.docId), 'VDXP_E_BLOB_CORRUPT');
     failAnswer(await c('mof').call('downloadEdoc', { method: 'GET', inputs: { docId: item.docId } }), 'VDXP_E_BLOB_CORRUPT', 500);
-    writeFileSync(path, Buffer.concat([original.subarray(0, original.length - 1), Buffer.from('!')]));
-    // The blob stream holds its last chunk back until the digest is checked; this packet is one chunk, so the
-    // check fails before the answer starts: a proper FAIL, for both calls.
+    inlinePackets.set(t.dir, digest, Buffer.concat([original.subarray(0, original.length - 1), Buffer.from('!')]));
+    // An inline packet is checked whole before the answer starts: a proper FAIL, for both calls.
     failAnswer(await c('mof').getEdoc(item.docId), 'VDXP_E_BLOB_CORRUPT');
     failAnswer(await c('mof').call('downloadEdoc', { method: 'GET', inputs: { docId: item.docId } }), 'VDXP_E_BLOB_CORRUPT', 500);
-    writeFileSync(path, original);
+    inlinePackets.set(t.dir, digest, original);
     assert.deepEqual(await getPacket('mof', item.docId), original);
     okAnswer(await c('mof').updateStatus(item.docId, 'done'));
 
-    // A packet of several chunks changed to the same length: the answer has started, so it is cut off
+    // A packet file of several chunks changed to the same length: the answer has started, so it is cut off
     // before its last bytes, and Content-Length tells the client it is incomplete.
     const big = await edoc('000.00.00.G22', ['000.00.00.G12'], {}, [{ ContentId: 'cid:1', AttachmentName: 'a.pdf', ContentType: 'application/pdf', content: Buffer.alloc(600_000, 7) }]);
     const bigSent = okAnswer(await c('gov').sendEdoc(big, { from: '000.00.00.G22' }));
