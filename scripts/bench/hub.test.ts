@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
+import { DEFAULT_HUB_LIMITS } from '@vdxp/hub';
 import { killAllHubProcesses } from '../../packages/hub/src/hub-process.ts';
 import { benchHub } from './hub.ts';
 
@@ -27,7 +28,8 @@ it('measures the hub at the tiny size: figures present, sane and of the sizes as
   for (const p of r.phases) {
     const parts = p.parseAndValidateMs + p.stagingWriteMs + p.stagingFsyncMs + p.storeReadsMs + p.transactionSqlMs + p.transactionCommitMs + p.blobRenameAndDirFsyncMs;
     assert.ok(Math.abs(parts - p.totalMs) < 0.01 + p.totalMs * 0.001, `the phases add up to the total: ${JSON.stringify(p)}`);
-    positive(p.stagingFsyncMs, 'staging fsync ms');
+    assert.equal(p.keptInline, p.packetBytes <= DEFAULT_HUB_LIMITS.inlinePacketBytesMax, `kept where its size says: ${JSON.stringify(p)}`);
+    if (!p.keptInline) positive(p.stagingFsyncMs, 'staging fsync ms');
     positive(p.transactionCommitMs, 'commit ms');
   }
   assert.equal(r.ingest, undefined, 'tiny never streams the 500 MB packet');
