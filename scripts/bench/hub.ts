@@ -125,7 +125,7 @@ const DD_TIMEOUT_MS = 120_000;
 const APT_TIMEOUT_MS = 10 * 60_000;
 const RABBITMQ_TIMEOUT_MS = 15 * 60_000;
 const INGEST_SLICE_BYTES = 1 * MiB;
-const PEER_DIR = '/work/shared/tools/peer-rabbitmq';
+const PEER_DIR = new URL('../../../shared/tools/peer-rabbitmq', import.meta.url).pathname;
 
 /** Systems and agencies as crash-server.ts seeds them. */
 const SENDING = [

@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { EdxmlError } from './errors.ts';
 import { formatDocumentId, isDocumentDate, parseDocumentId, tryParseDocumentId, type DocumentIdParts } from './document-id.ts';
 
-const SAMPLE = '/work/shared/samples/edxml/pvn-gw_minimal_test_edxml_with_content.edxml';
+// shared/ stands beside the repository (here and in CI).
+const SAMPLE = new URL('../../../../shared/samples/edxml/pvn-gw_minimal_test_edxml_with_content.edxml', import.meta.url);
 
 describe('parseDocumentId', () => {
   it('reads the example of edxml.md', () => {

@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { PAYLOAD_TYPE_INFO, PAYLOAD_TYPES, sniffPayload, type PayloadType } from './sniff.ts';
 
-const SAMPLE = '/work/shared/samples/edxml/pvn-gw_minimal_test_edxml_with_content.edxml';
+// shared/ stands beside the repository (here and in CI).
+const SAMPLE = new URL('../../../../shared/samples/edxml/pvn-gw_minimal_test_edxml_with_content.edxml', import.meta.url);
 
 function u16(n: number): Buffer {
   const b = Buffer.alloc(2);

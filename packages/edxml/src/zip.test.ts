@@ -16,7 +16,8 @@ import { EdxmlError } from './errors.ts';
 import type { EdxmlLimits } from './limits.ts';
 import { unwrapSingleFileZip, unwrapSingleFileZipBuffer, type ZipInnerFile } from './zip.ts';
 
-const SAMPLE = '/work/shared/samples/edxml/pvn-gw_minimal_test_edxml_with_content.edxml';
+// shared/ stands beside the repository (here and in CI).
+const SAMPLE = new URL('../../../../shared/samples/edxml/pvn-gw_minimal_test_edxml_with_content.edxml', import.meta.url);
 const MiB = 1024 * 1024;
 
 // ---- a small zip writer ------------------------------------------------------------------------------------
