@@ -5,7 +5,8 @@ import type { Readable } from 'node:stream';
 import { vnDay } from './clock.ts';
 import { record, type HubContext } from './context.ts';
 import { HubError } from './errors.ts';
-import type { DeliveryRow, InboxItem, SystemRecord } from './store/store.ts';
+import { canTake, transition } from './delivery-states.ts';
+import type { DeliveryRow, DeliveryState, InboxItem, StoreOps, SystemRecord } from './store/store.ts';
 
 export interface InboxQuery {
   kind?: 'edoc' | 'status';
@@ -52,63 +53,84 @@ export interface FetchedPacket {
   stream: Readable;
 }
 
-/** Hands out the packet bytes (digest checked while streaming) and records the first fetch. */
+/**
+ * Hands out the packet bytes (digest checked while streaming). The packet is opened first, so a delivery whose
+ * packet cannot be read is not counted as fetched; the first hand-out is then recorded by compare-and-set, and
+ * a delivery withdrawn in between (recall before fetch) is refused rather than handed out.
+ */
 export async function fetchPacket(ctx: HubContext, system: SystemRecord, deliveryId: string): Promise<FetchedPacket> {
-  const d = await ownDelivery(ctx, system, deliveryId);
-  if (!['queued', 'fetched', 'done'].includes(d.state)) {
-    throw new HubError('VDXP_E_DELIVERY_GONE', `Delivery ${deliveryId} is ${d.state}`, { details: { state: d.state } });
-  }
-  const doc = await ctx.store.getDocument(d.documentId);
-  if (!doc) throw new Error(`assertion: document ${d.documentId} of delivery ${d.id} exists`);
-  if (d.state === 'queued') {
-    await ctx.store.transaction(async (tx) => {
+  const seen = await ownDelivery(ctx, system, deliveryId);
+  if (!canTake(seen, 'fetch') && !HANDED_OUT.includes(seen.state)) throw gone(seen);
+  const doc = await ctx.store.getDocument(seen.documentId);
+  if (!doc) throw new Error(`assertion: document ${seen.documentId} of delivery ${seen.id} exists`);
+  const stream = await ctx.blobs.open(doc.digest, doc.bytes);
+  try {
+    const { delivery, first } = await ctx.store.transaction(async (tx) => {
+      const d = await readDelivery(tx, deliveryId);
+      if (HANDED_OUT.includes(d.state)) return { delivery: d, first: false };
       const now = ctx.clock.now();
-      const current = await tx.getDelivery(d.id);
-      if (current?.state !== 'queued') return;
-      await tx.updateDelivery(d.id, { state: 'fetched', fetchedAt: current.fetchedAt ?? now });
+      if (!(await transition(tx, d, 'fetch', { firstFetchedAt: now }))) throw gone(await readDelivery(tx, deliveryId));
       await record(ctx, tx, { type: 'delivery:fetched', actor: system.id, documentId: d.documentId, deliveryId: d.id, data: { recipient: d.recipient } });
+      return { delivery: { ...d, state: 'fetched' as const, fetchedAt: d.fetchedAt ?? now }, first: true };
     });
-    ctx.emitter.emit('delivery:fetched', { deliveryId: d.id });
+    if (first) ctx.emitter.emit('delivery:fetched', { deliveryId: delivery.id });
+    return { delivery, digest: doc.digest, bytes: doc.bytes, stream };
+  } catch (e) {
+    stream.destroy();
+    throw e;
   }
-  return { delivery: d, digest: doc.digest, bytes: doc.bytes, stream: await ctx.blobs.open(doc.digest, doc.bytes) };
+}
+
+/** States in which the packet was handed out already: fetching again changes nothing. */
+const HANDED_OUT: readonly DeliveryState[] = ['fetched', 'done'];
+
+async function readDelivery(tx: StoreOps, id: string): Promise<DeliveryRow> {
+  const d = await tx.getDelivery(id);
+  if (!d) throw new Error(`assertion: delivery ${id} exists`);
+  return d;
 }
 
 export interface AckResult {
   delivery: DeliveryRow;
-  /** false when the same ack was given before (idempotent). */
+  /** false when the ack changed nothing: the same ack given before, or a fail with no hand-out since the last. */
   changed: boolean;
 }
 
+/**
+ * The recipient's transport acknowledgement. `done` twice is one `done`; `fail` hands the delivery out again
+ * (or dead-letters it after `deliveryAttemptsMax` failures) and counts only after a hand-out, so a replayed
+ * fail is answered with the state as it is and changes nothing.
+ */
 export async function ackDelivery(ctx: HubContext, system: SystemRecord, deliveryId: string, result: 'done' | 'fail', reason?: string): Promise<AckResult> {
   await ownDelivery(ctx, system, deliveryId);
   const out = await ctx.store.transaction(async (tx) => {
-    const d = await tx.getDelivery(deliveryId);
-    if (!d) throw new Error('assertion: delivery exists');
+    const d = await readDelivery(tx, deliveryId);
     const now = ctx.clock.now();
-    if (d.state === 'done') {
-      if (result === 'fail') throw new HubError('VDXP_E_DELIVERY_GONE', `Delivery ${deliveryId} was acknowledged done already`, { details: { state: d.state } });
-      return { delivery: d, changed: false, dead: false };
-    }
-    if (!['queued', 'fetched'].includes(d.state)) {
-      throw new HubError('VDXP_E_DELIVERY_GONE', `Delivery ${deliveryId} is ${d.state}`, { details: { state: d.state } });
-    }
+    const unchanged = { delivery: d, changed: false, dead: false };
     if (result === 'done') {
-      await tx.updateDelivery(d.id, { state: 'done', ackedAt: now, fetchedAt: d.fetchedAt ?? now });
+      if (d.state === 'done') return unchanged;
+      if (!(await transition(tx, d, 'ackDone', { ackedAt: now, firstFetchedAt: now }))) throw gone(await readDelivery(tx, deliveryId));
       await record(ctx, tx, { type: 'delivery:acked', actor: system.id, documentId: d.documentId, deliveryId: d.id, data: { result } });
       if (d.kind === 'edoc') await tx.bumpCounter(vnDay(now), d.recipient, 'delivered', 1);
-      return { delivery: { ...d, state: 'done' as const, ackedAt: now }, changed: true, dead: false };
+      return { delivery: { ...d, state: 'done' as const, ackedAt: now, fetchedAt: d.fetchedAt ?? now }, changed: true, dead: false };
     }
+    if (d.state === 'queued') return unchanged;
     const attempts = d.attempts + 1;
     const dead = attempts >= ctx.limits.deliveryAttemptsMax;
-    const state = dead ? 'dead' as const : 'queued' as const;
-    await tx.updateDelivery(d.id, { state, attempts, lastReason: reason ?? null });
+    if (!(await transition(tx, d, dead ? 'deadLetter' : 'ackFail', { attempts, lastReason: reason ?? null }))) throw gone(await readDelivery(tx, deliveryId));
     await record(ctx, tx, { type: dead ? 'delivery:dead' : 'delivery:acked', actor: system.id, documentId: d.documentId, deliveryId: d.id, data: { result, attempts, reason: reason ?? null } });
-    return { delivery: { ...d, state, attempts }, changed: true, dead };
+    return { delivery: { ...d, state: dead ? 'dead' as const : 'queued' as const, attempts }, changed: true, dead };
   });
-  ctx.emitter.emit('delivery:acked', { deliveryId, result });
-  if (out.dead) ctx.emitter.emit('delivery:dead', { deliveryId });
-  if (result === 'fail' && !out.dead) ctx.notifier.notify([out.delivery.recipient]);
+  if (out.changed) {
+    ctx.emitter.emit('delivery:acked', { deliveryId, result });
+    if (out.dead) ctx.emitter.emit('delivery:dead', { deliveryId });
+    if (result === 'fail' && !out.dead) ctx.notifier.notify([out.delivery.recipient]);
+  }
   return { delivery: out.delivery, changed: out.changed };
+}
+
+function gone(d: DeliveryRow): HubError {
+  return new HubError('VDXP_E_DELIVERY_GONE', `Delivery ${d.id} is ${d.state}`, { details: { state: d.state } });
 }
 
 export interface SweepResult {
@@ -116,29 +138,53 @@ export interface SweepResult {
   overdue: number;
 }
 
-/** Expires deliveries past their time-to-live and flags overdue answers. Run periodically, or once in tests. */
+/**
+ * Expires deliveries past their time-to-live and flags overdue answers. Run periodically, or once in tests. The
+ * candidates are read outside any transaction; each is decided again inside its own, from what is stored then,
+ * and changed by compare-and-set, so an ack or an answer that landed in between wins.
+ */
 export async function sweep(ctx: HubContext, batch = 500): Promise<SweepResult> {
   const now = ctx.clock.now();
   let expired = 0;
   let overdue = 0;
-  for (const d of await ctx.store.expiredDeliveries(now, batch)) {
-    await ctx.store.transaction(async (tx) => {
-      await tx.updateDelivery(d.id, { state: 'expired' });
+  for (const candidate of await ctx.store.expiredDeliveries(now, batch)) {
+    const done = await ctx.store.transaction(async (tx) => {
+      const d = await tx.getDelivery(candidate.id);
+      if (!d || d.expiresAt > now || !(await transition(tx, d, 'expire'))) return false;
       await record(ctx, tx, { type: 'delivery:expired', actor: 'hub', documentId: d.documentId, deliveryId: d.id, data: { expiresAt: d.expiresAt } });
+      return true;
     });
-    ctx.emitter.emit('delivery:expired', { deliveryId: d.id });
+    if (!done) continue;
+    ctx.emitter.emit('delivery:expired', { deliveryId: candidate.id });
     expired++;
   }
-  for (const d of await ctx.store.overdueCandidates(now, batch)) {
-    await ctx.store.transaction(async (tx) => {
-      await tx.updateDelivery(d.id, { overdue: true });
+  for (const candidate of await ctx.store.overdueCandidates(now, batch)) {
+    const flagged = await ctx.store.transaction(async (tx) => {
+      const d = await tx.getDelivery(candidate.id);
+      const doc = d && await tx.getDocument(d.documentId);
+      if (!d || !doc || !isOverdue(d, doc.dueAt, now)) return false;
+      if (!(await transition(tx, d, 'overdue', { overdue: true }, { overdue: false, businessStatus: d.businessStatus }))) return false;
       await tx.bumpCounter(vnDay(now), d.recipient, 'overdue', 1);
       await record(ctx, tx, { type: 'delivery:overdue', actor: 'hub', documentId: d.documentId, deliveryId: d.id, data: {
         recipient: d.recipient, answerDueAt: d.answerDueAt, businessStatus: d.businessStatus,
       } });
+      return true;
     });
-    ctx.emitter.emit('delivery:overdue', { deliveryId: d.id });
+    if (!flagged) continue;
+    ctx.emitter.emit('delivery:overdue', { deliveryId: candidate.id });
     overdue++;
   }
   return { expired, overdue };
+}
+
+/**
+ * The overdue rule, decided on a delivery read inside the flagging transaction (the store's candidate query
+ * is the same rule in SQL, to find them): no acceptance (01/02/03) by its answer time, or a DueDate passed
+ * without 06 (nor 02 or 15, which end it otherwise).
+ */
+export function isOverdue(d: DeliveryRow, dueAt: number | null, now: number): boolean {
+  if (d.overdue || d.kind !== 'edoc' || !canTake(d, 'overdue')) return false;
+  const unanswered = d.answerDueAt !== null && d.answerDueAt <= now && (d.businessStatus === null || d.businessStatus === '13');
+  const pastDue = dueAt !== null && dueAt <= now && !['06', '02', '15'].includes(d.businessStatus ?? '');
+  return unanswered || pastDue;
 }

@@ -161,17 +161,24 @@ describe('exchange', () => {
     assert.equal((sent.json['warnings'] as { code: string }[])[0]?.code, 'VDXP_W_RECIPIENT_REDIRECTED');
   });
 
-  it('fail hands a delivery out again; too many failures dead-letter it', async () => {
+  it('fail hands a delivery out again; too many failures dead-letter it; a fail with no hand-out since changes nothing', async () => {
     const sent = await call(tok('gov'), 'POST', '/v1/documents', await edoc('000.00.00.G22', ['000.00.00.G12']));
     const item = (await inboxOf('mof')).find((i) => i.documentId === sent.json['id']);
     assert.ok(item);
+    const ack = (result: string): ReturnType<typeof call> => call(tok('mof'), 'POST', `/v1/deliveries/${item.deliveryId}/ack`, { result, reason: 'disk' });
+    const fetchIt = async (): Promise<void> => assert.equal((await call(tok('mof'), 'GET', `/v1/deliveries/${item.deliveryId}/packet`)).status, 200);
     const max = t.hub.ctx.limits.deliveryAttemptsMax;
     for (let i = 1; i < max; i++) {
-      const r = await call(tok('mof'), 'POST', `/v1/deliveries/${item.deliveryId}/ack`, { result: 'fail', reason: 'disk' });
-      assert.equal(r.json['state'], 'queued');
+      await fetchIt();
+      const r = await ack('fail');
+      assert.deepEqual([r.json['state'], r.json['attempts'], r.json['changed']], ['queued', i, true]);
+      const replayed = await ack('fail');
+      assert.deepEqual([replayed.json['state'], replayed.json['attempts'], replayed.json['changed']], ['queued', i, false], 'a replayed fail does not count');
     }
-    const last = await call(tok('mof'), 'POST', `/v1/deliveries/${item.deliveryId}/ack`, { result: 'fail' });
+    await fetchIt();
+    const last = await ack('fail');
     assert.equal(last.json['state'], 'dead');
+    assert.equal((await ack('fail')).status, 410, 'a dead delivery takes no more acks');
     const view = await call(tok('gov'), 'GET', `/v1/documents/${String(sent.json['id'])}`);
     assert.equal((view.json['deliveries'] as { state: string }[])[0]?.state, 'dead');
   });

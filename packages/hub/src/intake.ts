@@ -15,6 +15,7 @@ import { HubError } from './errors.ts';
 import { resolveRecipient, type ResolvedRecipient } from './registry.ts';
 import type { DeliveryRow, DocumentRow, StoreOps, SystemRecord } from './store/store.ts';
 import { buildHubStatus } from './hub-status.ts';
+import { ANSWERABLE_STATES, canTake, transition } from './delivery-states.ts';
 
 export interface Warning {
   code: string;
@@ -111,11 +112,16 @@ interface Plan {
   keys: string[];
   recipients: ResolvedRecipient[];
   warnings: Warning[];
+  /**
+   * Runs first in the transaction and decides from what is stored then: a recall (13) withdraws the delivery at
+   * once when its recipient never got it, and then the hub answers instead of relaying.
+   */
+  decide?: (tx: StoreOps) => Promise<{ withdrawn: boolean }>;
   effects: (tx: StoreOps, doc: DocumentRow, deliveries: DeliveryRow[]) => Promise<void>;
-  /** Hub-made status packets to deliver as well (recall answered by the hub). */
+  /** Hub-made status packets, delivered only when the hub withdrew (the recall answered by the hub). */
   extra?: { staged: StagedBlob; make: (tx: StoreOps) => Promise<{ document: DocumentRow; deliveries: DeliveryRow[] }> }[];
-  recall?: 'withdrawn' | 'requested';
-  skipOwnDelivery?: boolean;
+  /** A recall (13): the answer says whether it was withdrawn or passed on. */
+  recall?: boolean;
 }
 
 async function accept(ctx: HubContext, system: SystemRecord, packet: ParsedPacket, staged: StagedBlob, signature: SignatureVerdictLike, options: SubmitOptions): Promise<SubmitResult> {
@@ -169,10 +175,11 @@ async function accept(ctx: HubContext, system: SystemRecord, packet: ParsedPacke
         const id = await tx.documentIdByKey(key);
         if (id !== undefined) return { replayOf: id, doc: undefined };
       }
+      const { withdrawn } = plan.decide ? await plan.decide(tx) : { withdrawn: false };
       const doc = await tx.insertDocument(plan.doc, plan.keys);
       await keepPacket(tx, staged);
       const deliveries: DeliveryRow[] = [];
-      if (!plan.skipOwnDelivery) {
+      if (!withdrawn) {
         for (const r of plan.recipients) {
           deliveries.push(await tx.insertDelivery({
             id: ctx.random.uuid(), documentId: doc.id, kind: doc.kind, recipient: r.recipient, addressedTo: r.addressedTo,
@@ -196,16 +203,19 @@ async function accept(ctx: HubContext, system: SystemRecord, packet: ParsedPacke
       if (doc.kind === 'edoc') for (const d of deliveries) await tx.bumpCounter(day, d.recipient, 'received', 1);
       await plan.effects(tx, doc, deliveries);
       const extras = [];
-      for (const x of plan.extra ?? []) extras.push(await x.make(tx));
-      return { doc, deliveries, extras };
+      if (withdrawn) for (const x of plan.extra ?? []) extras.push(await x.make(tx));
+      return { doc, deliveries, extras, withdrawn };
     });
-    if (out.doc === undefined) return await replay(ctx, out.replayOf);
-    for (const x of plan.extra ?? []) await ctx.blobs.commit(x.staged);
+    if (out.doc === undefined) {
+      for (const x of plan.extra ?? []) await ctx.blobs.discard(x.staged);
+      return await replay(ctx, out.replayOf);
+    }
+    for (const x of plan.extra ?? []) await (out.withdrawn ? ctx.blobs.commit(x.staged) : ctx.blobs.discard(x.staged));
     for (const x of out.extras) ctx.notifier.notify(x.deliveries.map((d) => d.recipient));
     return {
       created: true, document: out.doc, warnings: [...plan.warnings, ...validationWarnings],
       deliveries: out.deliveries.map((d) => ({ id: d.id, recipient: d.recipient, addressedTo: d.addressedTo })),
-      ...(plan.recall ? { recall: plan.recall } : {}),
+      ...(plan.recall ? { recall: out.withdrawn ? 'withdrawn' as const : 'requested' as const } : {}),
     };
   } catch (e) {
     for (const x of plan.extra ?? []) await ctx.blobs.discard(x.staged);
@@ -293,7 +303,7 @@ async function planEdoc(ctx: HubContext, packet: ParsedPacket, mh: MessageHeader
         await tx.linkDocuments(doc.id, related.id, businessType === 1 ? 'revokes' : 'updates');
         const targets = businessType === 1 ? new Set(recipients.map((r) => r.recipient)) : removed;
         for (const d of await tx.deliveriesOfDocument(related.id)) {
-          if (targets.has(d.recipient) && d.state === 'queued') await withdraw(ctx, tx, d, doc.senderSystem, `withdrawn by ${BUSINESS_TYPES[businessType]} ${doc.id}`);
+          if (targets.has(d.recipient)) await withdraw(ctx, tx, d, doc.senderSystem, `withdrawn by ${BUSINESS_TYPES[businessType]} ${doc.id}`);
         }
       }
       for (const r of replaced) await tx.linkDocuments(doc.id, r.id, 'replaces');
@@ -301,11 +311,12 @@ async function planEdoc(ctx: HubContext, packet: ParsedPacket, mh: MessageHeader
   };
 }
 
-/** Takes a delivery back before its recipient fetched it. */
-async function withdraw(ctx: HubContext, tx: StoreOps, d: DeliveryRow, actor: string, reason: string): Promise<void> {
-  await tx.updateDelivery(d.id, { state: 'recalled', lastReason: reason });
+/** Takes a delivery back if its recipient never got it (compare-and-set); says whether it did. */
+async function withdraw(ctx: HubContext, tx: StoreOps, d: DeliveryRow, actor: string, reason: string): Promise<boolean> {
+  if (!(await transition(tx, d, 'withdraw', { lastReason: reason }))) return false;
   await record(ctx, tx, { type: 'delivery:recalled', actor, documentId: d.documentId, deliveryId: d.id, data: { reason, before: 'fetch' } });
   ctx.emitter.emit('delivery:recalled', { deliveryId: d.id });
+  return true;
 }
 
 async function planStatus(ctx: HubContext, system: SystemRecord, mh: MessageHeader, base: Base, bytesKey: string): Promise<Plan> {
@@ -333,47 +344,58 @@ async function planStatus(ctx: HubContext, system: SystemRecord, mh: MessageHead
       details: { documentId: rf.DocumentId, agency: party },
     });
   }
-  const history = (await ctx.store.statusHistory(delivery.id)).map((s) => s.statusCode as StatusCode);
   // A recipient that resends the status it last gave gets the original back (exactly-once effect).
   const onceKey = ['01', '02', '03', '04', '05', '06'].includes(code) ? `status:${delivery.id}:${code}` : undefined;
   if (onceKey) {
     const earlier = await ctx.store.documentIdByKey(onceKey);
     if (earlier !== undefined) return { ...replayPlan(), keys: [bytesKey, onceKey] };
   }
-  const illegal = statusTransitionError(history, code);
-  if (illegal) {
-    throw new HubError('VDXP_E_STATUS_TRANSITION', `Status ${code} refused: ${illegal}`, { details: { history, statusCode: code, deliveryId: delivery.id } });
-  }
-  if (!fromSender && !['queued', 'fetched', 'done'].includes(delivery.state)) {
-    throw new HubError('VDXP_E_STATUS_TRANSITION', `Status ${code} refused: the delivery is ${delivery.state}`, { details: { deliveryId: delivery.id } });
-  }
   const now = ctx.clock.now();
-  const withdrawNow = code === '13' && delivery.state === 'queued';
   const target = fromSender ? party : answered.fromAgency;
+  // Read again inside the transaction: what decides a write is read where the write happens.
+  let current = delivery;
+  let withdrawn = false;
   const plan: Plan = {
     doc: { ...base, kind: 'status', businessType: 0, edxmlId: rf.DocumentId, statusCode: code, answers: answered.id, dueAt: null },
     keys: onceKey ? [bytesKey, onceKey] : [bytesKey],
     recipients: [{ addressedTo: target, recipient: target, redirected: false }],
     warnings: [],
-    skipOwnDelivery: withdrawNow,
+    decide: async (tx) => {
+      current = await tx.getDelivery(delivery.id) ?? delivery;
+      const history = (await tx.statusHistory(current.id)).map((s) => s.statusCode as StatusCode);
+      const illegal = statusTransitionError(history, code);
+      if (illegal) {
+        throw new HubError('VDXP_E_STATUS_TRANSITION', `Status ${code} refused: ${illegal}`, { details: { history, statusCode: code, deliveryId: current.id } });
+      }
+      if (!fromSender && !(ANSWERABLE_STATES as readonly string[]).includes(current.state)) {
+        throw new HubError('VDXP_E_STATUS_TRANSITION', `Status ${code} refused: the delivery is ${current.state}`, { details: { deliveryId: current.id } });
+      }
+      withdrawn = code === '13' && canTake(current, 'withdraw');
+      return { withdrawn };
+    },
     effects: async (tx, doc) => {
-      await tx.addStatus({ deliveryId: delivery.id, statusCode: code, documentId: doc.id, description: mh.Description ?? null, at: now });
-      await tx.updateDelivery(delivery.id, { businessStatus: code, ...(code === '15' ? { state: 'recalled' as const } : {}) });
+      if (withdrawn && !(await withdraw(ctx, tx, current, system.id, 'recall (13) before the recipient fetched it'))) throw changedMeanwhile();
+      await tx.addStatus({ deliveryId: current.id, statusCode: code, documentId: doc.id, description: mh.Description ?? null, at: now });
+      const changed = code === '15' && !fromSender
+        ? await transition(tx, current, 'recallAgreed', { businessStatus: code }, { businessStatus: current.businessStatus })
+        : await transition(tx, current, 'businessStatus', { businessStatus: withdrawn ? '15' : code }, { businessStatus: current.businessStatus });
+      if (!changed) throw changedMeanwhile();
       await record(ctx, tx, {
-        type: 'status:relayed', actor: system.id, documentId: answered.id, deliveryId: delivery.id,
+        type: 'status:relayed', actor: system.id, documentId: answered.id, deliveryId: current.id,
         data: { statusCode: code, statusDocument: doc.id, from: base.fromAgency, to: target },
       });
-      if (code === '02') await tx.bumpCounter(vnDay(now), delivery.recipient, 'rejected', 1);
-      if (withdrawNow) {
-        await withdraw(ctx, tx, delivery, system.id, 'recall (13) before the recipient fetched it');
-        await tx.addStatus({ deliveryId: delivery.id, statusCode: '15', documentId: null, description: 'Trục đã thu hồi văn bản trước khi đơn vị nhận tải về / withdrawn by the hub before fetch', at: now });
-        await tx.updateDelivery(delivery.id, { businessStatus: '15' });
+      if (code === '02') await tx.bumpCounter(vnDay(now), current.recipient, 'rejected', 1);
+      if (withdrawn) {
+        await tx.addStatus({ deliveryId: current.id, statusCode: '15', documentId: null, description: 'Trục đã thu hồi văn bản trước khi đơn vị nhận tải về / withdrawn by the hub before fetch', at: now });
       }
-      ctx.emitter.emit('status:relayed', { deliveryId: delivery.id, statusCode: code });
+      ctx.emitter.emit('status:relayed', { deliveryId: current.id, statusCode: code });
     },
-    recall: code === '13' ? (withdrawNow ? 'withdrawn' : 'requested') : undefined,
+    ...(code === '13' ? { recall: true } : {}),
   };
-  if (withdrawNow) {
+  function changedMeanwhile(): HubError {
+    return new HubError('VDXP_E_STATUS_TRANSITION', `Status ${code} refused: the delivery changed meanwhile; send it again`, { details: { deliveryId: current.id } });
+  }
+  if (code === '13') {
     // Tell the sender through the same channel recipients use: a status 15 packet, marked as the hub's.
     const bytes = await buildHubStatus({ recipientAgency: party, answered, statusCode: '15', now,
       description: 'Trục liên thông đã thu hồi văn bản trước khi đơn vị nhận tải về (withdrawn by the hub before fetch)' });

@@ -76,7 +76,7 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         assert.deepEqual((await store.inbox('rx', { kind: 'edoc', limit: 10 })).map((i) => i.delivery.id), ['x1', 'x2']);
         assert.deepEqual((await store.inbox('rx', { kind: 'edoc', limit: 10, afterSeq: a.seq })).map((i) => i.delivery.id), ['x2']);
         assert.deepEqual((await store.inbox('rx', { kind: 'status', limit: 10 })).map((i) => i.document.statusCode), ['01']);
-        await store.updateDelivery('x1', { state: 'done', ackedAt: 9 });
+        assert.equal(await store.setDeliveryIf('x1', { states: ['queued', 'fetched'] }, { state: 'done', ackedAt: 9 }), true);
         assert.deepEqual((await store.inbox('rx', { kind: 'edoc', limit: 10 })).map((i) => i.delivery.id), ['x2']);
         assert.equal(await store.countInbox('rx', 'edoc'), 1);
         assert.equal((await store.getDelivery('x1'))?.ackedAt, 9);
@@ -87,8 +87,29 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         // Overdue is about the business answer: x1 was fetched and acked, but nobody answered 01/03 in time.
         assert.deepEqual((await store.overdueCandidates(3500, 10)).map((d) => d.id).sort(), ['x1', 'x2', 'x3']);
         await store.addStatus({ deliveryId: 'x2', statusCode: '03', documentId: null, description: null, at: 2000 });
-        await store.updateDelivery('x2', { businessStatus: '03' });
+        assert.equal(await store.setDeliveryIf('x2', { states: ['queued'], businessStatus: null }, { businessStatus: '03' }), true);
         assert.deepEqual((await store.overdueCandidates(3500, 10)).map((d) => d.id).sort(), ['x1', 'x3']);
+      } finally { await close(); }
+    });
+
+    it('changes a delivery only by compare-and-set, and says whether it did', async () => {
+      const { store, close } = await open();
+      try {
+        await store.insertDocument(doc('d1'), []);
+        await store.insertDelivery(delivery('x1', 'd1', 'R'));
+        assert.equal(await store.setDeliveryIf('x1', { states: ['fetched'] }, { state: 'done' }), false, 'a state it is not in');
+        assert.equal(await store.setDeliveryIf('nobody', { states: ['queued'] }, { state: 'done' }), false, 'a delivery that does not exist');
+        assert.equal(await store.setDeliveryIf('x1', { states: ['queued'] }, { state: 'fetched', firstFetchedAt: 5 }), true);
+        assert.equal(await store.setDeliveryIf('x1', { states: ['fetched'] }, { state: 'queued', firstFetchedAt: 7 }), true);
+        assert.equal((await store.getDelivery('x1'))?.fetchedAt, 5, 'firstFetchedAt keeps the first hand-out');
+        assert.equal(await store.setDeliveryIf('x1', { states: ['queued'], neverFetched: true }, { state: 'recalled' }), false, 'fetched once');
+        assert.equal(await store.setDeliveryIf('x1', { states: ['queued'], businessStatus: '03' }, { businessStatus: '04' }), false);
+        assert.equal(await store.setDeliveryIf('x1', { states: ['queued'], businessStatus: null, overdue: false }, { businessStatus: '01', overdue: true }), true);
+        assert.equal(await store.setDeliveryIf('x1', { states: ['queued'], overdue: false }, { overdue: true }), false, 'flagged once');
+        const d = await store.getDelivery('x1');
+        assert.deepEqual([d?.state, d?.businessStatus, d?.overdue], ['queued', '01', true]);
+        await assert.rejects(store.setDeliveryIf('x1', { states: [] }, { state: 'done' }), /assertion/);
+        await assert.rejects(store.setDeliveryIf('x1', { states: ['queued'] }, {}), /assertion/);
       } finally { await close(); }
     });
 

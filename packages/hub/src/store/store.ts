@@ -37,8 +37,12 @@ export interface SystemRecord {
 
 export const DELIVERY_STATES = ['queued', 'fetched', 'done', 'dead', 'expired', 'recalled'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
-/** States in which a delivery is still handed out to its recipient. */
-export const PENDING_STATES: readonly DeliveryState[] = ['queued', 'fetched'];
+/** States in which a delivery is still handed out to its recipient: the one definition (SQL included). */
+export const PENDING_STATES = ['queued', 'fetched'] as const satisfies readonly DeliveryState[];
+/** States in which the recipient still has the document and may answer it (01–06, 15, 16). */
+export const ANSWERABLE_STATES = ['queued', 'fetched', 'done'] as const satisfies readonly DeliveryState[];
+/** States a delivery never leaves. */
+export const FINAL_STATES = ['done', 'dead', 'expired', 'recalled'] as const satisfies readonly DeliveryState[];
 
 export interface DocumentRow {
   id: string;
@@ -79,6 +83,21 @@ export interface DeliveryRow {
   answerDueAt: number | null;
   overdue: boolean;
 }
+
+/** What a delivery must still be for a change to apply: the compare of a compare-and-set. */
+export interface DeliveryExpectation {
+  states: readonly DeliveryState[];
+  /** It was never handed out (no fetch recorded). */
+  neverFetched?: boolean;
+  /** The business status it must still have (null: none yet). */
+  businessStatus?: string | null;
+  overdue?: boolean;
+}
+
+/** The columns a change may set; `firstFetchedAt` sets fetchedAt only where none is recorded yet. */
+export type DeliveryPatch = Partial<Pick<DeliveryRow, 'state' | 'attempts' | 'businessStatus' | 'lastReason' | 'ackedAt' | 'overdue'>> & {
+  firstFetchedAt?: number;
+};
 
 export interface StatusEntry {
   deliveryId: string;
@@ -159,7 +178,11 @@ export interface StoreOps {
   // deliveries
   insertDelivery(d: Omit<DeliveryRow, 'seq'>): Promise<DeliveryRow>;
   getDelivery(id: string): Promise<DeliveryRow | undefined>;
-  updateDelivery(id: string, patch: Partial<Pick<DeliveryRow, 'state' | 'attempts' | 'businessStatus' | 'lastReason' | 'fetchedAt' | 'ackedAt' | 'overdue'>>): Promise<void>;
+  /**
+   * Compare-and-set, the only way a delivery changes: applies `patch` if the delivery still meets `expect`
+   * (`UPDATE … WHERE id = ? AND state IN (…) …`), and says whether it did. Called by delivery-states.ts only.
+   */
+  setDeliveryIf(id: string, expect: DeliveryExpectation, patch: DeliveryPatch): Promise<boolean>;
   deliveriesOfDocument(documentId: string): Promise<DeliveryRow[]>;
   findDelivery(documentId: string, recipient: string): Promise<DeliveryRow | undefined>;
   /** Pending deliveries for the agencies a system acts for, oldest first. */

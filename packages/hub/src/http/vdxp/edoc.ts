@@ -9,6 +9,7 @@ import { STATUS_INFO, isStatusCode } from '@vdxp/edxml';
 import { vnDay } from '../../clock.ts';
 import { record, type HubContext } from '../../context.ts';
 import { ackDelivery, inbox } from '../../delivery.ts';
+import { canTake, transition } from '../../delivery-states.ts';
 import { HubError } from '../../errors.ts';
 import { submitPacket, type SubmitResult } from '../../intake.ts';
 import type { DeliveryRow, DocumentRow, InboxItem, SystemRecord } from '../../store/store.ts';
@@ -140,11 +141,10 @@ export async function updateStatus(ctx: HubContext, system: SystemRecord, docId:
   }
   await ctx.store.transaction(async (tx) => {
     const current = await tx.getDelivery(docId);
-    if (!current || !['queued', 'fetched'].includes(current.state)) {
+    if (current?.lastReason === PROCESSING && canTake(current, 'processing')) return;
+    if (!current || !(await transition(tx, current, 'processing', { lastReason: PROCESSING }))) {
       throw new HubError('VDXP_E_DELIVERY_GONE', `Van ban ${docId} dang o trang thai ${current?.state ?? 'unknown'} (is no longer pending)`, { details: { state: current?.state ?? null } });
     }
-    if (current.lastReason === PROCESSING) return;
-    await tx.updateDelivery(docId, { lastReason: PROCESSING });
     await record(ctx, tx, { type: 'delivery:processing', actor: system.id, documentId: current.documentId, deliveryId: docId, data: { via: 'vdxp' } });
   });
 }

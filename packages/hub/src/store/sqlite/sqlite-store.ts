@@ -5,9 +5,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { eventHash } from '../event-hash.ts';
 import {
-  GENESIS_HASH, PENDING_STATES,
+  ANSWERABLE_STATES, GENESIS_HASH, PENDING_STATES,
   type Agency, type AgencyInput, type CounterRow, type DeliveryRow, type DeliveryState, type DocumentRow, type EventInput,
-  type EventRow, type InboxItem, type StatusEntry, type Store, type StoreOps, type SystemRecord,
+  type DeliveryExpectation, type DeliveryPatch, type EventRow, type InboxItem, type StatusEntry, type Store, type StoreOps, type SystemRecord,
 } from '../store.ts';
 
 type Row = Record<string, SQLInputValue>;
@@ -72,6 +72,15 @@ const toDelivery = (r: Row, prefix = ''): DeliveryRow => ({
   expiresAt: r[`${prefix}expires_at`] as number, answerDueAt: r[`${prefix}answer_due_at`] as number | null,
   overdue: r[`${prefix}overdue`] === 1,
 });
+
+const PATCH_COLUMNS: Record<keyof DeliveryPatch, string> = {
+  state: 'state', attempts: 'attempts', businessStatus: 'business_status', lastReason: 'last_reason', ackedAt: 'acked_at',
+  overdue: 'overdue', firstFetchedAt: 'fetched_at',
+};
+/** PENDING_STATES as an SQL list, for queries that name them in their text. */
+const sqlList = (states: readonly string[]): string => states.map((s) => `'${s}'`).join(', ');
+const PENDING_SQL = sqlList(PENDING_STATES);
+const ANSWERABLE_SQL = sqlList(ANSWERABLE_STATES);
 
 const toStatus = (r: Row): StatusEntry => ({
   deliveryId: r['delivery_id'] as string, seq: r['seq'] as number, statusCode: r['status_code'] as string,
@@ -272,20 +281,26 @@ class SqliteOps implements StoreOps {
     return r && toDelivery(r);
   }
 
-  async updateDelivery(id: string, patch: Partial<Pick<DeliveryRow, 'state' | 'attempts' | 'businessStatus' | 'lastReason' | 'fetchedAt' | 'ackedAt' | 'overdue'>>): Promise<void> {
-    const columns: Record<string, string> = {
-      state: 'state', attempts: 'attempts', businessStatus: 'business_status', lastReason: 'last_reason',
-      fetchedAt: 'fetched_at', ackedAt: 'acked_at', overdue: 'overdue',
-    };
+  async setDeliveryIf(id: string, expect: DeliveryExpectation, patch: DeliveryPatch): Promise<boolean> {
     const sets: string[] = [];
     const values: SQLInputValue[] = [];
     for (const [k, v] of Object.entries(patch)) {
-      const col = columns[k];
-      if (col === undefined || v === undefined) continue;
-      sets.push(`${col} = ?`);
+      if (v === undefined) continue;
+      const col = PATCH_COLUMNS[k as keyof DeliveryPatch];
+      sets.push(k === 'firstFetchedAt' ? 'fetched_at = coalesce(fetched_at, ?)' : `${col} = ?`);
       values.push(typeof v === 'boolean' ? (v ? 1 : 0) : v);
     }
-    if (sets.length > 0) this.st(`UPDATE deliveries SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+    if (sets.length === 0 || expect.states.length === 0) throw new Error('assertion: a delivery change sets something and names the states it leaves');
+    const where = [`id = ?`, `state IN (${placeholders(expect.states.length)})`];
+    const args: SQLInputValue[] = [id, ...expect.states];
+    if (expect.neverFetched) where.push('fetched_at IS NULL');
+    if (expect.businessStatus !== undefined) {
+      where.push(expect.businessStatus === null ? 'business_status IS NULL' : 'business_status = ?');
+      if (expect.businessStatus !== null) args.push(expect.businessStatus);
+    }
+    if (expect.overdue !== undefined) { where.push('overdue = ?'); args.push(expect.overdue ? 1 : 0); }
+    const r = this.st(`UPDATE deliveries SET ${sets.join(', ')} WHERE ${where.join(' AND ')}`).run(...values, ...args);
+    return Number(r.changes) === 1;
   }
 
   async deliveriesOfDocument(documentId: string): Promise<DeliveryRow[]> {
@@ -310,7 +325,7 @@ class SqliteOps implements StoreOps {
 
   async countInbox(systemId: string, kind: 'edoc' | 'status'): Promise<number> {
     return this.#get(`SELECT count(*) AS n FROM system_agencies sa JOIN deliveries d ON d.recipient = sa.agency
-      WHERE sa.system_id = ? AND d.kind = ? AND d.state IN ('queued', 'fetched')`, systemId, kind)?.['n'] as number;
+      WHERE sa.system_id = ? AND d.kind = ? AND d.state IN (${PENDING_SQL})`, systemId, kind)?.['n'] as number;
   }
 
   async addStatus(e: Omit<StatusEntry, 'seq'>): Promise<StatusEntry> {
@@ -325,13 +340,13 @@ class SqliteOps implements StoreOps {
   }
 
   async expiredDeliveries(now: number, limit: number): Promise<DeliveryRow[]> {
-    return this.#all(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE state IN ('queued', 'fetched') AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
+    return this.#all(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE state IN (${PENDING_SQL}) AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
       now, limit).map((r) => toDelivery(r));
   }
 
   async overdueCandidates(now: number, limit: number): Promise<DeliveryRow[]> {
     return this.#all(`SELECT ${DELIVERY_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')} FROM deliveries d JOIN documents doc ON doc.id = d.document_id
-      WHERE d.overdue = 0 AND d.kind = 'edoc' AND d.state NOT IN ('recalled', 'expired', 'dead')
+      WHERE d.overdue = 0 AND d.kind = 'edoc' AND d.state IN (${ANSWERABLE_SQL})
         AND ((d.answer_due_at <= ? AND (d.business_status IS NULL OR d.business_status = '13'))
           OR (doc.due_at <= ? AND coalesce(d.business_status, '') NOT IN ('06', '02', '15')))
       ORDER BY d.seq LIMIT ?`, now, now, limit).map((r) => toDelivery(r));
