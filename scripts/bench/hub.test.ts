@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import { DEFAULT_HUB_LIMITS } from '@vdxp/hub';
-import { killAllHubProcesses } from '../../packages/hub/src/hub-process.ts';
+import { killAllHubProcesses } from '../../packages/hub/test-support/hub-process.ts';
 import { benchHub } from './hub.ts';
 
 const TINY_PACKET_BYTES = [10 * 1024, 1024 * 1024];

@@ -2,7 +2,7 @@
 // 10 KB and 1 MB, one 500 MB packet streamed in, where the time of a submit goes, this machine's disk, and the
 // RabbitMQ peer at the same sizes. `tiny` runs in seconds in the test suite; `full` is the real measurement.
 //
-// The server runs in a child process (packages/hub/src/crash-server.ts), a fresh one on a fresh folder per
+// The server runs in a child process (packages/hub/test-support/crash-server.ts), a fresh one on a fresh folder per
 // case, so its peak RSS (VmHWM from /proc) is the server's alone, without the load generator's buffers.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildPacket, buildPacketBytes, type PacketModel } from '@vdxp/edxml';
 import { addSystem, importAgencies, openHub, submitPacket, type HubContext } from '@vdxp/hub';
-import { HubProcess } from '../../packages/hub/src/hub-process.ts';
+import { HubProcess } from '../../packages/hub/test-support/hub-process.ts';
 
 export type BenchSize = 'tiny' | 'full';
 

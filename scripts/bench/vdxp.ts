@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPacketBytes } from '@vdxp/edxml';
 import { addSystem, buildServer, importAgencies, openHub } from '@vdxp/hub';
-import { sdkHashFile, VdxpTestClient } from '../../packages/hub/src/http/vdxp/vdxp-test-client.ts';
+import { sdkHashFile, VdxpTestClient } from '../../packages/hub/test-support/vdxp-test-client.ts';
 
 export type BenchSize = 'tiny' | 'full';
 export type Api = 'native' | 'vdxp';

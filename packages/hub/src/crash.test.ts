@@ -2,8 +2,8 @@
 
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
-import { runCrash } from './crash-driver.ts';
-import { killAllHubProcesses } from './hub-process.ts';
+import { runCrash } from '../test-support/crash-driver.ts';
+import { killAllHubProcesses } from '../test-support/hub-process.ts';
 
 const KILLS = 24;
 /** The run stops itself past this, well inside the test runner's patience. */

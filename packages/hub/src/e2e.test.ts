@@ -8,7 +8,7 @@ import { parsePacketBytes } from '@vdxp/edxml';
 import { verifyAudit } from './audit.ts';
 import { sweep } from './delivery.ts';
 import { mergeAgency } from './registry.ts';
-import { edoc, inlinePackets, listen, startTestHub, statusPacket, type TestHub } from './testkit.ts';
+import { edoc, inlinePackets, listen, startTestHub, statusPacket, type TestHub } from '../test-support/testkit.ts';
 
 let t: TestHub;
 let url: string;

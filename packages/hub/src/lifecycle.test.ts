@@ -8,7 +8,7 @@ import { it } from 'node:test';
 import { fetchPacket, inbox } from './delivery.ts';
 import { submitPacket } from './intake.ts';
 import { addSystem, importAgencies } from './registry.ts';
-import { edoc, inlinePackets, listen, startTestHub } from './testkit.ts';
+import { edoc, inlinePackets, listen, startTestHub } from '../test-support/testkit.ts';
 
 it('closes promptly while a client long-polls', async () => {
   const t = await startTestHub();

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { buildPacketBytes } from '@vdxp/edxml';
-import { verifyAudit } from './audit.ts';
+import { verifyAudit } from '../src/audit.ts';
 import { CRASH_SYSTEMS, type CrashSystemName } from './crash-server.ts';
-import { openHub } from './hub.ts';
+import { openHub } from '../src/hub.ts';
 import { HubProcess, hubServerErrors } from './hub-process.ts';
 
 export interface CrashOptions {
