@@ -139,6 +139,7 @@ const RECEIVING = [
 
 const round = (n: number, digits = 1): number => Number(n.toFixed(digits));
 const toMB = (bytes: number): number => round(bytes / 1e6);
+// Only a client's retry pacing and the full-size run's pause before the broker: never a wait for a condition.
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function percentile(sorted: number[], p: number): number {
@@ -278,8 +279,8 @@ async function exchange(root: string, packetBytes: number, documents: number): P
             const at = performance.now();
             let got = await request(`${url}/v1/deliveries/${item.deliveryId}/packet`, token);
             let bytes = (await got.arrayBuffer()).byteLength;
-            // A fetch in the moment between a document's commit and its blob's rename gets a 500 (reported to
-            // the hub's owner); a real client fetches again, so the benchmark does too, and counts it.
+            // A fetch in the moment between a document's commit and its blob's rename got a 500 until the hub
+            // waited for the rename; a real client fetches again, so the benchmark does too, and counts it (0 now).
             for (let retry = 1; got.status >= 500 && retry <= FETCH_RETRIES_MAX; retry++) {
               fetchRetries++;
               await sleep(FETCH_RETRY_PAUSE_MS);

@@ -65,6 +65,7 @@ const SENDING = [{ id: 'sys.gov', agency: '000.00.00.G22' }, { id: 'sys.mof', ag
 const RECEIVING = [{ id: 'sys.nghean', agency: '000.00.00.H41' }, { id: 'sys.caobang', agency: '000.00.00.H14' }];
 
 const round = (n: number, digits = 1): number => Number(n.toFixed(digits));
+// Only a client's pacing: between polls of an empty list (both drivers list without waiting, as the SDK does) and retries.
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const p = (sorted: number[], q: number): number => round(sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))] ?? Number.NaN, 2);
 

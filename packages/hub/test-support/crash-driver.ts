@@ -126,6 +126,8 @@ export function prng(seed: number): () => number {
   };
 }
 
+// Pauses here are a client's pacing (retrying a restarting server, holding back senders) and the seeded kill
+// moments the test is about; none stands in for waiting on a condition.
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
