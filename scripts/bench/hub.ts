@@ -59,6 +59,7 @@ export interface PhaseFigures {
   /** Whether the packets were kept in the database (else as files). */
   keptInline: boolean;
   totalMs: number;
+  /** Not timed itself: the total less the timed phases (parsing and validation, interleaved with the writes). */
   parseAndValidateMs: number;
   stagingWriteMs: number;
   stagingFsyncMs: number;
