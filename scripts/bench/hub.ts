@@ -139,6 +139,8 @@ const RECEIVING = [
 ] as const;
 
 const round = (n: number, digits = 1): number => Number(n.toFixed(digits));
+/** A rate as `round` shows it, except that a positive rate never shows as 0 (a slow, loaded machine's tiny run). */
+const rate = (n: number, digits = 1): number => (n > 0 && round(n, digits) === 0 ? Number(n.toPrecision(2)) : round(n, digits));
 const toMB = (bytes: number): number => round(bytes / 1e6);
 // Only a client's retry pacing and the full-size run's pause before the broker: never a wait for a condition.
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -313,7 +315,7 @@ async function exchange(root: string, packetBytes: number, documents: number): P
     fetchMs.sort((a, b) => a - b);
     return {
       case: 'hub-exchange', packetBytes, documents, senders: SENDERS, receivers: RECEIVERS, seconds: round(seconds, 3),
-      docsPerSec: Math.round(documents / seconds), MBps: round(documents * packetBytes / seconds / 1e6),
+      docsPerSec: rate(documents / seconds, 0), MBps: rate(documents * packetBytes / seconds / 1e6),
       submitP50Ms: round(percentile(submitMs, 0.5), 2), submitP99Ms: round(percentile(submitMs, 0.99), 2),
       fetchP50Ms: round(percentile(fetchMs, 0.5), 2), fetchP99Ms: round(percentile(fetchMs, 0.99), 2),
       serverPeakRssMB: toMB(server.peakRssBytes() ?? Number.NaN), fetchRetries,
