@@ -19,5 +19,14 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  {
+    // Harness code (test kit, crash server, protocol test client) lives in packages/*/test-support/; the
+    // product must never load it, so only tests, test-support itself and scripts may import from there.
+    files: ['packages/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/*.contract.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/test-support/**'], message: 'product code must not import test-support (harness code).' }] }],
+    },
+  },
   { files: ['eslint.config.js'], extends: [tseslint.configs.disableTypeChecked] },
 );

@@ -2,7 +2,7 @@
 // seed first and the report last, and exits 1 when the hub lost, duplicated or changed anything.
 
 import { parseArgs } from 'node:util';
-import { runCrash } from '../packages/hub/src/crash-driver.ts';
+import { runCrash } from '../packages/hub/test-support/crash-driver.ts';
 
 const KILLS_DEFAULT = 200;
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { SAMPLES_DIR } from './commands/inspect.ts';
-import { cli } from './test-support.ts';
+import { cli } from '../test-support/cli.ts';
 
 const MAIN = new URL('main.ts', import.meta.url).pathname;
 const BIN = new URL('../bin/vdxp', import.meta.url).pathname;

@@ -18,3 +18,4 @@ export * from './document-id.ts';
 export * from './sniff.ts';
 export * from './zip.ts';
 export * from './signature/index.ts';
+export { VN_UTC_OFFSET_MS, edxmlTimestamp } from './vietnam-time.ts';

@@ -9,7 +9,7 @@ import { fetchPacket, inbox, sweep } from './delivery.ts';
 import { documentView } from './documents.ts';
 import { submitPacket } from './intake.ts';
 import type { SystemRecord } from './store/store.ts';
-import { edoc, startTestHub, type TestHub } from './testkit.ts';
+import { edoc, startTestHub, type TestHub } from '../test-support/testkit.ts';
 
 let t: TestHub;
 const sys = async (id: string): Promise<SystemRecord> => {

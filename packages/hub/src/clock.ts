@@ -1,6 +1,7 @@
 // Time and randomness, injected so that tests and the seeded simulation control them.
 
 import { randomBytes, randomUUID } from 'node:crypto';
+import { VN_UTC_OFFSET_MS } from '@vdxp/edxml';
 
 export interface Clock {
   now(): number;
@@ -27,11 +28,9 @@ export class ManualClock implements Clock {
   set(t: number): void { this.#t = t; }
 }
 
-const VN_OFFSET_MS = 7 * 3600 * 1000;
-
 /** The calendar day in Việt Nam (UTC+7, no daylight saving) as yyyy-MM-dd. */
 export function vnDay(t: number): string {
-  return new Date(t + VN_OFFSET_MS).toISOString().slice(0, 10);
+  return new Date(t + VN_UTC_OFFSET_MS).toISOString().slice(0, 10);
 }
 
 /**
@@ -40,12 +39,12 @@ export function vnDay(t: number): string {
  * the next working morning; we give the recipient until the end of the next working day.
  */
 export function endOfNextWorkingDay(t: number): number {
-  const local = new Date(t + VN_OFFSET_MS);
+  const local = new Date(t + VN_UTC_OFFSET_MS);
   let day = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate());
   do {
     day += 24 * 3600 * 1000;
   } while ([0, 6].includes(new Date(day).getUTCDay()));
-  return day + 24 * 3600 * 1000 - VN_OFFSET_MS - 1;
+  return day + 24 * 3600 * 1000 - VN_UTC_OFFSET_MS - 1;
 }
 
 /** Parses an edXML date `yyyy/MM/dd` as the end of that day in Việt Nam; undefined if it is not one. */
@@ -54,5 +53,5 @@ export function edxmlDateEnd(s: string | undefined): number | undefined {
   if (!m) return undefined;
   const day = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
   if (Number.isNaN(day) || new Date(day).getUTCDate() !== Number(m[3])) return undefined;
-  return day + 24 * 3600 * 1000 - VN_OFFSET_MS - 1;
+  return day + 24 * 3600 * 1000 - VN_UTC_OFFSET_MS - 1;
 }

@@ -11,7 +11,7 @@ import { DEMO_AGENCIES, DEMO_LABEL, DEMO_MERGERS, DEMO_PROVINCES, DEMO_SYSTEMS, 
 import { openHub, type Hub } from './hub.ts';
 import { submitPacket } from './intake.ts';
 import { addAgency, authenticateToken, resolveRecipient, systemSecret } from './registry.ts';
-import { edoc } from './testkit.ts';
+import { edoc } from '../test-support/testkit.ts';
 
 let dir: string;
 let hub: Hub;

@@ -8,7 +8,8 @@ import { parsePacketBytes } from '@vdxp/edxml';
 import { verifyAudit } from './audit.ts';
 import { sweep } from './delivery.ts';
 import { mergeAgency } from './registry.ts';
-import { edoc, inlinePackets, listen, startTestHub, statusPacket, type TestHub } from './testkit.ts';
+import { edoc, inlinePackets, listen, startTestHub, statusPacket, type TestHub } from '../test-support/testkit.ts';
+import { waitFor } from '../test-support/wait-for.ts';
 
 let t: TestHub;
 let url: string;
@@ -186,8 +187,10 @@ describe('exchange', () => {
   it('long-polls: a waiting inbox returns as soon as a document arrives', async () => {
     const now = await call(tok('caobang'), 'GET', '/v1/inbox?kind=edoc');
     const cursor = (now.json['next'] as string | null) ?? '0';
+    const before = t.hub.ctx.notifier.waiting;
     const waiting = call(tok('caobang'), 'GET', `/v1/inbox?kind=edoc&wait=20&after=${cursor}`);
-    await new Promise((r) => setTimeout(r, 100));
+    // Submit only once the request is parked, so the answer comes from the wake-up, not from the first read.
+    await waitFor(() => t.hub.ctx.notifier.waiting > before, { what: 'the inbox request to wait' });
     const started = performance.now();
     const sent = await call(tok('gov'), 'POST', '/v1/documents', await edoc('000.00.00.G22', ['000.00.00.H14']));
     const r = await waiting;

@@ -8,7 +8,7 @@ import { after, before, it } from 'node:test';
 import { fetchPacket } from './delivery.ts';
 import { describeError, HUB_ERRORS, type HubErrorCode } from './errors.ts';
 import { addAgency, addSystem, dissolveAgency, importAgencies, mergeAgency, rotateSystemCredentials } from './registry.ts';
-import { edoc, inlinePackets, listen, startTestHub, statusPacket, type TestHub } from './testkit.ts';
+import { edoc, inlinePackets, listen, startTestHub, statusPacket, type TestHub } from '../test-support/testkit.ts';
 
 let t: TestHub;
 let url: string;

@@ -1,13 +1,8 @@
 // Status packets the hub writes itself (a recall it carried out before the recipient fetched the document),
 // in the same edXML form recipients use, so every client reads them the same way.
 
-import { buildPacketBytes, type EdxmlHeader } from '@vdxp/edxml';
+import { buildPacketBytes, edxmlTimestamp, type EdxmlHeader } from '@vdxp/edxml';
 import type { DocumentRow } from './store/store.ts';
-
-function timestamp(t: number): string {
-  const d = new Date(t + 7 * 3600 * 1000).toISOString();
-  return `${d.slice(0, 4)}/${d.slice(5, 7)}/${d.slice(8, 10)} ${d.slice(11, 19)}`;
-}
 
 export async function buildHubStatus(o: {
   recipientAgency: string; answered: DocumentRow; statusCode: string; description: string; now: number;
@@ -26,6 +21,6 @@ export async function buildHubStatus(o: {
     StaffInfo: { Department: 'vdxp', Staff: 'Trục liên thông vdxp' },
     StatusCode: o.statusCode,
     Description: o.description,
-    Timestamp: timestamp(o.now),
+    Timestamp: edxmlTimestamp(o.now),
   } } });
 }

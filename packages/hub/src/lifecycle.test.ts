@@ -8,14 +8,16 @@ import { it } from 'node:test';
 import { fetchPacket, inbox } from './delivery.ts';
 import { submitPacket } from './intake.ts';
 import { addSystem, importAgencies } from './registry.ts';
-import { edoc, inlinePackets, listen, startTestHub } from './testkit.ts';
+import { edoc, inlinePackets, listen, startTestHub } from '../test-support/testkit.ts';
+import { waitFor } from '../test-support/wait-for.ts';
 
 it('closes promptly while a client long-polls', async () => {
   const t = await startTestHub();
   const { app, url } = await listen(t.hub);
   try {
     const poll = fetch(`${url}/v1/inbox?wait=50`, { headers: { authorization: `Bearer ${t.systems['gov']?.token}` } });
-    await new Promise((r) => setTimeout(r, 100));
+    // Close only once the request is parked in a long-poll: closing before it arrives would prove nothing.
+    await waitFor(() => t.hub.ctx.notifier.waiting === 1, { what: 'the inbox request to wait' });
     const started = performance.now();
     await app.close();
     const ms = performance.now() - started;
@@ -42,14 +44,24 @@ it('stores a system\'s agencies under their registry codes', async () => {
 it('hands out a document fetched between its commit and its blob\'s move into place, once the move is done', async () => {
   // Files only: an inline packet commits with its document, so it has no such instant.
   const t = await startTestHub({ limits: { inlinePacketBytesMax: 0 } });
+  // The move into place is held until the fetch has asked for the packet (no sleep to widen the window):
+  // a fetch that did not wait for the announced digest would find no file and fail.
+  let releaseMove: () => void = () => undefined;
+  const moveReleased = new Promise<void>((r) => { releaseMove = r; });
   try {
     const blobs = t.hub.ctx.blobs;
     const commit = blobs.commit.bind(blobs);
+    const open = blobs.open.bind(blobs);
     let moved = false;
     blobs.commit = async (staged) => {
-      await new Promise((r) => setTimeout(r, 200));
+      await moveReleased;
       await commit(staged);
       moved = true;
+    };
+    blobs.open = (digest, bytes) => {
+      const opening = open(digest, bytes);
+      releaseMove();
+      return opening;
     };
     const gov = await t.hub.ctx.store.getSystem('sys.gov');
     const mof = await t.hub.ctx.store.getSystem('sys.mof');
@@ -57,16 +69,14 @@ it('hands out a document fetched between its commit and its blob\'s move into pl
     const packet = await edoc('000.00.00.G22', ['000.00.00.G12']);
     const submitting = submitPacket(t.hub.ctx, gov, [packet], { via: 'native' });
     let items: Awaited<ReturnType<typeof inbox>> = [];
-    while (items.length === 0) {
-      items = await inbox(t.hub.ctx, mof, { kind: 'edoc' });
-      await new Promise((r) => setImmediate(r));
-    }
-    assert.equal(moved, false, 'the delivery is visible before the blob moved: the window under test');
+    // Listed while its move is held: the window under test.
+    await waitFor(async () => (items = await inbox(t.hub.ctx, mof, { kind: 'edoc' })).length > 0, { what: 'the delivery to be listed' });
     const fetched = await fetchPacket(t.hub.ctx, mof, items[0]?.delivery.id ?? '');
     assert.deepEqual(Buffer.concat(await fetched.stream.toArray() as Buffer[]), packet);
     assert.equal(moved, true);
     await submitting;
   } finally {
+    releaseMove();
     await t.close();
   }
 });

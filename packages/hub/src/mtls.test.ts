@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { buildServer } from './http/server.ts';
-import { startTestHub, type TestHub } from './testkit.ts';
+import { startTestHub, type TestHub } from '../test-support/testkit.ts';
 
 let dir: string;
 let t: TestHub;

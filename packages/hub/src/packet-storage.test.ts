@@ -13,7 +13,7 @@ import { fetchPacket } from './delivery.ts';
 import { openHub } from './hub.ts';
 import { submitPacket } from './intake.ts';
 import { addSystem } from './registry.ts';
-import { edoc, inlinePackets, listen, startTestHub, statusPacket, type TestHub } from './testkit.ts';
+import { edoc, inlinePackets, listen, startTestHub, statusPacket, type TestHub } from '../test-support/testkit.ts';
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const pdf = (bytes: number): Buffer => Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(bytes, 7)]);

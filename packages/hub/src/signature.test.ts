@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { signPacket } from '@vdxp/edxml';
-import { makeTestSigner, type TestSigner } from '../../edxml/src/signature/test-support.ts';
+import { makeTestSigner, type TestSigner } from '../../edxml/test-support/signature.ts';
 import { documentView } from './documents.ts';
 import { HubError } from './errors.ts';
 import { submitPacket } from './intake.ts';
-import { edoc, startTestHub, type TestHub } from './testkit.ts';
+import { edoc, startTestHub, type TestHub } from '../test-support/testkit.ts';
 
 async function sign(packet: Buffer, signer: TestSigner): Promise<Buffer> {
   const parts: Buffer[] = [];

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openHub } from '@vdxp/hub';
-import { cli } from '../test-support.ts';
+import { cli } from '../../test-support/cli.ts';
 import type { AgencyView } from './agency.ts';
 
 let root: string;

@@ -10,7 +10,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { buildPacketBytes } from '@vdxp/edxml';
 import { ackDelivery, addSystem, authenticateToken, DEFAULT_HUB_LIMITS, importAgencies, inbox, openHub, submitPacket, type AuditReport } from '@vdxp/hub';
-import { cli } from '../test-support.ts';
+import { cli } from '../../test-support/cli.ts';
 
 let root: string;
 let data: string;

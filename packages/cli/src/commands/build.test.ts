@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parsePacketBytes, validatePacket } from '@vdxp/edxml';
-import { cli } from '../test-support.ts';
+import { cli } from '../../test-support/cli.ts';
 
 const PDF = Buffer.from('%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n', 'latin1');
 

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import {
-  DEFAULT_LIMITS, buildPacket, formatDocumentId, isEdxmlError, sniffPayload, tryParseDocumentId,
+  DEFAULT_LIMITS, buildPacket, edxmlTimestamp, formatDocumentId, isEdxmlError, sniffPayload, tryParseDocumentId,
   type BuildAttachment, type MessageHeader,
 } from '@vdxp/edxml';
 import { CliError, EXIT_CODES, type CliContext } from '../context.ts';
@@ -111,8 +111,8 @@ async function headerOf(ctx: CliContext, o: BuildOptions): Promise<HeaderModel> 
 
 /** `yyyy/MM/dd` and `HH:mm:ss` in Vietnam's time (UTC+7, no daylight saving), whatever the machine's zone. */
 function vietnamTime(now: Date): [string, string] {
-  const iso = new Date(now.getTime() + 7 * 3600_000).toISOString();
-  return [iso.slice(0, 10).replaceAll('-', '/'), iso.slice(11, 19)];
+  const [date = '', time = ''] = edxmlTimestamp(now.getTime()).split(' ');
+  return [date, time];
 }
 
 async function readText(path: string): Promise<string> {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { buildPacketBytes, signPacket } from '@vdxp/edxml';
-import { cli } from '../test-support.ts';
+import { cli } from '../../test-support/cli.ts';
 import { SAMPLES_DIR, type Inspection } from './inspect.ts';
 
 const sample = (name: string): string => new URL(name, SAMPLES_DIR).pathname;

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildPacketBytes } from '@vdxp/edxml';
 import { DEMO_AGENCIES, DEMO_SYSTEMS } from '@vdxp/hub';
 import { CliError } from '../context.ts';
-import { cli } from '../test-support.ts';
+import { cli } from '../../test-support/cli.ts';
 import { shutdownSignal, startServe, type ServeHandle, type ServeOptions } from './serve.ts';
 
 const MAIN = new URL('../main.ts', import.meta.url).pathname;

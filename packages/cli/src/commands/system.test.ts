@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HubError, authenticateToken, openHub, systemSecret } from '@vdxp/hub';
-import { cli } from '../test-support.ts';
+import { cli } from '../../test-support/cli.ts';
 import type { SystemView } from './system.ts';
 
 let root: string;

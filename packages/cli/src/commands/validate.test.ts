@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cli } from '../test-support.ts';
+import { cli } from '../../test-support/cli.ts';
 import { SAMPLES_DIR } from './inspect.ts';
 import type { ValidationReport } from './validate.ts';
 

@@ -8,8 +8,8 @@ import { runInNewContext } from 'node:vm';
 import { signPacket } from './sign.ts';
 import { PacketSignatureVerifier } from './verify.ts';
 import type { SignatureVerdict } from './verify.ts';
-import { edocPacket, makeTestSigner } from './test-support.ts';
-import type { TestSigner } from './test-support.ts';
+import { edocPacket, makeTestSigner } from '../../test-support/signature.ts';
+import type { TestSigner } from '../../test-support/signature.ts';
 
 const ATTACHMENT_BASE64_BYTES = 50 * 1024 * 1024;
 const GENERATOR_CHUNK_BYTES = 64 * 1024;

@@ -9,8 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { EXC_C14N, RSA_SHA256, SHA256 } from './algorithms.ts';
 import { DEFAULT_SIGNING_CANONICALIZATION, signPacket } from './sign.ts';
-import { chunksOf, edocPacket, makeTestSigner, signString, verifyString } from './test-support.ts';
-import type { TestSigner } from './test-support.ts';
+import { chunksOf, edocPacket, makeTestSigner, signString, verifyString } from '../../test-support/signature.ts';
+import type { TestSigner } from '../../test-support/signature.ts';
 
 const SAMPLES = new URL('../../../../../shared/samples/edxml/', import.meta.url);
 

@@ -13,8 +13,8 @@ import {
   signatureVerdictError,
 } from './verify.ts';
 import type { InvalidSignatureVerdict, SignatureVerdict, ValidSignatureVerdict } from './verify.ts';
-import { chunksOf, edocPacket, makeTestSigner, signString, tamperAt, verifyString } from './test-support.ts';
-import type { TestSigner } from './test-support.ts';
+import { chunksOf, edocPacket, makeTestSigner, signString, tamperAt, verifyString } from '../../test-support/signature.ts';
+import type { TestSigner } from '../../test-support/signature.ts';
 
 const SAMPLES = new URL('../../../../../shared/samples/edxml/', import.meta.url);
 

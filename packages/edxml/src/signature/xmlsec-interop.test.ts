@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { C14N_10, EXC_C14N, RSA_SHA1, RSA_SHA256, SHA1, SHA256 } from './algorithms.ts';
 import type { SignatureVerdict } from './verify.ts';
-import { XMLSEC1, edocPacket, makeTestSigner, runXmlsec, signString, tamperAt, verifyString, xmlsecSign } from './test-support.ts';
-import type { TestSigner } from './test-support.ts';
+import { XMLSEC1, edocPacket, makeTestSigner, runXmlsec, signString, tamperAt, verifyString, xmlsecSign } from '../../test-support/signature.ts';
+import type { TestSigner } from '../../test-support/signature.ts';
 
 const C14N_TEMPLATE = readFileSync(new URL('./fixtures/template-c14n-rsa-sha1.edxml', import.meta.url), 'utf8');
 const EXC_TEMPLATE = readFileSync(new URL('./fixtures/template-exc-c14n-rsa-sha256.edxml', import.meta.url), 'utf8');

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { importAgencies, type AgencyDraft } from '../../registry.ts';
-import { AGENCIES, listen, startTestHub, type TestHub } from '../../testkit.ts';
-import { VdxpTestClient } from './vdxp-test-client.ts';
+import { AGENCIES, listen, startTestHub, type TestHub } from '../../../test-support/testkit.ts';
+import { VdxpTestClient } from '../../../test-support/vdxp-test-client.ts';
 
 const COUNT = 111_000;
 let t: TestHub;

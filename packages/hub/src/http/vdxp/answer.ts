@@ -2,6 +2,7 @@
 // without diacritics, plus each call's fields; long lists are streamed page by page, never built whole.
 
 import { Readable } from 'node:stream';
+import { edxmlTimestamp } from '@vdxp/edxml';
 import type { FastifyReply } from 'fastify';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
@@ -62,10 +63,7 @@ export async function sendList(reply: FastifyReply, pages: AsyncIterator<unknown
   return reply.code(200).type(JSON_TYPE).send(Readable.from(body(), { objectMode: false }));
 }
 
-const VN_OFFSET_MS = 7 * 3600 * 1000;
-
 /** A time as `yyyy/MM/dd HH:mm:ss` in Việt Nam, edXML's own Timestamp form; "" for none. */
 export function vnTime(t: number | null | undefined): string {
-  if (t === null || t === undefined) return '';
-  return new Date(t + VN_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ').replace(/-/g, '/');
+  return t === null || t === undefined ? '' : edxmlTimestamp(t);
 }

@@ -8,9 +8,9 @@ import { HubError } from '../../errors.ts';
 import { systemSecret } from '../../registry.ts';
 import type { SystemRecord } from '../../store/store.ts';
 import type { ReplayCache } from './replay-cache.ts';
+import { VN_UTC_OFFSET_MS as VN_OFFSET_MS } from '@vdxp/edxml';
 
 const PREFIX = 'xroadvnpt-';
-const VN_OFFSET_MS = 7 * 3600 * 1000;
 
 /** Lowercase hex HMAC-SHA256 of the sign-header's bytes, keyed with the secret string's UTF-8 bytes. */
 export function signHeaderHash(secret: string, signHeader: Uint8Array | string): string {

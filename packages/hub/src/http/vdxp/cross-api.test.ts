@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { parsePacketBytes } from '@vdxp/edxml';
-import { edoc, listen, startTestHub, statusPacket, type TestHub } from '../../testkit.ts';
-import { VdxpTestClient, type Json } from './vdxp-test-client.ts';
+import { edoc, listen, startTestHub, statusPacket, type TestHub } from '../../../test-support/testkit.ts';
+import { VdxpTestClient, type Json } from '../../../test-support/vdxp-test-client.ts';
 
 let t: TestHub;
 let url: string;

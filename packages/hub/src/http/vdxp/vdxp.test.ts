@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { parsePacketBytes } from '@vdxp/edxml';
 import { HUB_ERRORS } from '../../errors.ts';
 import { addSystem, importAgencies } from '../../registry.ts';
-import { edoc, inlinePackets, listen, startTestHub, statusPacket, type TestHub } from '../../testkit.ts';
-import { protocolTimestamp, sdkHashFile, standardHashFile, VdxpTestClient, type CallResult, type Json } from './vdxp-test-client.ts';
+import { edoc, inlinePackets, listen, startTestHub, statusPacket, type TestHub } from '../../../test-support/testkit.ts';
+import { protocolTimestamp, sdkHashFile, standardHashFile, VdxpTestClient, type CallResult, type Json } from '../../../test-support/vdxp-test-client.ts';
 
 let t: TestHub;
 let url: string;

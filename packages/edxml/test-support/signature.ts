@@ -5,10 +5,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { signPacket } from './sign.ts';
-import type { SignPacketOptions, SignPacketResult } from './sign.ts';
-import { verifyPacketSignature } from './verify.ts';
-import type { SignatureVerdict, VerifyPacketSignatureOptions } from './verify.ts';
+import { signPacket } from '../src/signature/sign.ts';
+import type { SignPacketOptions, SignPacketResult } from '../src/signature/sign.ts';
+import { verifyPacketSignature } from '../src/signature/verify.ts';
+import type { SignatureVerdict, VerifyPacketSignatureOptions } from '../src/signature/verify.ts';
 
 export const XMLSEC1 = '/usr/bin/xmlsec1';
 

@@ -38,9 +38,15 @@ export function standardHashFile(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/**
+ * Việt Nam's offset, written out here on purpose rather than imported from @vdxp/edxml: this client is the
+ * hub's independent oracle, and a wrong shared constant would otherwise agree with itself.
+ */
+const VIETNAM_UTC_OFFSET_MS = 7 * 3600 * 1000;
+
 /** `ddMMyyyy'T'HHmmss'+'SSSS` in Việt Nam local time (UTC+7), the four digits being milliseconds. */
 export function protocolTimestamp(t: number): string {
-  const d = new Date(t + 7 * 3600 * 1000);
+  const d = new Date(t + VIETNAM_UTC_OFFSET_MS);
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');
   return `${p(d.getUTCDate())}${p(d.getUTCMonth() + 1)}${d.getUTCFullYear()}T${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}+${p(d.getUTCMilliseconds(), 4)}`;
 }

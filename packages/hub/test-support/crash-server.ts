@@ -5,9 +5,9 @@
 // {"ready":true,"port":N,"pid":P,"recovery":{…}} once it listens; on stderr, {"serverError":…} per failed request. It exits on SIGTERM (cleanly) and when its
 // stdin closes (the parent died), so a killed driver never leaves a server behind.
 
-import { openHub } from './hub.ts';
-import { buildServer } from './http/server.ts';
-import { addSystem, importAgencies } from './registry.ts';
+import { openHub } from '../src/hub.ts';
+import { buildServer } from '../src/http/server.ts';
+import { addSystem, importAgencies } from '../src/registry.ts';
 
 export const CRASH_AGENCIES = [
   { code: '000.00.00.G22', name: 'Văn phòng Chính phủ' },

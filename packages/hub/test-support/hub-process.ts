@@ -115,17 +115,18 @@ export class HubProcess {
     return this.#stderr.join('\n');
   }
 
-  /** Sends the signal and waits until the child is gone. */
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (!this.#alive) return;
+  /** Sends the signal and waits until the child is gone; false when it was gone already (nothing was sent). */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<boolean> {
+    if (!this.#alive) return false;
     this.child.kill(signal);
     if (signal === 'SIGKILL') {
       await this.exited;
-      return;
+      return true;
     }
     const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
     await this.exited;
     clearTimeout(timer);
+    return true;
   }
 
   /** Peak resident set size of the child so far (VmHWM), in bytes; undefined once it exited. */

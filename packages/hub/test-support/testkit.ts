@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { buildPacketBytes, type MessageHeader, type PacketModel } from '@vdxp/edxml';
 import type { FastifyInstance } from 'fastify';
-import { ManualClock } from './clock.ts';
-import { openHub, type Hub, type HubOptions } from './hub.ts';
-import { buildServer, type ServerOptions } from './http/server.ts';
-import { addSystem, importAgencies, type Credentials } from './registry.ts';
+import { ManualClock } from '../src/clock.ts';
+import { openHub, type Hub, type HubOptions } from '../src/hub.ts';
+import { buildServer, type ServerOptions } from '../src/http/server.ts';
+import { addSystem, importAgencies, type Credentials } from '../src/registry.ts';
 
 export interface TestHub {
   hub: Hub;

@@ -1,8 +1,8 @@
 // For the CLI's tests: run one command line in-process and get back its exit code and captured output.
 
 import { Writable } from 'node:stream';
-import type { CliIo } from './context.ts';
-import { runCli } from './program.ts';
+import type { CliIo } from '../src/context.ts';
+import { runCli } from '../src/program.ts';
 
 export interface CliRun {
   code: number;
