@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { ackDelivery, fetchPacket, sweep } from './delivery.ts';
 import { submitPacket } from './intake.ts';
 import type { StoreOps, SystemRecord } from './store/store.ts';
-import { edoc, inlinePackets, startTestHub, statusPacket, type TestHub } from './testkit.ts';
+import { edoc, inlinePackets, startTestHub, statusPacket, type TestHub } from '../test-support/testkit.ts';
 
 let t: TestHub;
 const sys = async (id: string): Promise<SystemRecord> => {

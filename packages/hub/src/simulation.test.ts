@@ -14,7 +14,7 @@ import { TRANSITIONS, type TransitionName } from './delivery-states.ts';
 import { HubError } from './errors.ts';
 import { submitPacket } from './intake.ts';
 import type { DeliveryRow, DeliveryState, EventRow, Store, StoreOps, SystemRecord } from './store/store.ts';
-import { startTestHub, type TestHub } from './testkit.ts';
+import { startTestHub, type TestHub } from '../test-support/testkit.ts';
 
 const SEEDS = process.env['SIM_SEED'] ? [Number(process.env['SIM_SEED'])] : [1, 2, 3, 4, 20261201];
 const STEPS = Number(process.env['SIM_STEPS'] ?? 250);
