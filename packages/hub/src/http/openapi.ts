@@ -1,5 +1,7 @@
 // The native API's OpenAPI 3.1 description, served at /openapi.json, and a small docs page at /docs.
 
+import { PENDING_STATES } from '../store/store.ts';
+
 const error = { $ref: '#/components/schemas/Error' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: error } } });
 
@@ -32,7 +34,7 @@ export const OPENAPI = {
           deliveryId: { type: 'string' }, documentId: { type: 'string' }, kind: { enum: ['edoc', 'status'] }, from: { type: 'string' }, to: { type: 'string' },
           addressedTo: { type: 'string' }, edxmlDocumentId: { type: ['string', 'null'] }, subject: { type: ['string', 'null'] }, statusCode: { type: ['string', 'null'] },
           answers: { type: ['string', 'null'] }, businessType: { type: 'integer' }, bytes: { type: 'integer' }, digest: { type: 'string' },
-          state: { enum: ['queued', 'fetched'] }, attempts: { type: 'integer' }, receivedAt: { type: 'string', format: 'date-time' },
+          state: { enum: [...PENDING_STATES] }, attempts: { type: 'integer' }, receivedAt: { type: 'string', format: 'date-time' },
         },
       },
     },
