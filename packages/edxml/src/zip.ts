@@ -9,7 +9,7 @@
 // What follows the file is read only as far as needed: another file entry means "not a wrapper"; the central
 // directory is cross-checked against the local header (name, CRC, sizes, offset), so readers that trust the
 // directory cannot be shown another file than the one we hand out. The end-of-central-directory record is
-// required to begin but not read: the real sample (pvn-gw_minimal_test_edxml_with_content.edxml) lacks the
+// required to begin but not read: a real producer's zips (the minimal example imitates them) lack the
 // last byte of it, and nothing in it matters once the directory has been checked.
 
 import { Readable, type Writable } from 'node:stream';
