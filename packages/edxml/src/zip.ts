@@ -1,7 +1,7 @@
 // One-file zip wrappers: stream the single file out of a zip attachment, with bounded memory and zip-bomb guards.
 //
 // One producer zips every attachment on its own (ContentType application/zip, the original name kept in
-// AttachmentName; edxml.md). Payloads reach hundreds of MB, so the zip is read front to back as a stream, the
+// AttachmentName; docs/edxml.md). Payloads reach hundreds of MB, so the zip is read front to back as a stream, the
 // way it was written: local header, data, data descriptor (flag bit 3: sizes only known after the data, as
 // Java's ZipOutputStream writes them and the real sample has them), then whatever follows. Whether the zip
 // held only this one file is known only after its data, so the answer comes in `outcome` once the stream ends.
