@@ -18,4 +18,4 @@ export * from './document-id.ts';
 export * from './sniff.ts';
 export * from './zip.ts';
 export * from './signature/index.ts';
-export { EXAMPLES_DIR, examplePacketPaths } from './examples.ts';
+export { EXAMPLES_DIR } from './examples.ts';

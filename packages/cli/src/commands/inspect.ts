@@ -4,11 +4,12 @@
 // mostly do not (docs/edxml.md), so they are read once; a single shared pass would run the signature reader over
 // every attachment of every unsigned packet too.
 
+import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import {
-  EXAMPLES_DIR, STATUS_INFO, examplePacketPaths, isEdxmlError, isStatusCode, parsePacket, sniffPayload, verifyPacketSignature,
+  EXAMPLES_DIR, STATUS_INFO, isEdxmlError, isStatusCode, parsePacket, sniffPayload, verifyPacketSignature,
   type ParsedPacket, type SignatureVerdict,
 } from '@vdxp/edxml';
 import { CliError, EXIT_CODES, type CliContext } from '../context.ts';
@@ -90,7 +91,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
 /** The example packets shipped with @vdxp/edxml, inspected when no file is named (a demo). */
 function examplePaths(): string[] {
   try {
-    return examplePacketPaths();
+    return readdirSync(EXAMPLES_DIR).filter((n) => n.endsWith('.edxml')).sort().map((n) => fileURLToPath(new URL(n, EXAMPLES_DIR)));
   } catch (e) {
     throw new CliError(`no file given and the example folder ${fileURLToPath(EXAMPLES_DIR)} cannot be read: name a packet file`,
       EXIT_CODES.usage, { cause: e });
