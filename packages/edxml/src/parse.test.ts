@@ -272,6 +272,21 @@ describe('tolerance', () => {
     }
   });
 
+  it('decodes a payload whose padding is split by character references, CDATA or a comment, at every two-way cut', async () => {
+    const forms = ['QUJD&#13;&#10;RA=&#13;&#10;=', '<![CDATA[QUJDRA=]]>=', 'QUJDRA=<!-- = -->=', 'QUJD\r\n\tRA\r\n=\r\n=\r\n'];
+    for (const form of forms) {
+      const xml = Buffer.from(minimal(`<AttachmentEncoded><Attachment><ContentTransferEncoded>${form}</ContentTransferEncoded></Attachment></AttachmentEncoded>`));
+      const from = xml.indexOf(form) - 1;
+      const to = from + form.length + 2;
+      for (let i = from; i <= to; i++) {
+        for (let j = i; j <= to; j++) {
+          const p = await parsePacket(cutAt(xml, [i, j]));
+          assert.equal(p.attachments[0]?.sha256, sha256(Buffer.from('ABCD')), `${JSON.stringify(form)} cut at ${i} and ${j}`);
+        }
+      }
+    }
+  });
+
   it('keeps base64 split by line breaks and slices', async () => {
     const data = Buffer.from('Công văn số 1 — đính kèm'.repeat(50));
     const folded = (data.toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
