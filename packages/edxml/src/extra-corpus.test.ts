@@ -4,14 +4,16 @@
 // validation, verify as unsigned, and sign so that it verifies.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { parsePacket, parsePacketBytes } from './parse.ts';
-import { signPacket } from './signature/sign.ts';
-import { chunksOf, makeTestSigner, verifyString, type TestSigner } from './signature/test-support.ts';
+import { signPacket, verifyPacketSignature, type PacketSigningKey } from './signature/index.ts';
 import { hasErrors, validatePacket } from './validate.ts';
 
 const env = process.env['VDXP_EXTRA_CORPUS'];
@@ -21,9 +23,15 @@ const FILES = existsSync(DIR) ? readdirSync(DIR).filter((f) => f.endsWith('.edxm
 
 if (FILES.length > 0) {
   describe(`extra corpus: ${FILES.length} packets in ${DIR.pathname}`, () => {
-    let signer: TestSigner;
-    before(() => { signer = makeTestSigner(); });
-    after(() => signer.cleanup());
+    // A throwaway key and self-signed certificate (openssl, which the suite's setup installs).
+    const keyDir = mkdtempSync(join(tmpdir(), 'vdxp-extra-corpus-'));
+    let signer: PacketSigningKey;
+    before(() => {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/C=VN/O=VDXP Test/CN=Extra corpus', '-days', '1',
+        '-keyout', join(keyDir, 'key.pem'), '-out', join(keyDir, 'cert.pem')], { stdio: 'ignore' });
+      signer = { privateKey: readFileSync(join(keyDir, 'key.pem')), certificate: readFileSync(join(keyDir, 'cert.pem')) };
+    });
+    after(() => rmSync(keyDir, { recursive: true, force: true }));
 
     for (const file of FILES) {
       it(`${file}: one piece, byte by byte and cut around each payload's end give the same packet`, async () => {
@@ -47,11 +55,11 @@ if (FILES.length > 0) {
 
       it(`${file}: unsigned, and signs so that it verifies`, async () => {
         const raw = readFileSync(new URL(file, DIR));
-        assert.deepEqual(await verifyString(raw), { present: false }, 'a signed packet cannot be signed again (sign.test.ts)');
+        assert.deepEqual(await verifyPacketSignature([raw]), { present: false }, 'a signed packet cannot be signed again (sign.test.ts)');
         const parts: Buffer[] = [];
         const output = new Writable({ write(c: Buffer, _e, cb) { parts.push(c); cb(); } });
-        await signPacket(() => chunksOf(raw, 512), signer, output);
-        const verdict = await verifyString(Buffer.concat(parts).toString('utf8'));
+        await signPacket(() => [raw.subarray(0, 512), raw.subarray(512)], signer, output);
+        const verdict = await verifyPacketSignature([Buffer.concat(parts)]);
         assert.ok(verdict.present && verdict.valid, JSON.stringify(verdict));
       });
     }
