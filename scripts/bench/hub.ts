@@ -7,7 +7,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildPacket, buildPacketBytes, type PacketModel } from '@vdxp/edxml';
@@ -126,7 +126,8 @@ const DD_TIMEOUT_MS = 120_000;
 const APT_TIMEOUT_MS = 10 * 60_000;
 const RABBITMQ_TIMEOUT_MS = 15 * 60_000;
 const INGEST_SLICE_BYTES = 1 * MiB;
-const PEER_DIR = new URL('../../../shared/tools/peer-rabbitmq', import.meta.url).pathname;
+/** The peer's own harness: run.sh starts a throwaway broker, client.ts loads it (amqplib in a temp folder). */
+const PEER_DIR = new URL('peer-rabbitmq', import.meta.url).pathname;
 
 /** Systems and agencies as crash-server.ts seeds them. */
 const SENDING = [
@@ -489,7 +490,6 @@ function run(cmd: string, args: string[], timeoutMs: number, env: NodeJS.Process
 }
 
 async function rabbitmq(log: (s: string) => void): Promise<PeerFigures[] | { skipped: string }> {
-  if (!existsSync(join(PEER_DIR, 'run.sh'))) return { skipped: `${PEER_DIR}/run.sh is not on this machine` };
   if (spawnSync('sh', ['-c', 'command -v rabbitmq-server']).status !== 0) {
     if (process.getuid?.() !== 0) return { skipped: 'rabbitmq-server is not installed and this is not root (apt-get install -y --no-install-recommends rabbitmq-server)' };
     log('bench: installing rabbitmq-server (apt-get)…');
@@ -499,12 +499,9 @@ async function rabbitmq(log: (s: string) => void): Promise<PeerFigures[] | { ski
     if (install.code !== 0) return { skipped: `apt-get could not install rabbitmq-server: ${install.stderr.slice(-500)}` };
     // Debian starts the packaged service; the peer runs its own throwaway broker on another port.
   }
-  log('bench: running the RabbitMQ peer (run.sh)…');
+  log('bench: running the RabbitMQ peer (scripts/bench/peer-rabbitmq/run.sh)…');
   const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` };
-  // The broker starts Erlang's port mapper as a daemon that outlives it; stop it again if we started it.
-  const epmdWasRunning = spawnSync('epmd', ['-names']).status === 0;
   const r = await run('bash', [join(PEER_DIR, 'run.sh')], RABBITMQ_TIMEOUT_MS, env);
-  if (!epmdWasRunning) spawnSync('epmd', ['-kill']);
   const figures = r.stdout.split('\n').flatMap((line): PeerFigures[] => {
     try {
       const j = JSON.parse(line) as { peer?: string; size: number; count: number; seconds: number; msgsPerSec: number; MBps: number };

@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { SAMPLES_DIR } from './commands/inspect.ts';
+import { EXAMPLES_DIR } from '@vdxp/edxml';
 import { cli } from '../test-support/cli.ts';
 
 const MAIN = new URL('main.ts', import.meta.url).pathname;
 const BIN = new URL('../bin/vdxp', import.meta.url).pathname;
-const MINIMAL = new URL('pvn-gw_minimal_test_edxml_with_content.edxml', SAMPLES_DIR).pathname;
+const MINIMAL = new URL('edoc-minimal-free-ids.edxml', EXAMPLES_DIR).pathname;
 
 describe('vdxp', () => {
   it('--help lists the commands on stdout, exit 0', async () => {

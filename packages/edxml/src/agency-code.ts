@@ -1,4 +1,4 @@
-// Agency identifiers (mã định danh, edxml.md): which form a code has, and what its legacy form says about level and parent.
+// Agency identifiers (mã định danh, docs/edxml.md): which form a code has, and what its legacy form says about level and parent.
 //
 // Codes are assigned by a registry, not derived from names, so nothing here decides whether an agency exists.
 // What this module reads from a code is structural only: the registry stays the authority on parents and

@@ -1,15 +1,20 @@
 // Streaming base64: decode text that arrives in arbitrary slices, and encode bytes that arrive in arbitrary
 // slices, without ever holding the whole payload. Decoding is strict (RFC 4648 alphabet, padding only at the
-// end) because Buffer.from(…, 'base64') silently drops what it does not understand.
+// end) because Buffer.from(…, 'base64') silently drops what it does not understand. The verdict never depends
+// on where the slices fall: the decoder keeps every state a boundary can cut (a partial group, padding begun
+// but not finished) and judges the padding only when it can see all of it, at end().
 
 import { EdxmlError } from './errors.ts';
 
 const NOT_BASE64 = /[^A-Za-z0-9+/=]/;
+const ONLY_PADDING = /^=+$/;
 const WHITESPACE = /[\t\n\r ]+/g;
 
 export class Base64Decoder {
+  /** Characters of the group not yet complete (0–3), padding excluded. */
   #carry = '';
-  #padded = false;
+  /** '=' characters seen so far; once one is seen, only more '=' may follow. */
+  #pads = 0;
   readonly #path: string | undefined;
 
   constructor(path?: string) {
@@ -18,28 +23,43 @@ export class Base64Decoder {
 
   /** Decodes a slice; returns the bytes it completes (possibly empty). */
   push(text: string): Buffer {
-    let s = text.replace(WHITESPACE, '');
+    const s = text.replace(WHITESPACE, '');
     if (s.length === 0) return EMPTY;
     if (NOT_BASE64.test(s)) throw this.#invalid('a character outside the base64 alphabet');
-    if (this.#padded) throw this.#invalid('data after the padding');
-    const pad = s.indexOf('=');
-    if (pad !== -1) {
-      if (!/^=*$/.test(s.slice(pad)) || s.length - pad > 2) throw this.#invalid('misplaced padding');
-      this.#padded = true;
+    if (this.#pads > 0) {
+      // The padding began in an earlier slice ('QUJDRA=' then '='): only its rest may come.
+      if (!ONLY_PADDING.test(s)) throw this.#invalid('data after the padding');
+      this.#addPadding(s.length);
+      return EMPTY;
     }
-    s = this.#carry + s;
-    const whole = this.#padded ? s.length : s.length - (s.length % 4);
-    if (this.#padded && whole % 4 !== 0) throw this.#invalid('padding that does not end a 4-character group');
-    this.#carry = s.slice(whole);
-    return whole === 0 ? EMPTY : Buffer.from(s.slice(0, whole), 'base64');
+    const pad = s.indexOf('=');
+    const joined = this.#carry + (pad === -1 ? s : s.slice(0, pad));
+    const whole = joined.length - (joined.length % 4);
+    this.#carry = joined.slice(whole);
+    const out = whole === 0 ? EMPTY : Buffer.from(joined.slice(0, whole), 'base64');
+    if (pad !== -1) {
+      if (!ONLY_PADDING.test(s.slice(pad))) throw this.#invalid('data after the padding');
+      // '=' may only stand for the 3rd and 4th character of a group.
+      if (this.#carry.length < 2) throw this.#invalid('misplaced padding');
+      this.#addPadding(s.length - pad);
+    }
+    return out;
   }
 
   /** Ends the payload; returns the last bytes. Unpadded endings of 2 or 3 characters are accepted. */
   end(): Buffer {
     const rest = this.#carry;
+    const pads = this.#pads;
     this.#carry = '';
+    this.#pads = 0;
+    if (pads > 0 && rest.length + pads !== 4) throw this.#invalid('padding that does not end a 4-character group');
     if (rest.length === 1) throw this.#invalid('a truncated last group');
     return rest.length === 0 ? EMPTY : Buffer.from(rest, 'base64');
+  }
+
+  #addPadding(count: number): void {
+    this.#pads += count;
+    if (this.#carry.length + this.#pads > 4) throw this.#invalid('padding that does not end a 4-character group');
   }
 
   #invalid(what: string): EdxmlError {

@@ -109,7 +109,7 @@ describe('build', () => {
     }), { numRuns: 100 });
   });
 
-  it('writes status children in the order edxml.md fixes', async () => {
+  it('writes status children in the order docs/edxml.md gives', async () => {
     const bytes = await buildPacketBytes({ header: { MessageHeader: {
       Timestamp: '2026/11/23 10:00:00', Description: 'd', StatusCode: '03', StaffInfo: { Staff: 's' },
       ResponseFor: [{ DocumentId: 'x' }], To: [], From: { OrganId: 'A' },

@@ -5,13 +5,13 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { EdxmlError } from './errors.ts';
+import { EXAMPLES_DIR } from './examples.ts';
 import { formatDocumentId, isDocumentDate, parseDocumentId, tryParseDocumentId, type DocumentIdParts } from './document-id.ts';
 
-// shared/ stands beside the repository (here and in CI).
-const SAMPLE = new URL('../../../../shared/samples/edxml/pvn-gw_minimal_test_edxml_with_content.edxml', import.meta.url);
+const MINIMAL = new URL('edoc-minimal-free-ids.edxml', EXAMPLES_DIR);
 
 describe('parseDocumentId', () => {
-  it('reads the example of edxml.md', () => {
+  it('reads the example of docs/edxml.md', () => {
     assert.deepEqual(parseDocumentId('000.00.00.G22,2015/09/30,7816/VPCP-TTĐT'), {
       organId: '000.00.00.G22', date: '2015/09/30', number: '7816', notation: 'VPCP-TTĐT',
     });
@@ -27,15 +27,15 @@ describe('parseDocumentId', () => {
     assert.equal(parseDocumentId('vxp.saas.03,2025/07/01,1/TEST').organId, 'vxp.saas.03');
   });
 
-  it('returns undefined from tryParse for the free id of the real sample', () => {
-    const id = /<edXML:DocumentId>([^<]*)<\/edXML:DocumentId>/.exec(readFileSync(SAMPLE, 'utf8'))?.[1];
-    assert.equal(id, 'test-123');
+  it('returns undefined from tryParse for the free id of the minimal example', () => {
+    const id = /<edXML:DocumentId>([^<]*)<\/edXML:DocumentId>/.exec(readFileSync(MINIMAL, 'utf8'))?.[1];
+    assert.equal(id, 'thu-nghiem-07');
     assert.equal(tryParseDocumentId(id), undefined);
     assert.throws(() => parseDocumentId(id, 'MessageHeader/DocumentId'), (e: unknown) => {
       assert.ok(e instanceof EdxmlError);
       assert.equal(e.code, 'VDXP_E_DOCUMENT_ID_INVALID');
       assert.equal(e.path, 'MessageHeader/DocumentId');
-      assert.match(e.message, /test-123/);
+      assert.match(e.message, /thu-nghiem-07/);
       return true;
     });
   });

@@ -18,4 +18,5 @@ export * from './document-id.ts';
 export * from './sniff.ts';
 export * from './zip.ts';
 export * from './signature/index.ts';
+export { EXAMPLES_DIR } from './examples.ts';
 export { VN_UTC_OFFSET_MS, edxmlTimestamp } from './vietnam-time.ts';

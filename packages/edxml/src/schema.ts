@@ -48,7 +48,7 @@ export const MESSAGE_HEADER: GroupSpec = group({
   Timestamp: text,
 });
 
-/** The status packet's MessageHeader children, in the order edxml.md fixes for them. */
+/** The status packet's MessageHeader children, in the order docs/edxml.md gives for them. */
 export const STATUS_HEADER_ORDER = ['From', 'ResponseFor', 'StaffInfo', 'StatusCode', 'Description', 'Timestamp'] as const;
 
 export const TRACE_HEADER_LIST: GroupSpec = group({

@@ -1,14 +1,16 @@
 // Payload sniffing on real headers: images and PDF built byte by byte, Office and OpenDocument zips written in
-// memory, OLE2 compound files, text and XML in their encodings, and the zipped attachment of the real sample.
+// memory, OLE2 compound files, text and XML in their encodings, and the attachments of the example packets.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { crc32, deflateRawSync } from 'node:zlib';
+import { EXAMPLES_DIR } from './examples.ts';
 import { PAYLOAD_TYPE_INFO, PAYLOAD_TYPES, sniffPayload, type PayloadType } from './sniff.ts';
 
-// shared/ stands beside the repository (here and in CI).
-const SAMPLE = new URL('../../../../shared/samples/edxml/pvn-gw_minimal_test_edxml_with_content.edxml', import.meta.url);
+/** The decoded payloads of an example packet, in order. */
+const payloads = (file: string): Buffer[] => [...readFileSync(new URL(file, EXAMPLES_DIR), 'utf8')
+  .matchAll(/<(?:\w+:)?ContentTransferEncoded\b[^>]*>([^<]*)</g)].map((m) => Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64'));
 
 function u16(n: number): Buffer {
   const b = Buffer.alloc(2);
@@ -187,12 +189,22 @@ describe('sniffPayload', () => {
     expectType(odf('application/epub+zip'), 'zip');
   });
 
-  it('calls other zips zip, the attachment of the real sample included', () => {
+  it('calls other zips zip, the zipped attachments of the examples included (one declared application/pdf)', () => {
     expectType(zip([{ name: 'a.txt', data: Buffer.from('a') }, { name: 'b.pdf', data: Buffer.from('%PDF-1.4') }]), 'zip');
-    const base64 = /<edXML:ContentTransferEncoded[^>]*>([^<]*)</.exec(readFileSync(SAMPLE, 'utf8'))?.[1];
-    assert.ok(base64);
-    expectType(Buffer.from(base64, 'base64'), 'zip');
+    const [minimal] = payloads('edoc-minimal-free-ids.edxml');
+    const [declaredPdf] = payloads('edoc-zip-declared-pdf.edxml');
+    assert.ok(minimal && declaredPdf);
+    expectType(minimal, 'zip');
+    expectType(declaredPdf, 'zip');
     expectType(Buffer.from([0x50, 0x4b, 0x05, 0x06, ...Buffer.alloc(18)]), 'zip');
+  });
+
+  it('tells the complete example\'s PDF, Word document and UTF-8 text apart', () => {
+    const [pdf, docx, text] = payloads('edoc-cong-van.edxml');
+    assert.ok(pdf && docx && text);
+    expectType(pdf, 'pdf');
+    expectType(docx, 'docx');
+    expectType(text, 'text');
   });
 
   it('tells doc, xls and ppt when the compound file directory is in the head, and says ole2 otherwise', () => {

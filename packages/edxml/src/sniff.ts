@@ -1,6 +1,6 @@
 // Payload sniffing: what an attachment really is, from the magic bytes of its first few KiB.
 //
-// Producers declare ContentType carelessly and one of them zips every file (edxml.md, "Facts of real traffic"),
+// Producers declare ContentType carelessly and one of them zips every file (docs/edxml.md, "What real traffic does"),
 // so the hub needs its own opinion of each payload. The sniffer only sees the head the parser keeps
 // (limits.attachmentHeadBytes), so every answer here is what the head can honestly tell: a container that the
 // head cannot see into is reported as the container (`zip`, `ole2`), never guessed.

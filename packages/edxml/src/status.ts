@@ -1,4 +1,4 @@
-// Business status codes of status packets (edxml.md): the closed set, what each means, who may send it,
+// Business status codes of status packets (docs/edxml.md): the closed set, what each means, who may send it,
 // and which may follow which. The hub enforces the transitions; vendors can check before sending.
 
 export const STATUS_CODES = ['01', '02', '03', '04', '05', '06', '13', '15', '16'] as const;
@@ -34,7 +34,7 @@ export function isStatusCode(s: string): s is StatusCode {
 
 /**
  * Whether `next` may follow the statuses already recorded for one delivery (`history`, oldest first).
- * Rules (edxml.md, Decree 30/2020): 01 only first; 02 ends the flow and only before 03; 03 before 04–06;
+ * Rules (docs/edxml.md, Decree 30/2020): 01 only first; 02 ends the flow and only before 03; 03 before 04–06;
  * 04/05/06 need 03 and never go back past 06; 13 any time before a 15 and not twice while open; 15/16 only
  * answer an open 13. Resending the latest status is not a transition and is left to the caller (idempotency).
  */

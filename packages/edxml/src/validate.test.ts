@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { buildPacketBytes, type PacketModel } from './build.ts';
+import { EXAMPLES_DIR } from './examples.ts';
 import type { MessageHeader, ParsedPacket } from './model.ts';
 import { parsePacketBytes } from './parse.ts';
 import { RULES, hasErrors, isEdxmlTimestamp, validatePacket, type Finding, type Severity } from './validate.ts';
 
-const SAMPLES = new URL('../../../../shared/samples/edxml/', import.meta.url);
 
 // A PDF head: enough for payload sniffing to recognise it.
 const PDF = Buffer.from('%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n', 'latin1');
@@ -255,21 +255,33 @@ describe('validatePacket', () => {
   });
 });
 
-describe('samples', () => {
-  const files = readdirSync(SAMPLES).filter((f) => f.endsWith('.edxml'));
+describe('examples', () => {
+  const files = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.edxml'));
+  const example = async (file: string): Promise<ParsedPacket> => parsePacketBytes(readFileSync(new URL(file, EXAMPLES_DIR)));
 
-  it('finds the samples', () => assert.ok(files.length >= 11));
+  it('finds the examples', () => assert.equal(files.length, 13));
 
   for (const file of files) {
     it(`${file} passes lenient validation with no error`, async () => {
-      const p = await parsePacketBytes(readFileSync(new URL(file, SAMPLES)));
-      const findings = validatePacket(p, 'lenient');
+      const findings = validatePacket(await example(file), 'lenient');
       assert.equal(hasErrors(findings), false, JSON.stringify(findings.filter((f) => f.severity === 'error')));
     });
   }
 
-  it('says what the minimal sample lacks, as warnings and infos', async () => {
-    const p = await parsePacketBytes(readFileSync(new URL('pvn-gw_minimal_test_edxml_with_content.edxml', SAMPLES)));
+  it('finds nothing at all, even strictly, in the complete edoc, the CRLF one and every status packet', async () => {
+    for (const file of files.filter((f) => f.startsWith('status-') || f === 'edoc-cong-van.edxml' || f === 'edoc-crlf-prefixed.edxml')) {
+      assert.deepEqual(validatePacket(await example(file), 'strict'), [], file);
+    }
+  });
+
+  it('warns that the zip declared application/pdf is a zip', async () => {
+    const findings = validatePacket(await example('edoc-zip-declared-pdf.edxml'), 'strict');
+    assert.deepEqual(findings.map((f) => [f.rule, f.severity, f.path]), [['EDXML-ATT-004', 'warning', 'AttachmentEncoded/Attachment[1]/ContentType']]);
+    assert.match(findings[0]?.message.en ?? '', /declared “application\/pdf” but its content is zip/);
+  });
+
+  it('says what the minimal example lacks, as warnings and infos', async () => {
+    const p = await example('edoc-minimal-free-ids.edxml');
     const findings = validatePacket(p, 'lenient');
     const rules = new Set(findings.map((f) => f.rule));
     for (const rule of ['EDXML-HDR-003', 'EDXML-HDR-005', 'EDXML-HDR-009', 'EDXML-HDR-011', 'EDXML-TRC-001', 'EDXML-ATT-003']) {
@@ -278,9 +290,9 @@ describe('samples', () => {
     assert.equal(hasErrors(validatePacket(p, 'strict')), true);
   });
 
-  it('the rejection (02) and recall (13) samples give their reason', async () => {
-    for (const file of ['vnpt-sdk_status_rejection_02.edxml', 'vnpt-sdk_status_cancellation_13.edxml']) {
-      const p = await parsePacketBytes(readFileSync(new URL(file, SAMPLES)));
+  it('the rejection (02) and recall (13) examples give their reason', async () => {
+    for (const file of ['status-02-rejected.edxml', 'status-13-recall.edxml']) {
+      const p = await example(file);
       assert.deepEqual(of(validatePacket(p, 'strict'), 'EDXML-STA-003'), []);
     }
   });

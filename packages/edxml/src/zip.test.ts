@@ -1,4 +1,4 @@
-// One-file zip unwrapping: the real sample's attachment, zips written here in every supported layout, refusals,
+// One-file zip unwrapping: the minimal example's Java-style attachment, zips written here in every supported layout, refusals,
 // truncation at every byte, and zip bombs stopped with bounded memory.
 
 import assert from 'node:assert/strict';
@@ -13,11 +13,11 @@ import { setFlagsFromString } from 'node:v8';
 import { crc32, createDeflateRaw, deflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { EdxmlError } from './errors.ts';
+import { EXAMPLES_DIR } from './examples.ts';
 import type { EdxmlLimits } from './limits.ts';
 import { unwrapSingleFileZip, unwrapSingleFileZipBuffer, type ZipInnerFile } from './zip.ts';
 
-// shared/ stands beside the repository (here and in CI).
-const SAMPLE = new URL('../../../../shared/samples/edxml/pvn-gw_minimal_test_edxml_with_content.edxml', import.meta.url);
+const MINIMAL = new URL('edoc-minimal-free-ids.edxml', EXAMPLES_DIR);
 const MiB = 1024 * 1024;
 
 // ---- a small zip writer ------------------------------------------------------------------------------------
@@ -126,8 +126,8 @@ const TEXT = Buffer.from('Kính gửi: Ủy ban nhân dân tỉnh Nghệ An. '.r
 
 // ---- tests ---------------------------------------------------------------------------------------------------
 
-describe('the real sample', () => {
-  const base64 = /<edXML:ContentTransferEncoded[^>]*>([^<]*)</.exec(readFileSync(SAMPLE, 'utf8'))?.[1] ?? '';
+describe('the minimal example\'s attachment', () => {
+  const base64 = /<edXML:ContentTransferEncoded[^>]*>([^<]*)</.exec(readFileSync(MINIMAL, 'utf8'))?.[1] ?? '';
   const zip = Buffer.from(base64, 'base64');
 
   it('is a Java-style zip (deflate, data descriptor) whose end record lacks its last byte', () => {
@@ -139,16 +139,16 @@ describe('the real sample', () => {
   it('unwraps to the one text file, however the bytes are sliced', async () => {
     for (const size of [1, 3, 7, 64, zip.length]) {
       const u = await unwrapAll(zip, size);
-      assert.deepEqual(u, { name: '8cdea3db-764e-444c-a90e-5f5fde4b2db3.txt', method: 'deflate', declaredBytes: undefined, content: Buffer.from('hello'), wrapper: true });
+      assert.deepEqual(u, { name: 'ghi-chu.txt', method: 'deflate', declaredBytes: undefined, content: Buffer.from('xin chào'), wrapper: true });
     }
     const file = await unwrapSingleFileZip([zip]);
     assert.ok(file);
     file.stream.resume();
-    assert.deepEqual(await file.outcome, { wrapper: true, bytes: 5, crc32: 0x3610a686 });
+    assert.deepEqual(await file.outcome, { wrapper: true, bytes: Buffer.byteLength('xin chào'), crc32: crc32(Buffer.from('xin chào')) });
   });
 
   it('unwraps from a buffer too', async () => {
-    assert.deepEqual(await unwrapSingleFileZipBuffer(zip), { name: '8cdea3db-764e-444c-a90e-5f5fde4b2db3.txt', content: Buffer.from('hello') });
+    assert.deepEqual(await unwrapSingleFileZipBuffer(zip), { name: 'ghi-chu.txt', content: Buffer.from('xin chào') });
   });
 });
 

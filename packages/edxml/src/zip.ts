@@ -1,7 +1,7 @@
 // One-file zip wrappers: stream the single file out of a zip attachment, with bounded memory and zip-bomb guards.
 //
 // One producer zips every attachment on its own (ContentType application/zip, the original name kept in
-// AttachmentName; edxml.md). Payloads reach hundreds of MB, so the zip is read front to back as a stream, the
+// AttachmentName; docs/edxml.md). Payloads reach hundreds of MB, so the zip is read front to back as a stream, the
 // way it was written: local header, data, data descriptor (flag bit 3: sizes only known after the data, as
 // Java's ZipOutputStream writes them and the real sample has them), then whatever follows. Whether the zip
 // held only this one file is known only after its data, so the answer comes in `outcome` once the stream ends.
@@ -9,7 +9,7 @@
 // What follows the file is read only as far as needed: another file entry means "not a wrapper"; the central
 // directory is cross-checked against the local header (name, CRC, sizes, offset), so readers that trust the
 // directory cannot be shown another file than the one we hand out. The end-of-central-directory record is
-// required to begin but not read: the real sample (pvn-gw_minimal_test_edxml_with_content.edxml) lacks the
+// required to begin but not read: a real producer's zips (the minimal example imitates them) lack the
 // last byte of it, and nothing in it matters once the directory has been checked.
 
 import { Readable, type Writable } from 'node:stream';

@@ -1,4 +1,4 @@
-// `vdxp inspect` in-process: every sample, attachments measured and sniffed, signatures judged, refusals coded.
+// `vdxp inspect` in-process: every example packet, attachments measured and sniffed, signatures judged, refusals coded.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { buildPacketBytes, signPacket } from '@vdxp/edxml';
+import { EXAMPLES_DIR, STATUS_CODES, buildPacketBytes, signPacket } from '@vdxp/edxml';
 import { cli } from '../../test-support/cli.ts';
-import { SAMPLES_DIR, type Inspection } from './inspect.ts';
+import type { Inspection } from './inspect.ts';
 
-const sample = (name: string): string => new URL(name, SAMPLES_DIR).pathname;
-const MINIMAL = sample('pvn-gw_minimal_test_edxml_with_content.edxml');
+const example = (name: string): string => new URL(name, EXAMPLES_DIR).pathname;
+const MINIMAL = example('edoc-minimal-free-ids.edxml');
 const PDF = Buffer.from('%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n', 'latin1');
 
 let dir: string;
@@ -41,43 +41,53 @@ async function edocWithPdf(): Promise<Buffer> {
 }
 
 describe('vdxp inspect', () => {
-  it('reads the minimal sample: parties, ids, the zipped attachment measured and sniffed, no signature', async () => {
+  it('reads the minimal example: parties, free-form ids, the zipped attachment measured and sniffed, no signature', async () => {
     const i = await inspectJson(MINIMAL);
     const raw = readFileSync(MINIMAL, 'utf8');
     const payload = Buffer.from(/ContentTransferEncoded[^>]*>([^<]+)</.exec(raw)?.[1] ?? '', 'base64');
     assert.equal(i.kind, 'edoc');
     assert.equal(i.from, 'vxp.saas.03');
     assert.deepEqual(i.to, ['vxp.saas.03']);
-    assert.equal(i.documentId, 'test-123');
-    assert.equal(i.code, '123/TEST');
-    assert.equal(i.subject, 'Test Subject');
+    assert.equal(i.documentId, 'thu-nghiem-07');
+    assert.equal(i.code, '07/THU');
+    assert.equal(i.subject, 'Gói tin thử tối giản');
     assert.equal(i.statusCode, null);
     assert.equal(i.packetBytes, readFileSync(MINIMAL).length);
     assert.deepEqual(i.attachments, [{
-      index: 1, name: 'test.txt', contentId: 'cid:test-123', declaredType: 'application/zip',
+      index: 1, name: 'ghi-chu.txt', contentId: 'cid:thu-nghiem-07', declaredType: 'application/zip',
       sniffedType: 'application/zip', sniffedFormat: 'zip', bytes: payload.length,
       sha256: createHash('sha256').update(payload).digest('hex'),
     }]);
     assert.deepEqual(i.signature, { present: false });
   });
 
-  it('reads each status sample: code, answered document, no recipients', async () => {
-    for (const name of readdirSync(SAMPLES_DIR).filter((n) => n.includes('status'))) {
-      const i = await inspectJson(sample(name));
+  it('says a zip declared application/pdf is a zip', async () => {
+    const i = await inspectJson(example('edoc-zip-declared-pdf.edxml'));
+    assert.deepEqual(i.attachments.map((a) => [a.name, a.declaredType, a.sniffedType, a.sniffedFormat]),
+      [['Quyết định 07-QĐ-UBND.pdf', 'application/pdf', 'application/zip', 'zip']]);
+  });
+
+  it('reads each status example: every code once, answered document, no recipients', async () => {
+    const codes: string[] = [];
+    for (const name of readdirSync(EXAMPLES_DIR).filter((n) => n.startsWith('status-'))) {
+      const i = await inspectJson(example(name));
       assert.equal(i.kind, 'status', name);
-      assert.match(i.statusCode ?? '', /^(0[1-6]|1[356])$/);
-      assert.deepEqual(i.responseFor, ['000.00.00.G22,2015/09/30,7816/VPCP-TTĐT']);
+      assert.equal(i.statusCode, name.slice('status-'.length, 'status-'.length + 2), name);
+      codes.push(i.statusCode ?? '');
+      assert.deepEqual(i.responseFor, ['000.00.00.G01,2026/03/02,215/VP-HC']);
+      assert.equal(i.from, name.startsWith('status-13') ? '000.00.00.G01' : '000.00.00.H29');
       assert.deepEqual(i.to, []);
       assert.deepEqual(i.attachments, []);
     }
+    assert.deepEqual(codes.sort(), [...STATUS_CODES]);
   });
 
   it('prints a readable Vietnamese-first report', async () => {
-    const r = await cli(['inspect', sample('vnpt-sdk_status_rejection_02.edxml')]);
+    const r = await cli(['inspect', example('status-02-rejected.edxml')]);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /Nơi gửi \/ From: +000\.00\.00\.H41 \(UBND Tỉnh Nghệ An\)/);
+    assert.match(r.stdout, /Nơi gửi \/ From: +000\.00\.00\.H29 \(Ủy ban nhân dân tỉnh Thử nghiệm\)/);
     assert.match(r.stdout, /Trạng thái \/ Status: +02 Từ chối tiếp nhận \/ Rejected/);
-    assert.match(r.stdout, /Lý do \/ Description: +Văn thư/);
+    assert.match(r.stdout, /Lý do \/ Description: +Từ chối tiếp nhận: văn bản gửi nhầm nơi nhận/);
     assert.match(r.stdout, /Chữ ký số \/ Signature: +không có \/ none/);
   });
 
@@ -98,11 +108,11 @@ describe('vdxp inspect', () => {
     assert.match(human.stdout, /khai báo \/ declared: application\/msword · thực tế \/ sniffed: application\/pdf \(pdf\)/);
   });
 
-  it('with no file, inspects every sample as a demo', async () => {
+  it('with no file, inspects every example shipped with @vdxp/edxml as a demo', async () => {
     const r = await cli(['inspect']);
     assert.equal(r.code, 0, r.stderr);
-    const names = readdirSync(SAMPLES_DIR).filter((n) => n.endsWith('.edxml'));
-    assert.ok(names.length >= 11);
+    const names = readdirSync(EXAMPLES_DIR).filter((n) => n.endsWith('.edxml'));
+    assert.equal(names.length, 13);
     for (const n of names) assert.ok(r.stdout.includes(`${n}\n`), n);
     assert.equal(r.stdout.match(/Nơi gửi \/ From:/g)?.length, names.length);
   });

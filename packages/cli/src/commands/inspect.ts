@@ -1,23 +1,20 @@
 // `vdxp inspect`: what a packet is, who sends it to whom, what it carries and whether its signature holds.
 // One streaming parse measures the attachments (the parser hashes them and keeps their head for sniffing);
 // a second streaming pass verifies the signature, only when the packet carries one. Production packets
-// mostly do not (edxml.md), so they are read once; a single shared pass would run the signature reader over
+// mostly do not (docs/edxml.md), so they are read once; a single shared pass would run the signature reader over
 // every attachment of every unsigned packet too.
 
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import {
-  STATUS_INFO, isEdxmlError, isStatusCode, parsePacket, sniffPayload, verifyPacketSignature,
+  EXAMPLES_DIR, STATUS_INFO, isEdxmlError, isStatusCode, parsePacket, sniffPayload, verifyPacketSignature,
   type ParsedPacket, type SignatureVerdict,
 } from '@vdxp/edxml';
 import { CliError, EXIT_CODES, type CliContext } from '../context.ts';
 import { fileSlices, resolveFile } from '../files.ts';
 import { formatBytes, labelled, refusalLine } from '../format.ts';
-
-/** The real packets shipped beside the repository, inspected when no file is named (a demo). */
-export const SAMPLES_DIR = new URL('../../../../../shared/samples/edxml/', import.meta.url);
 
 export interface AttachmentInspection {
   /** Position in the packet, from 1. */
@@ -71,11 +68,11 @@ export function registerInspect(program: Command, ctx: CliContext): void {
   program.command('inspect')
     .summary('show what a packet holds / xem nội dung gói tin')
     .description('Show sender, recipients, DocumentId, code, subject, status, attachments (declared and sniffed type, '
-      + 'size, sha256) and the signature verdict of each packet. With no file, inspects the sample packets.')
+      + 'size, sha256) and the signature verdict of each packet. With no file, inspects the example packets shipped with @vdxp/edxml.')
     .argument('[files...]', 'edXML packet files')
     .option('--json', 'one JSON object per packet, one per line')
     .action(async (files: string[], opts: { json?: boolean }) => {
-      const paths = files.length > 0 ? files.map((f) => resolveFile(ctx, f)) : await samplePaths();
+      const paths = files.length > 0 ? files.map((f) => resolveFile(ctx, f)) : examplePaths();
       for (const path of paths) {
         try {
           const inspection = await inspectFile(path);
@@ -91,15 +88,14 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     });
 }
 
-async function samplePaths(): Promise<string[]> {
-  let names: string[];
+/** The example packets shipped with @vdxp/edxml, inspected when no file is named (a demo). */
+function examplePaths(): string[] {
   try {
-    names = await readdir(SAMPLES_DIR);
+    return readdirSync(EXAMPLES_DIR).filter((n) => n.endsWith('.edxml')).sort().map((n) => fileURLToPath(new URL(n, EXAMPLES_DIR)));
   } catch (e) {
-    throw new CliError(`no file given and the sample folder ${fileURLToPath(SAMPLES_DIR)} cannot be read: name a packet file`,
+    throw new CliError(`no file given and the example folder ${fileURLToPath(EXAMPLES_DIR)} cannot be read: name a packet file`,
       EXIT_CODES.usage, { cause: e });
   }
-  return names.filter((n) => n.endsWith('.edxml')).sort().map((n) => fileURLToPath(new URL(n, SAMPLES_DIR)));
 }
 
 /** Inspects one packet file in bounded memory. Throws EdxmlError when the parser refuses the packet. */

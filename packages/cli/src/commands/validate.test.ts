@@ -5,12 +5,12 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { EXAMPLES_DIR } from '@vdxp/edxml';
 import { cli } from '../../test-support/cli.ts';
-import { SAMPLES_DIR } from './inspect.ts';
 import type { ValidationReport } from './validate.ts';
 
-const sample = (name: string): string => new URL(name, SAMPLES_DIR).pathname;
-const MINIMAL = sample('pvn-gw_minimal_test_edxml_with_content.edxml');
+const example = (name: string): string => new URL(name, EXAMPLES_DIR).pathname;
+const MINIMAL = example('edoc-minimal-free-ids.edxml');
 const NS = 'http://www.mic.gov.vn/TBT/QCVN_102_2016';
 
 let dir: string;
@@ -25,14 +25,15 @@ function packet(name: string, messageHeader: string): string {
 }
 
 describe('vdxp validate', () => {
-  it('passes every sample leniently with exit 0', async () => {
-    const files = readdirSync(SAMPLES_DIR).filter((n) => n.endsWith('.edxml')).map(sample);
+  it('passes every example leniently with exit 0', async () => {
+    const files = readdirSync(EXAMPLES_DIR).filter((n) => n.endsWith('.edxml')).map(example);
+    assert.equal(files.length, 13);
     const r = await cli(['validate', ...files]);
     assert.equal(r.code, 0, r.stdout);
     assert.equal(r.stdout.match(/— hợp lệ \/ valid \(nới \/ lenient\): 0 lỗi/g)?.length, files.length);
   });
 
-  it('fails the minimal sample strictly with exit 1, naming rules, paths and both languages', async () => {
+  it('fails the minimal example strictly with exit 1, naming rules, paths and both languages', async () => {
     const r = await cli(['validate', '--strict', MINIMAL]);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /KHÔNG hợp lệ \/ INVALID \(chặt \/ strict\)/);
@@ -42,7 +43,7 @@ describe('vdxp validate', () => {
   });
 
   it('writes one JSON report per packet', async () => {
-    const r = await cli(['validate', '--json', MINIMAL, sample('vnpt-sdk_status.edxml')]);
+    const r = await cli(['validate', '--json', MINIMAL, example('status-01-arrived.edxml')]);
     assert.equal(r.code, 0);
     const reports = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as ValidationReport);
     assert.equal(reports.length, 2);

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { EXAMPLES_DIR } from '../examples.ts';
 import { EXC_C14N, RSA_SHA256, SHA256 } from './algorithms.ts';
 import { DEFAULT_SIGNING_CANONICALIZATION, signPacket } from './sign.ts';
 import { chunksOf, edocPacket, makeTestSigner, signString, verifyString } from '../../test-support/signature.ts';
 import type { TestSigner } from '../../test-support/signature.ts';
 
-const SAMPLES = new URL('../../../../../shared/samples/edxml/', import.meta.url);
 
 function collector(): { output: Writable; text: () => string } {
   const parts: Buffer[] = [];
@@ -48,9 +48,11 @@ describe('signPacket', () => {
     assert.match(signature, new RegExp(`<DigestValue>${result.digestValue.replace(/[+/]/g, '\\$&')}</DigestValue>`));
   });
 
-  it('signs every sample packet (status packets with CRLF line ends included) so that it verifies', async () => {
-    for (const name of readdirSync(SAMPLES).filter((n) => n.endsWith('.edxml'))) {
-      const original = readFileSync(new URL(name, SAMPLES));
+  it('signs every example packet (CRLF line ends and mixed prefixes included) so that it verifies', async () => {
+    const names = readdirSync(EXAMPLES_DIR).filter((n) => n.endsWith('.edxml'));
+    assert.equal(names.length, 13);
+    for (const name of names) {
+      const original = readFileSync(new URL(name, EXAMPLES_DIR));
       const { output, text } = collector();
       await signPacket(() => chunksOf(original, 512), signer, output);
       const verdict = await verifyString(text());

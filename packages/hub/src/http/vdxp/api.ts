@@ -1,4 +1,4 @@
-// The VDXP-compatible API: every call of the axis' wire protocol (vdxp-compat.md) at the root paths SDKVXP
+// The VDXP-compatible API: every call of the axis' wire protocol (docs/vdxp-compat.md) at the root paths SDKVXP
 // uses, authenticated by the XroadVnpt-* HMAC scheme, on the same store and rules as the native API, always
 // answering the protocol's JSON (never an HTML page, also for unknown calls and malformed headers).
 

@@ -10,7 +10,7 @@ import { hashFileMatches, parseHashFile, unpaddedHex, withoutSdkTrailer } from '
 import { ReplayCache } from './replay-cache.ts';
 
 describe('signature', () => {
-  it('gives the check vector of vdxp-compat.md', () => {
+  it('gives the check vector of docs/vdxp-compat.md', () => {
     const signHeader = '{"XroadVnpt-systemid":"000.00.00.G22","XroadVnpt-timestamp":"23112026T083701+0836","XroadVnpt-Content-Type":"application/json"}';
     assert.equal(signHeaderHash('c2VjcmV0', signHeader), '0c539ec6226ed7756dd4c047965452224ff778cdfc716e76c4dda1d41bf90210');
     assert.equal(signHeaderHash('c2VjcmV0', Buffer.from(signHeader, 'utf8')), '0c539ec6226ed7756dd4c047965452224ff778cdfc716e76c4dda1d41bf90210');

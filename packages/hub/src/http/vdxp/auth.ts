@@ -1,4 +1,4 @@
-// The XroadVnpt-* HMAC header scheme of the axis' wire protocol (vdxp-compat.md): who calls, whether the
+// The XroadVnpt-* HMAC header scheme of the axis' wire protocol (docs/vdxp-compat.md): who calls, whether the
 // headers a call acts on were signed with that system's secret, and whether the signature is fresh and new.
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
