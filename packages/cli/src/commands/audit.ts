@@ -31,6 +31,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
         ctx.out(`  Chuỗi chứng cứ gãy tại sự kiện / The evidence chain breaks at event seq ${report.brokenAt.seq}: ${report.brokenAt.reason}`);
       }
       for (const p of report.packetProblems) ctx.out(`  Gói tin / Packet of document ${p.documentId}: ${p.reason}`);
+      for (const d of report.unreferencedFiles) ctx.out(`  Tệp gói tin không thuộc văn bản nào / A packet file no document names: blobs/${d.slice(0, 2)}/${d}`);
       ctx.out('Dữ liệu đã bị thay đổi ngoài hub: khôi phục từ bản sao lưu và giữ nguyên thư mục này làm chứng cứ. / '
         + 'The data was changed outside the hub: restore from a backup and keep this folder as evidence.');
     });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,6 +144,27 @@ describe('startServe', () => {
       await first.handle.close();
     }
     await first.handle.close(); // idempotent
+  });
+});
+
+describe('startServe and data folder checks', () => {
+  it('warns in the banner about a folder others can read, and refuses one others can write (exit 2, the chmod to run)', async () => {
+    const dataDir = freshData();
+    mkdirSync(dataDir, { mode: 0o700 });
+    chmodSync(dataDir, 0o755);
+    const { handle, lines } = await serve({ dataDir, demo: false });
+    await handle.close();
+    assert.ok(lines.some((l) => l.startsWith('  Cảnh báo: tài khoản khác đọc được') && l.includes(`chmod -R go-rwx ${dataDir}`)), lines.join('\n'));
+    chmodSync(dataDir, 0o775);
+    await assert.rejects(serve({ dataDir }), (e) => e instanceof CliError && e.exitCode === 2
+      && e.message.startsWith('VDXP_E_DATA_FOLDER_UNSAFE') && e.message.includes(`chmod -R go-rwx ${dataDir}`));
+    const listed = await cli(['agency', 'list', '--data', dataDir]);
+    assert.equal(listed.code, 2);
+    assert.match(listed.stderr, /VDXP_E_DATA_FOLDER_UNSAFE: .*chmod -R go-rwx/);
+    chmodSync(dataDir, 0o755);
+    const readable = await cli(['agency', 'list', '--data', dataDir]);
+    assert.equal(readable.code, 0, readable.stderr);
+    assert.match(readable.stderr, /^vdxp: Cảnh báo: .*other accounts on this machine can read the data folder/m);
   });
 });
 

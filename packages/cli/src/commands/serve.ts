@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError, type Command } from 'commander';
 import {
-  DEMO_LABEL, DEMO_SYSTEM_PREFIX, buildServer, openHub, registryIsEmpty, seedDemo, type DemoSeedResult, type Hub, type TlsOptions,
+  DEMO_LABEL, DEMO_SYSTEM_PREFIX, HubError, buildServer, openHub, registryIsEmpty, seedDemo, type DemoSeedResult, type Hub, type TlsOptions,
 } from '@vdxp/hub';
 import { readFileSync } from 'node:fs';
 import { CliError, EXIT_CODES, type CliContext } from '../context.ts';
@@ -91,7 +91,13 @@ function portArg(value: string): number {
 
 /** Opens the hub on the data folder, seeds the demo registry if asked, listens, starts the sweep, prints the banner. */
 export async function startServe(o: ServeOptions): Promise<ServeHandle> {
-  const hub = await openHub({ dataDir: o.dataDir, policy: { requireValidSignature: o.requireValidSignature ?? false } });
+  let hub: Hub;
+  try {
+    hub = await openHub({ dataDir: o.dataDir, policy: { requireValidSignature: o.requireValidSignature ?? false } });
+  } catch (e) {
+    if (e instanceof HubError && e.code === 'VDXP_E_DATA_FOLDER_UNSAFE') throw new CliError(`${e.code}: ${e.message}`, EXIT_CODES.usage, { cause: e });
+    throw e;
+  }
   const app = buildServer(hub, { logger: o.logger ?? false, ...(o.tls ? { tls: o.tls } : {}) });
   let demo: DemoSeedResult | undefined;
   let port: number;
@@ -155,13 +161,14 @@ async function printBanner(o: ServeOptions, hub: Hub, url: string, demo: DemoSee
     ['  OpenAPI', `${url}/openapi.json`],
     ['  Số đo / Metrics', `${url}/metrics`],
   ])) out(line);
+  for (const w of hub.warnings) out(`  ${w}`);
   out(isLoopback(o.host)
     ? `  Chỉ máy này truy cập được (${o.host}); mở ra mạng bằng --host 0.0.0.0. / Reachable from this machine only; use --host 0.0.0.0 to expose it.`
     : `  Đang mở ra mạng trên ${o.host}: đặt sau TLS và tường lửa. / Exposed on ${o.host}: put it behind TLS and a firewall.`);
   const r = hub.recovery;
-  if (r.completed + r.removedStaged + r.removedOrphans > 0) {
+  if (r.completed + r.removedStaged > 0) {
     out(`  Khôi phục sau sự cố / Crash recovery: ${r.completed} gói hoàn tất / packets completed, ${r.removedStaged} tệp dở bị xóa / `
-      + `staged files removed, ${r.removedOrphans} tệp mồ côi / orphan files removed`);
+      + 'staged files removed');
   }
 
   if (demo !== undefined && demo.systemsAdded.length > 0) {
