@@ -10,6 +10,7 @@ import { after, before, it } from 'node:test';
 import { fetchPacket } from './delivery.ts';
 import { describeError, HUB_ERRORS, type HubErrorCode } from './errors.ts';
 import { openHub } from './hub.ts';
+import { operatorLimits } from './limits.ts';
 import { addAgency, addSystem, dissolveAgency, importAgencies, mergeAgency, rotateSystemCredentials } from './registry.ts';
 import { edoc, inlinePackets, listen, startTestHub, statusPacket, type TestHub } from './testkit.ts';
 
@@ -93,11 +94,12 @@ it('produces every hub error code with its status', async () => {
   assert.equal(await refused(importAgencies(t.hub.ctx, [{ code: 'ok', name: 'ok' }, { code: 'has space', name: 'x' }], 'test')), 'VDXP_E_IMPORT_INVALID');
   assert.equal(await t.hub.ctx.store.getAgency('ok'), undefined, 'a refused import imports nothing');
 
-  // Start-up refusals, as `vdxp serve` and the CLI meet them: a data folder others can write.
+  // Start-up refusals, as `vdxp serve` and the CLI meet them: a data folder others can write, a limit out of range.
   const unsafe = mkdtempSync(join(tmpdir(), 'vdxp-unsafe-'));
   chmodSync(unsafe, 0o777);
   assert.equal(await refused(openHub({ dataDir: unsafe })), 'VDXP_E_DATA_FOLDER_UNSAFE');
   rmSync(unsafe, { recursive: true, force: true });
+  assert.equal(await refused(Promise.resolve().then(() => operatorLimits({ deliveryAttemptsMax: 0 }))), 'VDXP_E_LIMIT_INVALID');
 
   // An unexpected failure (here: the store is gone) is a 500 with a code, never a stack trace.
   const broken = await startTestHub();
