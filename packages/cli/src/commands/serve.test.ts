@@ -13,9 +13,9 @@ import { after, before, describe, it } from 'node:test';
 import { buildPacketBytes } from '@vdxp/edxml';
 import { DEMO_AGENCIES, DEMO_SYSTEMS } from '@vdxp/hub';
 import { CliError } from '../context.ts';
-import { serveLimits } from '../serve-limits.ts';
 import { cli } from '../test-support.ts';
 import { shutdownSignal, startServe, type ServeHandle, type ServeOptions } from './serve.ts';
+import { serveLimits } from '../serve-limits.ts';
 
 const MAIN = new URL('../main.ts', import.meta.url).pathname;
 
