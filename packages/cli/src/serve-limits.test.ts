@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_HUB_LIMITS } from '@vdxp/hub';
 import { CliError } from './context.ts';
+import { runCli } from './program.ts';
 import { byteSizeArg, durationArg, limitsBanner, serveLimits } from './serve-limits.ts';
-import { cli } from './test-support.ts';
 
 let root: string;
 let files = 0;
@@ -20,6 +21,14 @@ function config(json: string): string {
   const path = join(root, `limits-${++files}.json`);
   writeFileSync(path, json);
   return path;
+}
+
+/** One `vdxp` run in-process: its exit code and stderr (stdout is not looked at here). */
+async function cli(argv: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const sink = (keep: boolean): Writable => new Writable({ write(chunk: Buffer, _enc, done) { if (keep) stderr += chunk.toString('utf8'); done(); } });
+  const code = await runCli(argv, { stdout: sink(false), stderr: sink(true), now: () => new Date(), cwd: root });
+  return { code, stderr };
 }
 
 /** The CliError serveLimits throws, for matching its message. */

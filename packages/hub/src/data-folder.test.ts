@@ -8,12 +8,12 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { buildPacketBytes, type PacketModel } from '@vdxp/edxml';
 import { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writePrivateFile } from './data-folder.ts';
 import { HubError } from './errors.ts';
 import { openHub } from './hub.ts';
 import { submitPacket } from './intake.ts';
 import { addSystem, importAgencies } from './registry.ts';
-import { edoc } from './testkit.ts';
 
 let root: string;
 let n = 0;
@@ -23,6 +23,21 @@ const octal = (m: number): string => m.toString(8).padStart(4, '0');
 
 before(() => { root = mkdtempSync(join(tmpdir(), 'vdxp-data-folder-')); });
 after(() => rmSync(root, { recursive: true, force: true }));
+
+let packets = 0;
+function edoc(from: string, to: string, attachments: PacketModel['attachments'] = []): Promise<Buffer> {
+  packets++;
+  return buildPacketBytes({
+    header: {
+      MessageHeader: {
+        From: { OrganId: from }, To: [{ OrganId: to }], DocumentId: `${from},2026/03/01,${packets}/CV-PERM`,
+        Code: { CodeNumber: String(packets), CodeNotation: 'CV-PERM' }, Subject: `Công văn ${packets}`, ResponseFor: [],
+      },
+      TraceHeaderList: { TraceHeader: [{ OrganId: from, Timestamp: '2026/03/01 08:00:00' }] },
+    },
+    attachments,
+  });
+}
 
 /** Every path under `dir` (itself included) with its mode, so a failure names the file that is too open. */
 function modes(dir: string): Map<string, string> {
@@ -52,8 +67,8 @@ describe('a new data folder', () => {
           const sender = await hub.ctx.store.getSystem(gov.id);
           assert.ok(sender);
           const big = { ContentId: 'cid:1', AttachmentName: 'a.bin', ContentType: 'application/octet-stream', content: Buffer.alloc(4096, 7) };
-          await submitPacket(hub.ctx, sender, [await edoc('000.00.00.G22', ['000.00.00.H41'], {}, [big])], { via: 'native' });
-          await submitPacket(hub.ctx, sender, [await edoc('000.00.00.G22', ['000.00.00.H41'])], { via: 'native' });
+          await submitPacket(hub.ctx, sender, [await edoc('000.00.00.G22', '000.00.00.H41', [big])], { via: 'native' });
+          await submitPacket(hub.ctx, sender, [await edoc('000.00.00.G22', '000.00.00.H41')], { via: 'native' });
           // A staged file, as an upload in flight has it.
           const w = hub.ctx.blobs.begin();
           await w.write(Buffer.alloc(2048, 1));
