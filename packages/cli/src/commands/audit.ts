@@ -14,7 +14,8 @@ export function registerAudit(program: Command, ctx: CliContext): void {
   addDataOption(audit.command('verify')
     .summary('verify the evidence chain and every stored packet / kiểm tra toàn vẹn')
     .description('Recompute the hash chain of the evidence log from its first event, and the digest of every stored '
-      + 'packet against the one its acceptance recorded. Exit 1 when anything was changed, naming the first broken link. '
+      + 'packet against the one its acceptance recorded, and list packet files no document names. Exit 1 when anything was '
+      + 'changed, naming the first broken link. '
       + 'Safe beside a running hub.')
     .option('--json', 'the report as JSON'))
     .action(async (opts: { data: string; json?: boolean }) => {
