@@ -5,13 +5,9 @@ import { describe, it } from 'node:test';
 import { benchEdxml } from './edxml.ts';
 
 describe('benchEdxml tiny', () => {
-  it('measures every case with sane figures, quickly', async () => {
+  it('measures every case with sane figures', async () => {
     const lines: string[] = [];
-    const started = performance.now();
     const results = await benchEdxml({ size: 'tiny', log: (l) => lines.push(l) });
-    const ms = performance.now() - started;
-    // Well under 2 s alone; the margin is for a loaded test machine.
-    assert.ok(ms < 6000, `took ${ms} ms`);
 
     assert.deepEqual(results.map((r) => `${r.case} ${r.op}`), [
       'header-only parse', 'header-only build', '1 MiB base64 parse', '1 MiB base64 build',
