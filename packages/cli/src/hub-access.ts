@@ -42,9 +42,11 @@ export async function withHub<T>(ctx: CliContext, dataDir: string, mode: 'create
   try {
     hub = await openHub({ dataDir: dir, recover: false });
   } catch (e) {
-    throw new CliError(`không mở được dữ liệu hub trong ${dir} / cannot open the hub data in ${dir}: ${(e as Error).message}`, EXIT_CODES.usage, { cause: e });
+    const why = e instanceof HubError ? `${e.code}: ${e.message}` : (e as Error).message;
+    throw new CliError(`không mở được dữ liệu hub trong ${dir} / cannot open the hub data in ${dir}: ${why}`, EXIT_CODES.usage, { cause: e });
   }
   if (fresh) ctx.err(`vdxp: đã tạo thư mục dữ liệu mới / created a new data folder: ${dir}`);
+  for (const w of hub.warnings) ctx.err(`vdxp: ${w}`);
   try {
     return await fn(hub);
   } catch (e) {

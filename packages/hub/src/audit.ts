@@ -1,5 +1,6 @@
 // `vdxp audit verify`: recompute the evidence chain from the first event, and check every stored packet
-// against the digest its acceptance event recorded. Any changed byte of an event or a packet is reported.
+// against the digest its acceptance event recorded. Any changed byte of an event or a packet is reported, and
+// so is a packet file no document names (start-up never scans for those: no crash can leave one).
 
 import type { HubContext } from './context.ts';
 import { eventHash } from './store/event-hash.ts';
@@ -12,6 +13,8 @@ export interface AuditReport {
   /** The first broken link, if any. */
   brokenAt?: { seq: number; reason: string };
   packetProblems: { documentId: string; reason: string }[];
+  /** Digests of files in blobs/ that no document names: put there, or left behind, by something other than the hub. */
+  unreferencedFiles: string[];
 }
 
 const PAGE = 5000;
@@ -49,8 +52,9 @@ export async function verifyAudit(ctx: HubContext): Promise<AuditReport> {
     if (actual === undefined) packetProblems.push({ documentId, reason: 'the stored packet is missing' });
     else if (actual !== digest) packetProblems.push({ documentId, reason: 'the stored packet bytes changed' });
   }
+  const unreferencedFiles = await ctx.blobs.unreferencedFiles();
   return {
-    ok: brokenAt === undefined && packetProblems.length === 0, events, packets: accepted.size,
-    ...(brokenAt ? { brokenAt } : {}), packetProblems,
+    ok: brokenAt === undefined && packetProblems.length === 0 && unreferencedFiles.length === 0, events, packets: accepted.size,
+    ...(brokenAt ? { brokenAt } : {}), packetProblems, unreferencedFiles,
   };
 }

@@ -3,14 +3,15 @@
 // its document (store: putInlineBlob), so the WAL commit makes it durable. A larger one is staged in tmp/ and
 // fsynced while it is parsed, and moved to blobs/<first two hex>/<sha256> only after the database committed its
 // document, so a crash can leave a staged file (recovered or removed at start) but never a blob that no
-// document references. A digest lives in one place, never both.
+// document references. A digest lives in one place, never both. Files are 0600 and folders 0700 (data-folder.ts).
 
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type { Random } from './clock.ts';
+import { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './data-folder.ts';
 import { HubError } from './errors.ts';
 import type { StoreOps } from './store/store.ts';
 
@@ -72,7 +73,8 @@ export class BlobWriter implements StagedBlob {
   }
 
   async #writeFile(chunk: Uint8Array): Promise<void> {
-    this.#opening ??= open(this.path, 'wx');
+    // 0600 & ~umask: never more than the owner's; the umask can only take bits away.
+    this.#opening ??= open(this.path, 'wx', PRIVATE_FILE_MODE);
     this.#file ??= await this.#opening;
     let at = 0;
     while (at < chunk.byteLength) at += (await this.#file.write(chunk, at)).bytesWritten;
@@ -112,14 +114,14 @@ export interface BlobStoreOptions {
   root: string;
   random: Random;
   /** Where inline packets are read back (they are written inside intake's transaction, through its `tx`). */
-  store: Pick<StoreOps, 'inlineBlob'>;
+  store: Pick<StoreOps, 'inlineBlob' | 'digestReferenced'>;
   inlinePacketBytesMax: number;
 }
 
 export class BlobStore {
   readonly #root: string;
   readonly #random: Random;
-  readonly #store: Pick<StoreOps, 'inlineBlob'>;
+  readonly #store: Pick<StoreOps, 'inlineBlob' | 'digestReferenced'>;
   readonly #inlineBytesMax: number;
   readonly #inFlight = new Map<string, { count: number; done: Promise<void>; resolve: () => void }>();
 
@@ -130,9 +132,9 @@ export class BlobStore {
     this.#inlineBytesMax = o.inlinePacketBytesMax;
   }
 
-  async init(): Promise<void> {
-    await mkdir(join(this.#root, 'tmp'), { recursive: true });
-    await mkdir(join(this.#root, 'blobs'), { recursive: true });
+  init(): void {
+    ensurePrivateDir(join(this.#root, 'tmp'));
+    ensurePrivateDir(join(this.#root, 'blobs'));
   }
 
   /** A writer for one body: held in memory up to the inline limit, staged to tmp/ past it. */
@@ -162,7 +164,8 @@ export class BlobStore {
       return;
     }
     const dir = join(this.#root, 'blobs', staged.digest.slice(0, 2));
-    await mkdir(dir, { recursive: true });
+    // mkdir's mode passes through the umask, which can only narrow 0700; a new folder is fsynced below anyway.
+    if ((await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE })) !== undefined) await chmod(dir, PRIVATE_DIR_MODE);
     const final = this.pathOf(staged.digest);
     if (await exists(final)) {
       await this.discard(staged);
@@ -254,11 +257,14 @@ export class BlobStore {
   }
 
   /**
-   * After a crash: staged files whose document committed are moved into place; the rest are removed. Final
-   * blobs no document names (none should exist) are removed too and counted. Inline packets need nothing:
-   * they committed with their document or not at all.
+   * After a crash: staged files whose document committed are moved into place; the rest are removed. The work
+   * is bounded by the staged files (uploads in flight when the hub stopped), never by what the store holds:
+   * each is hashed (its name is a random id; its digest is only known from its bytes) and looked up by that
+   * digest. Final blobs are not scanned: a file reaches blobs/ only by a rename after its document committed,
+   * so no crash leaves one that no document names (`vdxp audit verify` looks for such files on request).
+   * Inline packets need nothing: they committed with their document or not at all.
    */
-  async recover(referenced: Set<string>): Promise<{ completed: number; removedStaged: number; removedOrphans: number }> {
+  async recover(): Promise<{ completed: number; removedStaged: number }> {
     let completed = 0;
     let removedStaged = 0;
     const tmp = join(this.#root, 'tmp');
@@ -268,7 +274,7 @@ export class BlobStore {
       for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
       const digest = hash.digest('hex');
       // A digest its document keeps inline needs no file (one staged before the limit was lowered).
-      if (referenced.has(digest) && !(await exists(this.pathOf(digest))) && (await this.#store.inlineBlob(digest)) === undefined) {
+      if (await this.#store.digestReferenced(digest) && !(await exists(this.pathOf(digest))) && (await this.#store.inlineBlob(digest)) === undefined) {
         await this.commit({ path, digest, bytes: 0, inline: undefined, spilled: true });
         completed++;
       } else {
@@ -276,9 +282,23 @@ export class BlobStore {
         removedStaged++;
       }
     }
-    const orphans = (await this.list()).filter((d) => !referenced.has(d));
-    for (const d of orphans) await rm(this.pathOf(d), { force: true });
-    return { completed, removedStaged, removedOrphans: orphans.length };
+    return { completed, removedStaged };
+  }
+
+  /**
+   * Packet files no document names, found by walking blobs/ one subfolder at a time and asking the store per
+   * file (memory bounded by one subfolder's names, not by the store). For operators (`vdxp audit verify`), not
+   * start-up: the design leaves none, so one is a sign of changes made outside the hub.
+   */
+  async unreferencedFiles(): Promise<string[]> {
+    const out: string[] = [];
+    const root = join(this.#root, 'blobs');
+    for (const dir of await readdir(root)) {
+      for (const name of await readdir(join(root, dir))) {
+        if (!(await this.#store.digestReferenced(name))) out.push(name);
+      }
+    }
+    return out;
   }
 
   async list(): Promise<string[]> {

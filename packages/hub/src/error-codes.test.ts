@@ -3,10 +3,14 @@
 // (VDXP_E_VDXP_*) are proven by its tests.
 
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { fetchPacket } from './delivery.ts';
 import { describeError, HUB_ERRORS, type HubErrorCode } from './errors.ts';
+import { openHub } from './hub.ts';
+import { operatorLimits } from './limits.ts';
 import { addAgency, addSystem, dissolveAgency, importAgencies, mergeAgency, rotateSystemCredentials } from './registry.ts';
 import { edoc, inlinePackets, listen, startTestHub, statusPacket, type TestHub } from '../test-support/testkit.ts';
 
@@ -89,6 +93,13 @@ it('produces every hub error code with its status', async () => {
   assert.equal(await refused(addSystem(t.hub.ctx, { id: 'sys.gov', agencies: [] }, 'test')), 'VDXP_E_SYSTEM_EXISTS');
   assert.equal(await refused(importAgencies(t.hub.ctx, [{ code: 'ok', name: 'ok' }, { code: 'has space', name: 'x' }], 'test')), 'VDXP_E_IMPORT_INVALID');
   assert.equal(await t.hub.ctx.store.getAgency('ok'), undefined, 'a refused import imports nothing');
+
+  // Start-up refusals, as `vdxp serve` and the CLI meet them: a data folder others can write, a limit out of range.
+  const unsafe = mkdtempSync(join(tmpdir(), 'vdxp-unsafe-'));
+  chmodSync(unsafe, 0o777);
+  assert.equal(await refused(openHub({ dataDir: unsafe })), 'VDXP_E_DATA_FOLDER_UNSAFE');
+  rmSync(unsafe, { recursive: true, force: true });
+  assert.equal(await refused(Promise.resolve().then(() => operatorLimits({ deliveryAttemptsMax: 0 }))), 'VDXP_E_LIMIT_INVALID');
 
   // An unexpected failure (here: the store is gone) is a 500 with a code, never a stack trace.
   const broken = await startTestHub();

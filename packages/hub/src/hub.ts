@@ -1,11 +1,11 @@
-// Opens a hub on a data folder: the store, the blob folder (recovered after a crash), the sealing key, and
-// the periodic sweep. `vdxp serve` and the tests both start here.
+// Opens a hub on a data folder: its permissions checked, the store, the blob folder (recovered after a crash),
+// the sealing key, and the periodic sweep. `vdxp serve`, the CLI commands and the tests all start here.
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlobStore } from './blobs.ts';
 import { systemClock, systemRandom, type Clock, type Random } from './clock.ts';
 import type { HubContext, HubPolicy } from './context.ts';
+import { checkPrivateDir, ensurePrivateDir, touchPrivateFile } from './data-folder.ts';
 import { sweep } from './delivery.ts';
 import { HubEmitter, InboxNotifier } from './events.ts';
 import { hubLimits, type HubLimits } from './limits.ts';
@@ -26,23 +26,32 @@ export interface HubOptions {
   recover?: boolean;
 }
 
+/** What a data folder holds that others must not reach; checked at every open (others' write refuses, read warns). */
+const DATA_FOLDER_ENTRIES = ['vdxp.sqlite', 'vdxp.sqlite-wal', 'vdxp.sqlite-shm', 'secret.key', 'blobs', 'tmp'];
+const DATABASE_FILE = 'vdxp.sqlite';
+
 export interface Hub {
   ctx: HubContext;
   /** What start-up recovery found after the previous run. */
-  recovery: { completed: number; removedStaged: number; removedOrphans: number };
+  recovery: { completed: number; removedStaged: number };
+  /** Things the operator should hear at start (others can read the data folder). */
+  warnings: string[];
   startSweeper(intervalMs: number): void;
   close(): Promise<void>;
 }
 
 export async function openHub(o: HubOptions): Promise<Hub> {
-  mkdirSync(o.dataDir, { recursive: true });
-  const store = openSqliteStore(join(o.dataDir, 'vdxp.sqlite'));
+  // A new folder is created 0700; an existing one is checked before anything in it is opened or created.
+  ensurePrivateDir(o.dataDir);
+  const { warnings } = checkPrivateDir(o.dataDir, DATA_FOLDER_ENTRIES);
+  // SQLite would create the file 0644 & ~umask, and its -wal and -shm copy the database file's mode.
+  touchPrivateFile(join(o.dataDir, DATABASE_FILE));
+  const store = openSqliteStore(join(o.dataDir, DATABASE_FILE));
   const random = o.random ?? systemRandom;
   const limits = hubLimits(o.limits);
   const blobs = new BlobStore({ root: o.dataDir, random, store, inlinePacketBytesMax: limits.inlinePacketBytesMax });
-  await blobs.init();
-  const recovery = o.recover === false ? { completed: 0, removedStaged: 0, removedOrphans: 0 }
-    : await blobs.recover(await store.allBlobDigests());
+  blobs.init();
+  const recovery = o.recover === false ? { completed: 0, removedStaged: 0 } : await blobs.recover();
   const ctx: HubContext = {
     store, blobs, random, limits,
     clock: o.clock ?? systemClock,
@@ -54,7 +63,7 @@ export async function openHub(o: HubOptions): Promise<Hub> {
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> = Promise.resolve();
   return {
-    ctx, recovery,
+    ctx, recovery, warnings,
     startSweeper(intervalMs) {
       timer = setInterval(() => {
         sweeping = sweeping.then(() => sweep(ctx)).catch((e: unknown) => {

@@ -3,7 +3,8 @@
 export { openHub, type Hub, type HubOptions } from './hub.ts';
 export { buildServer, type ServerOptions, type TlsOptions } from './http/server.ts';
 export { HUB_ERRORS, HubError, describeError, errorStatus, type HubErrorCode } from './errors.ts';
-export { DEFAULT_HUB_LIMITS, hubLimits, type HubLimits } from './limits.ts';
+export { DEFAULT_HUB_LIMITS, changedLimits, hubLimits, limitsFromConfig, operatorLimits, type HubLimits, type HubLimitsOverrides } from './limits.ts';
+export { checkPrivateDir, ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, touchPrivateFile, writePrivateFile } from './data-folder.ts';
 export { ManualClock, systemClock, systemRandom, type Clock, type Random } from './clock.ts';
 export {
   addAgency, addSystem, authenticateToken, dissolveAgency, importAgencies, mergeAgency, resolveRecipient, rotateSystemCredentials, systemSecret,

@@ -2,6 +2,7 @@
 // taken from @vdxp/edxml and may be overridden here per deployment.
 
 import { DEFAULT_LIMITS as EDXML_DEFAULTS, type EdxmlLimits } from '@vdxp/edxml';
+import { HubError } from './errors.ts';
 
 export interface HubLimits {
   edxml: EdxmlLimits;
@@ -67,6 +68,91 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   vdxpRegistryPageRows: 2_000,
 });
 
-export function hubLimits(overrides?: Partial<Omit<HubLimits, 'edxml'>> & { edxml?: Partial<EdxmlLimits> }): HubLimits {
+export function hubLimits(overrides?: HubLimitsOverrides): HubLimits {
   return { ...DEFAULT_HUB_LIMITS, ...overrides, edxml: { ...DEFAULT_HUB_LIMITS.edxml, ...overrides?.edxml } };
+}
+
+/** What an operator may override: any HubLimits number, and any edxml one under `edxml`. */
+export type HubLimitsOverrides = Partial<Omit<HubLimits, 'edxml'>> & { edxml?: Partial<EdxmlLimits> };
+
+/**
+ * Ranges of the limits an operator sets (flags, config file); openHub itself takes any value, so tests can use
+ * extremes. Every limit is a positive integer unless named here; `inlinePacketBytesMax` 0 keeps every packet
+ * as a file. Upper bounds keep times and sizes inside what the hub computes with exactly (milliseconds since
+ * the epoch must stay a safe integer: a time to live of 100 years is 3.2e12 ms).
+ */
+const LIMIT_RANGES: Record<string, { min: number; max: number; integer: boolean }> = {
+  inlinePacketBytesMax: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+  deliveryTtlSeconds: { min: 1, max: 100 * 365 * 24 * 3600, integer: true },
+  deliveryAttemptsMax: { min: 1, max: 1_000_000, integer: true },
+  'edxml.unzipRatioMax': { min: 1, max: Number.MAX_SAFE_INTEGER, integer: false },
+};
+const DEFAULT_RANGE = { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true };
+
+function limitError(key: string, message: string): HubError {
+  return new HubError('VDXP_E_LIMIT_INVALID', `${key}: ${message}`, { details: { key } });
+}
+
+/**
+ * Reads a limits config (parsed JSON) into overrides: the keys are HubLimits' names (edxml ones under
+ * `"edxml"`), the values numbers. An unknown key, a wrong type or a value out of range is refused with
+ * VDXP_E_LIMIT_INVALID naming the key as a path (`edxml.packetBytesMax`).
+ */
+export function limitsFromConfig(json: unknown): HubLimitsOverrides {
+  if (!isPlainObject(json)) throw limitError('(top level)', 'the config must be a JSON object of limits');
+  const out: HubLimitsOverrides = {};
+  for (const [key, value] of Object.entries(json)) {
+    if (key === 'edxml') {
+      if (!isPlainObject(value)) throw limitError('edxml', 'must be an object of edxml limits');
+      const edxml: Partial<EdxmlLimits> = {};
+      for (const [k, v] of Object.entries(value)) {
+        if (!(k in DEFAULT_HUB_LIMITS.edxml)) throw limitError(`edxml.${k}`, `unknown edxml limit; known: ${Object.keys(DEFAULT_HUB_LIMITS.edxml).join(', ')}`);
+        edxml[k as keyof EdxmlLimits] = checkedValue(`edxml.${k}`, v);
+      }
+      out.edxml = edxml;
+      continue;
+    }
+    if (!(key in DEFAULT_HUB_LIMITS)) throw limitError(key, `unknown limit; known: ${Object.keys(DEFAULT_HUB_LIMITS).join(', ')}`);
+    (out as Record<string, number>)[key] = checkedValue(key, value);
+  }
+  return out;
+}
+
+function checkedValue(key: string, value: unknown): number {
+  const range = LIMIT_RANGES[key] ?? DEFAULT_RANGE;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw limitError(key, `must be a number, got ${JSON.stringify(value)}`);
+  if (range.integer && !Number.isInteger(value)) throw limitError(key, `must be a whole number, got ${value}`);
+  if (value < range.min || value > range.max) throw limitError(key, `must be from ${range.min} to ${range.max}, got ${value}`);
+  return value;
+}
+
+/**
+ * The limits a hub runs with when an operator overrides some: each override in its range, and combinations
+ * that make no sense refused (a packet limit below the size kept inline, a default page larger than a page).
+ */
+export function operatorLimits(overrides: HubLimitsOverrides): HubLimits {
+  const checked = limitsFromConfig(overrides);
+  const limits = hubLimits(checked);
+  if (limits.edxml.packetBytesMax < limits.inlinePacketBytesMax) {
+    throw limitError('edxml.packetBytesMax', `${limits.edxml.packetBytesMax} bytes is below inlinePacketBytesMax (${limits.inlinePacketBytesMax}): `
+      + 'raise it, or lower inlinePacketBytesMax too');
+  }
+  if (limits.pageSizeDefault > limits.pageSizeMax) throw limitError('pageSizeDefault', `${limits.pageSizeDefault} is above pageSizeMax (${limits.pageSizeMax})`);
+  return limits;
+}
+
+/** The limits that differ from the defaults, as `key=value` (edxml ones as `edxml.key`), for a start-up banner. */
+export function changedLimits(limits: HubLimits): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(limits)) {
+    if (k !== 'edxml' && v !== (DEFAULT_HUB_LIMITS as unknown as Record<string, unknown>)[k]) out.push(`${k}=${String(v)}`);
+  }
+  for (const [k, v] of Object.entries(limits.edxml)) {
+    if (v !== (DEFAULT_HUB_LIMITS.edxml as unknown as Record<string, unknown>)[k]) out.push(`edxml.${k}=${String(v)}`);
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

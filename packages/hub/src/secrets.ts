@@ -3,7 +3,8 @@
 // (or given by the operator), never stored in clear in the database.
 
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writePrivateFile } from './data-folder.ts';
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -17,12 +18,9 @@ export class SecretBox {
     this.#key = key;
   }
 
-  /** Loads the key file, creating it (mode 0600) on first use. */
+  /** Loads the key file, creating it (mode 0600 whatever the umask) on first use. */
   static fromKeyFile(path: string): SecretBox {
-    if (!existsSync(path)) {
-      writeFileSync(path, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-      chmodSync(path, 0o600);
-    }
+    if (!existsSync(path)) writePrivateFile(path, randomBytes(32).toString('base64') + '\n');
     return new SecretBox(Buffer.from(readFileSync(path, 'utf8').trim(), 'base64'));
   }
 

@@ -37,7 +37,7 @@ export interface CrashReport {
   /** Kills that landed while the server was still starting (during crash recovery). */
   killsDuringStartup: number;
   /** What start-up recovery found, summed over the restarts. */
-  recovery: { completed: number; removedStaged: number; removedOrphans: number };
+  recovery: { completed: number; removedStaged: number };
   documentsAccepted: number;
   deliveriesExpected: number;
   submits: number;
@@ -238,7 +238,7 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
     fetches: 0, fetchesInterrupted: 0, acks: 0, acksUnanswered: 0, redeliveredAfterCrash: 0, redeliveredUnacked: 0, redeliveredAfterError: 0,
     redeliveriesCompared: 0, bytesSent: 0, bytesReceived: 0, kills: 0, killsDuringStartup: 0,
   };
-  const recovery = { completed: 0, removedStaged: 0, removedOrphans: 0 };
+  const recovery = { completed: 0, removedStaged: 0 };
 
   const accepted = new Map<string, Accepted>(); // by document id
   const acceptedByEdxmlId = new Map<string, Accepted>();
@@ -261,7 +261,6 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
     if (ready.tokens) tokens = ready.tokens;
     recovery.completed += ready.recovery.completed;
     recovery.removedStaged += ready.recovery.removedStaged;
-    recovery.removedOrphans += ready.recovery.removedOrphans;
     link.up(ready.url);
   };
 

@@ -16,7 +16,7 @@ const STOP_TIMEOUT_MS = 10_000;
 export interface HubReady {
   port: number;
   url: string;
-  recovery: { completed: number; removedStaged: number; removedOrphans: number };
+  recovery: { completed: number; removedStaged: number };
   /** Bearer tokens by system name, printed on the first start of a data folder only. */
   tokens: Record<string, string> | undefined;
 }

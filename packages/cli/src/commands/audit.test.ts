@@ -3,7 +3,7 @@
 // with its document).
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -130,6 +130,23 @@ describe('vdxp audit verify', () => {
       db.prepare('INSERT INTO blobs_inline (digest, bytes) VALUES (?, ?)').run(doc.digest, row.bytes);
     } finally {
       db.close();
+    }
+    assert.equal((await verify()).code, 0);
+  });
+
+  it('names a packet file no document references (start-up never scans for these), and is intact once it is gone', async () => {
+    const stray = 'f'.repeat(64);
+    const path = join(data, 'blobs', 'ff', stray);
+    mkdirSync(join(data, 'blobs', 'ff'), { recursive: true, mode: 0o700 });
+    writeFileSync(path, 'put here by hand', { mode: 0o600 });
+    try {
+      const r = await verify();
+      assert.equal(r.code, 1);
+      assert.deepEqual(r.report.unreferencedFiles, [stray]);
+      assert.deepEqual(r.report.packetProblems, []);
+      assert.match(r.stdout, new RegExp(`A packet file no document names: blobs/ff/${stray}`));
+    } finally {
+      rmSync(path);
     }
     assert.equal((await verify()).code, 0);
   });

@@ -14,7 +14,8 @@ export function registerAudit(program: Command, ctx: CliContext): void {
   addDataOption(audit.command('verify')
     .summary('verify the evidence chain and every stored packet / kiểm tra toàn vẹn')
     .description('Recompute the hash chain of the evidence log from its first event, and the digest of every stored '
-      + 'packet against the one its acceptance recorded. Exit 1 when anything was changed, naming the first broken link. '
+      + 'packet against the one its acceptance recorded, and list packet files no document names. Exit 1 when anything was '
+      + 'changed, naming the first broken link. '
       + 'Safe beside a running hub.')
     .option('--json', 'the report as JSON'))
     .action(async (opts: { data: string; json?: boolean }) => {
@@ -31,6 +32,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
         ctx.out(`  Chuỗi chứng cứ gãy tại sự kiện / The evidence chain breaks at event seq ${report.brokenAt.seq}: ${report.brokenAt.reason}`);
       }
       for (const p of report.packetProblems) ctx.out(`  Gói tin / Packet of document ${p.documentId}: ${p.reason}`);
+      for (const d of report.unreferencedFiles) ctx.out(`  Tệp gói tin không thuộc văn bản nào / A packet file no document names: blobs/${d.slice(0, 2)}/${d}`);
       ctx.out('Dữ liệu đã bị thay đổi ngoài hub: khôi phục từ bản sao lưu và giữ nguyên thư mục này làm chứng cứ. / '
         + 'The data was changed outside the hub: restore from a backup and keep this folder as evidence.');
     });

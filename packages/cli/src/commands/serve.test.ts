@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { DEMO_AGENCIES, DEMO_SYSTEMS } from '@vdxp/hub';
 import { CliError } from '../context.ts';
 import { cli } from '../../test-support/cli.ts';
 import { shutdownSignal, startServe, type ServeHandle, type ServeOptions } from './serve.ts';
+import { serveLimits } from '../serve-limits.ts';
 
 const MAIN = new URL('../main.ts', import.meta.url).pathname;
 
@@ -147,6 +148,47 @@ describe('startServe', () => {
   });
 });
 
+describe('startServe with limits and data folder checks', () => {
+  it('runs with the limits given: a packet over the limit is refused with 413, deliveries get the time to live', async () => {
+    const dataDir = freshData();
+    const { handle, lines } = await serve({ dataDir, limits: serveLimits({ packetBytesMax: 128 * 1024, deliveryTtl: 3600 }, root) });
+    try {
+      assert.ok(lines.some((l) => l.includes('packet ≤ 128 KiB (packetBytesMax)') && l.includes('delivery TTL 1h')));
+      const vpcp = printedCredentials(lines).get('demo.vpcp');
+      assert.ok(vpcp);
+      const big = await edoc('000.00.00.G22', ['000.01.00.H41']);
+      // Whitespace after the root element is well-formed XML: only the size can refuse it.
+      const over = Buffer.concat([big, Buffer.alloc(130 * 1024, 0x20)]);
+      assert.equal((await call(handle.url, vpcp.token, 'POST', '/v1/documents', over)).status, 413);
+      const sent = await call(handle.url, vpcp.token, 'POST', '/v1/documents', big);
+      assert.equal(sent.status, 201);
+      const d = (await handle.hub.ctx.store.deliveriesOfDocument(sent.json['id'] as string))[0];
+      assert.equal((d?.expiresAt ?? 0) - (d?.createdAt ?? 0), 3600 * 1000);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('warns in the banner about a folder others can read, and refuses one others can write (exit 2, the chmod to run)', async () => {
+    const dataDir = freshData();
+    mkdirSync(dataDir, { mode: 0o700 });
+    chmodSync(dataDir, 0o755);
+    const { handle, lines } = await serve({ dataDir, demo: false });
+    await handle.close();
+    assert.ok(lines.some((l) => l.startsWith('  Cảnh báo: tài khoản khác đọc được') && l.includes(`chmod -R go-rwx ${dataDir}`)), lines.join('\n'));
+    chmodSync(dataDir, 0o775);
+    await assert.rejects(serve({ dataDir }), (e) => e instanceof CliError && e.exitCode === 2
+      && e.message.startsWith('VDXP_E_DATA_FOLDER_UNSAFE') && e.message.includes(`chmod -R go-rwx ${dataDir}`));
+    const listed = await cli(['agency', 'list', '--data', dataDir]);
+    assert.equal(listed.code, 2);
+    assert.match(listed.stderr, /VDXP_E_DATA_FOLDER_UNSAFE: .*chmod -R go-rwx/);
+    chmodSync(dataDir, 0o755);
+    const readable = await cli(['agency', 'list', '--data', dataDir]);
+    assert.equal(readable.code, 0, readable.stderr);
+    assert.match(readable.stderr, /^vdxp: Cảnh báo: .*other accounts on this machine can read the data folder/m);
+  });
+});
+
 describe('operator commands beside a running hub', () => {
   it('agency add, system add and rotate-secret on the same folder take effect at once', async () => {
     const dataDir = freshData();
@@ -194,7 +236,9 @@ describe('shutdownSignal', () => {
 describe('vdxp serve as a process', () => {
   it('prints the real port for --port 0, answers /healthz and the printed token, and stops on SIGTERM', async () => {
     const dataDir = freshData();
-    const child = spawn(process.execPath, [MAIN, 'serve', '--data', dataDir, '--port', '0'], {
+    const config = join(root, 'limits.json');
+    writeFileSync(config, JSON.stringify({ deliveryAttemptsMax: 7, edxml: { packetBytesMax: 1024 ** 3 } }));
+    const child = spawn(process.execPath, [MAIN, 'serve', '--data', dataDir, '--port', '0', '--config', config, '--packet-bytes-max', '256MiB', '--delivery-ttl', '2d'], {
       stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' },
     });
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
@@ -209,6 +253,8 @@ describe('vdxp serve as a process', () => {
         if (line.startsWith('Dừng bằng Ctrl+C')) break;
       }
       assert.ok(url, `no URL printed; stderr: ${stderr}`);
+      assert.ok(lines.includes('  Giới hạn / Limits: gói tin / packet ≤ 256 MiB (packetBytesMax), 7 lần giao lỗi / failed deliveries '
+        + '(deliveryAttemptsMax), hạn giao / delivery TTL 2d (deliveryTtlSeconds)'), lines.join('\n'));
       assert.match(url, /:\d+$/);
       assert.doesNotMatch(url, /:0$/);
       const health = await fetch(`${url}/healthz`);

@@ -6,12 +6,13 @@ import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError, type Command } from 'commander';
 import {
-  DEMO_LABEL, DEMO_SYSTEM_PREFIX, buildServer, openHub, registryIsEmpty, seedDemo, type DemoSeedResult, type Hub, type TlsOptions,
+  DEMO_LABEL, DEMO_SYSTEM_PREFIX, HubError, buildServer, openHub, registryIsEmpty, seedDemo, type DemoSeedResult, type Hub, type HubLimits, type TlsOptions,
 } from '@vdxp/hub';
 import { readFileSync } from 'node:fs';
 import { CliError, EXIT_CODES, type CliContext } from '../context.ts';
 import { labelled } from '../format.ts';
 import { DATA_DIR_DEFAULT } from '../hub-access.ts';
+import { byteSizeArg, countArg, durationArg, limitsBanner, serveLimits, type LimitFlags } from '../serve-limits.ts';
 import { credentialLines } from './system.ts';
 
 export const PORT_DEFAULT = 8080;
@@ -34,6 +35,8 @@ export interface ServeOptions {
   tls?: TlsOptions;
   /** Refuse packets without a valid XML signature (default: record the verdict only). */
   requireValidSignature?: boolean;
+  /** The limits to run with (serveLimits checks an operator's); the defaults when absent. */
+  limits?: HubLimits;
 }
 
 export interface ServeHandle {
@@ -63,12 +66,18 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--tls-client-ca <file>', 'PEM CA of client certificates: mutual TLS, the certificate CN must be the system id')
     .option('--require-signature', 'refuse packets without a valid XML signature / từ chối gói tin không có chữ ký số hợp lệ')
-    .action(async (opts: { data: string; port: number; host: string; demo?: boolean; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; requireSignature?: boolean }) => {
+    .option('--config <file>', 'JSON file of limits by their HubLimits names, e.g. {"deliveryAttemptsMax": 5, "edxml": {"packetBytesMax": 536870912}}; flags override it')
+    .option('--packet-bytes-max <size>', 'largest packet accepted: bytes or 512MiB, 1GiB (default 1 GiB)', byteSizeArg)
+    .option('--delivery-attempts-max <n>', 'failed deliveries before a delivery is dead-lettered (default 10)', countArg)
+    .option('--delivery-ttl <duration>', 'how long a delivery waits for its recipient: seconds or 12h, 30d (default 30d)', durationArg)
+    .action(async (opts: LimitFlags & { data: string; port: number; host: string; demo?: boolean; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; requireSignature?: boolean }) => {
       if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined) || (opts.tlsClientCa !== undefined && opts.tlsCert === undefined)) {
         throw new CliError('--tls-cert và --tls-key đi cùng nhau; --tls-client-ca cần cả hai / --tls-cert and --tls-key go together; --tls-client-ca needs both', EXIT_CODES.usage);
       }
       const read = (f: string): Buffer => readFileSync(resolve(ctx.cwd, f));
+      const limits = serveLimits(opts, ctx.cwd);
       const handle = await startServe({
+        limits,
         dataDir: resolve(ctx.cwd, opts.data), port: opts.port, host: opts.host, logger: true, out: ctx.out,
         ...(opts.demo !== undefined ? { demo: opts.demo } : {}),
         ...(opts.tlsCert !== undefined && opts.tlsKey !== undefined ? { tls: {
@@ -91,7 +100,13 @@ function portArg(value: string): number {
 
 /** Opens the hub on the data folder, seeds the demo registry if asked, listens, starts the sweep, prints the banner. */
 export async function startServe(o: ServeOptions): Promise<ServeHandle> {
-  const hub = await openHub({ dataDir: o.dataDir, policy: { requireValidSignature: o.requireValidSignature ?? false } });
+  let hub: Hub;
+  try {
+    hub = await openHub({ dataDir: o.dataDir, policy: { requireValidSignature: o.requireValidSignature ?? false }, ...(o.limits ? { limits: o.limits } : {}) });
+  } catch (e) {
+    if (e instanceof HubError && e.code === 'VDXP_E_DATA_FOLDER_UNSAFE') throw new CliError(`${e.code}: ${e.message}`, EXIT_CODES.usage, { cause: e });
+    throw e;
+  }
   const app = buildServer(hub, { logger: o.logger ?? false, ...(o.tls ? { tls: o.tls } : {}) });
   let demo: DemoSeedResult | undefined;
   let port: number;
@@ -155,13 +170,15 @@ async function printBanner(o: ServeOptions, hub: Hub, url: string, demo: DemoSee
     ['  OpenAPI', `${url}/openapi.json`],
     ['  Số đo / Metrics', `${url}/metrics`],
   ])) out(line);
+  for (const line of limitsBanner(hub.ctx.limits)) out(line);
+  for (const w of hub.warnings) out(`  ${w}`);
   out(isLoopback(o.host)
     ? `  Chỉ máy này truy cập được (${o.host}); mở ra mạng bằng --host 0.0.0.0. / Reachable from this machine only; use --host 0.0.0.0 to expose it.`
     : `  Đang mở ra mạng trên ${o.host}: đặt sau TLS và tường lửa. / Exposed on ${o.host}: put it behind TLS and a firewall.`);
   const r = hub.recovery;
-  if (r.completed + r.removedStaged + r.removedOrphans > 0) {
+  if (r.completed + r.removedStaged > 0) {
     out(`  Khôi phục sau sự cố / Crash recovery: ${r.completed} gói hoàn tất / packets completed, ${r.removedStaged} tệp dở bị xóa / `
-      + `staged files removed, ${r.removedOrphans} tệp mồ côi / orphan files removed`);
+      + 'staged files removed');
   }
 
   if (demo !== undefined && demo.systemsAdded.length > 0) {

@@ -148,6 +148,9 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
           throw new Error('refused');
         }), /refused/);
         assert.equal(await store.inlineBlob('b'.repeat(64)), undefined, 'a rolled-back transaction keeps no bytes');
+        assert.equal(await store.digestReferenced('a'.repeat(64)), true, 'document i1 names it');
+        assert.equal(await store.digestReferenced('e'.repeat(64)), false, 'kept bytes alone are not a reference');
+        assert.equal(await store.digestReferenced('b'.repeat(64)), false);
       } finally { await close(); }
     });
 

@@ -167,7 +167,8 @@ export interface StoreOps {
   linkDocuments(documentId: string, relatedId: string, relation: 'replaces' | 'updates' | 'revokes'): Promise<void>;
   documentLinks(documentId: string): Promise<{ documentId: string; relatedId: string; relation: string }[]>;
   listSentDocuments(systemId: string, options: { afterSeq?: number; limit: number; kind?: 'edoc' | 'status' }): Promise<DocumentRow[]>;
-  allBlobDigests(): Promise<Set<string>>;
+  /** Whether any document names this packet digest (an indexed lookup: start-up asks it per staged file). */
+  digestReferenced(digest: string): Promise<boolean>;
   /**
    * Keeps a small packet's bytes under their digest, in the transaction of the document that names them. A
    * digest kept already stays as it is (the same bytes, since the digest is their SHA-256).

@@ -256,8 +256,8 @@ class SqliteOps implements StoreOps {
       ...[systemId, o.afterSeq ?? 0, ...(o.kind ? [o.kind] : []), o.limit]).map(toDocument);
   }
 
-  async allBlobDigests(): Promise<Set<string>> {
-    return new Set(this.#all('SELECT DISTINCT digest FROM documents').map((r) => r['digest'] as string));
+  async digestReferenced(digest: string): Promise<boolean> {
+    return this.#get('SELECT 1 AS y FROM documents WHERE digest = ? LIMIT 1', digest) !== undefined;
   }
 
   async putInlineBlob(digest: string, bytes: Uint8Array): Promise<void> {
