@@ -6,7 +6,7 @@ export { HUB_ERRORS, HubError, describeError, errorStatus, type HubErrorCode } f
 export { DEFAULT_HUB_LIMITS, hubLimits, type HubLimits } from './limits.ts';
 export { ManualClock, systemClock, systemRandom, type Clock, type Random } from './clock.ts';
 export {
-  addAgency, addSystem, authenticateToken, dissolveAgency, importAgencies, mergeAgency, resolveRecipient, rotateSystemCredentials, systemSecret,
+  addAgency, addSystem, authenticateToken, dissolveAgency, importAgencies, mergeAgency, resolveRecipient, rotateSystemCredentials, setSystemVdxpStrict, systemSecret,
   type AgencyDraft, type Credentials,
 } from './registry.ts';
 export { submitPacket, type SubmitOptions, type SubmitResult } from './intake.ts';
