@@ -99,7 +99,7 @@ describe('vdxp system', () => {
     assert.deepEqual(views.map((v) => v.id), ['sys.gov', 'sys.mof', 'sys.nghean']);
     assert.deepEqual(views.find((v) => v.id === 'sys.nghean')?.agencies, ['000.00.00.H41', '000.00.15.H41']);
     const human = await run('system', 'list');
-    assert.match(human.stdout, /^sys\.nghean {2}active +2 cơ quan \/ agencies {2}QLVBĐH Nghệ An$/m);
+    assert.match(human.stdout, /^sys\.nghean {2}active {5}lenient +2 cơ quan \/ agencies {2}QLVBĐH Nghệ An$/m);
     const show = await run('system', 'show', 'sys.nghean');
     assert.match(show.stdout, /Trạng thái \/ State: +active/);
     assert.match(show.stdout, /^ {2}000\.00\.15\.H41 {2}Sở Nội vụ$/m);
