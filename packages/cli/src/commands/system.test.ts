@@ -161,7 +161,7 @@ describe('vdxp system', () => {
       const events = (await hub.ctx.store.events(0, 10_000)).filter((e) => e.data['id'] === 'sys.strict');
       assert.deepEqual(events.map((e) => [e.type, e.data['vdxpStrict']]), [['system:added', true], ['system:vdxp-strict', false], ['system:vdxp-strict', true]],
         'one event per change, none when the mode was so already');
-      assert.ok(events.every((e) => e.actor.length > 0));
+      assert.ok(events.every((e) => typeof e.actor === 'string' && e.actor.length > 0), 'each names the operator');
     } finally {
       await hub.close();
     }
