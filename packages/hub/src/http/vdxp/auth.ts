@@ -12,6 +12,11 @@ import type { ReplayCache } from './replay-cache.ts';
 
 const PREFIX = 'xroadvnpt-';
 const VN_OFFSET_MS = 7 * 3600 * 1000;
+/**
+ * The latest wall clock on earth (UTC+14, Pacific/Kiritimati) is 7 hours ahead of Việt Nam's: no machine whose
+ * clock is right writes a timestamp later than that, whatever its zone.
+ */
+const LATEST_CLOCK_AHEAD_OF_VN_MS = 7 * 3600 * 1000;
 
 /** Lowercase hex HMAC-SHA256 of the sign-header's bytes, keyed with the secret string's UTF-8 bytes. */
 export function signHeaderHash(secret: string, signHeader: Uint8Array | string): string {
@@ -91,9 +96,10 @@ export interface AuthOptions {
  *
  * A lenient system's signature stays valid: SDKVXP 2.0.1 signs once per service object with its machine's
  * local time and no zone, so freshness cannot be asked of it; every call is made safe to replay instead
- * (README.md). Its signatures that look fresh in Việt Nam time are still remembered for the window, so that
- * one cannot then be taken for a single-use call. A signature is remembered only once it proved authentic,
- * so strangers cannot fill the cache.
+ * (README.md). Its signatures that are, or will become, fresh in Việt Nam time are still remembered until
+ * stale, so that one cannot then be taken for a single-use call; for that, a timestamp later than any clock on
+ * earth shows (a machine whose clock is wrong) is refused. A signature is remembered only once it proved
+ * authentic, so strangers cannot fill the cache.
  */
 export async function authenticate(ctx: HubContext, headers: IncomingHttpHeaders, replay: ReplayCache, o: AuthOptions = {}): Promise<VdxpCaller> {
   const signBytes = headerBytes(headers, `${PREFIX}sign-header`);
@@ -143,7 +149,13 @@ export async function authenticate(ctx: HubContext, headers: IncomingHttpHeaders
       + `(${formatVdxpTimestamp(now)}, gio Viet Nam); ${why}: dat dong ho may tram theo gio Viet Nam va ky moi lenh `
       + '(is outside the replay window: run the client\'s clock in Asia/Ho_Chi_Minh and sign each call afresh)', { details: { timestamp, hubTime: formatVdxpTimestamp(now) } });
   }
-  if (!fresh) return { system, input };
+  if (!strict && at - now > LATEST_CLOCK_AHEAD_OF_VN_MS + windowMs) {
+    throw new HubError('VDXP_E_VDXP_TIMESTAMP', `XroadVnpt-timestamp ${timestamp} muon hon gio cua moi mui gio hien nay (gio truc: ${formatVdxpTimestamp(now)}, `
+      + 'gio Viet Nam); kiem tra dong ho may tram (is later than any clock on earth shows now: set the machine\'s clock)', { details: { timestamp, hubTime: formatVdxpTimestamp(now) } });
+  }
+  // A lenient signature stale already can never be fresh again: nothing to remember. One from a clock ahead of
+  // Việt Nam time (UTC+8 to +14) will become fresh: remembered from now on.
+  if (now - at > windowMs) return { system, input };
   // Kept until the timestamp it carries is stale: after that the window check refuses a replay by itself.
   const claimed = replay.claim(signature, at + windowMs, now);
   if (claimed === 'full') throw new HubError('VDXP_E_VDXP_BUSY', 'Truc dang qua tai, thu lai sau (too many signed calls within the replay window; retry shortly)');

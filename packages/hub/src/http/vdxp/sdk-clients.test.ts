@@ -95,6 +95,13 @@ describe('SDKVXP 2.0.1 with one service object for the life of its gateway, on a
 });
 
 describe('what a captured call can and cannot do when replayed (lenient system)', () => {
+  it('refuses a timestamp later than any clock on earth shows, so no signature waits unseen to become fresh', async () => {
+    const ahead = new SdkServiceObject({ endpoint: url, systemId: 'sys.gov', secret: 'gov-secret', madeAt: t.clock.now() + 24 * 3600 * 1000, timeZone: 'UTC' });
+    refused(await ahead.countReceiveEdoc(), 'VDXP_E_VDXP_TIMESTAMP');
+    const kiritimati = new SdkServiceObject({ endpoint: url, systemId: 'sys.gov', secret: 'gov-secret', madeAt: t.clock.now() + windowMs, timeZone: 'Pacific/Kiritimati' });
+    ok(await kiritimati.countReceiveEdoc());
+  });
+
   it('sendEdoc: the same bytes give the same DocId and no second document; other bytes are refused, nothing stored', async () => {
     const gov = sdk('sys.gov', 'Asia/Ho_Chi_Minh');
     const packet = await edoc('000.00.00.G22', ['000.00.00.H14']);
@@ -165,6 +172,14 @@ describe('what a captured call can and cannot do when replayed (lenient system)'
     const utcCount = await utc.countReceiveEdoc();
     ok(utcCount);
     refused(await utc.send('registerAgency', utcCount.sent, JSON.stringify(unit)), 'VDXP_E_VDXP_TIMESTAMP');
+    assert.equal(await version(), start, 'nothing registered');
+
+    // A clock ahead of Việt Nam's writes a timestamp that becomes fresh hours later: its use is remembered.
+    const east = sdk('sys.nghean', 'Pacific/Kiritimati');
+    const eastCount = await east.countReceiveEdoc();
+    ok(eastCount);
+    t.clock.advance(7 * 3600 * 1000);
+    refused(await east.send('registerAgency', eastCount.sent, JSON.stringify(unit)), 'VDXP_E_VDXP_REPLAY');
     assert.equal(await version(), start, 'nothing registered');
 
     t.clock.advance(1);
