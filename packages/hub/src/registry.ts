@@ -137,7 +137,8 @@ export async function addSystem(ctx: HubContext, o: { id: string; name?: string;
       pushUrl: null, vdxpStrict: o.vdxpStrict ?? false, createdAt: now, updatedAt: now,
     });
     await tx.setSystemAgencies(o.id, agencies);
-    await record(ctx, tx, { type: 'system:added', actor, data: { id: o.id, agencies, vdxpStrict: o.vdxpStrict ?? false } });
+    // vdxpStrict only when on: a lenient system's event stays as it was before the flag existed.
+    await record(ctx, tx, { type: 'system:added', actor, data: { id: o.id, agencies, ...(o.vdxpStrict === true ? { vdxpStrict: true } : {}) } });
   });
   return { id: o.id, token, secret };
 }
