@@ -32,9 +32,9 @@ export interface HubLimits {
   systemAgenciesMax: number;
   /** Agencies in one import file. */
   importAgenciesMax: number;
-  /** VDXP API: how far a signed XroadVnpt-timestamp may be from the hub's clock, either way (skew and replay window). */
+  /** VDXP API, strict systems and registerAgency: how far a signed XroadVnpt-timestamp may be from the hub's clock, either way (skew and replay window). */
   vdxpReplayWindowSeconds: number;
-  /** VDXP API: signatures remembered to refuse their reuse within the window (in memory, one process). */
+  /** VDXP API: signatures remembered within the window, to refuse their reuse where it is refused (in memory, one process). */
   vdxpReplayCacheMax: number;
   /** VDXP API: the headers of one part of a multipart sendEdoc body. */
   vdxpPartHeaderBytesMax: number;

@@ -113,7 +113,8 @@ export async function resolveRecipient(ctx: HubContext, code: string): Promise<R
   return { addressedTo: code, recipient: a.code, redirected: a.code !== code };
 }
 
-export async function addSystem(ctx: HubContext, o: { id: string; name?: string; agencies: string[]; secret?: string }, actor: string): Promise<Credentials> {
+/** `vdxpStrict`: the VDXP API demands a fresh timestamp and a signature used once (see setSystemVdxpStrict). */
+export async function addSystem(ctx: HubContext, o: { id: string; name?: string; agencies: string[]; secret?: string; vdxpStrict?: boolean }, actor: string): Promise<Credentials> {
   if (!o.id || /\s/.test(o.id)) throw new HubError('VDXP_E_BAD_REQUEST', 'A system id is required and has no spaces');
   if (o.agencies.length > ctx.limits.systemAgenciesMax) {
     throw new HubError('VDXP_E_BAD_REQUEST', `A system may act for at most ${ctx.limits.systemAgenciesMax} agencies`);
@@ -133,10 +134,11 @@ export async function addSystem(ctx: HubContext, o: { id: string; name?: string;
     const now = ctx.clock.now();
     await tx.putSystem({
       id: o.id, name: o.name ?? o.id, tokenHash: hashToken(token), secret: ctx.secrets.seal(secret), state: 'active',
-      pushUrl: null, createdAt: now, updatedAt: now,
+      pushUrl: null, vdxpStrict: o.vdxpStrict ?? false, createdAt: now, updatedAt: now,
     });
     await tx.setSystemAgencies(o.id, agencies);
-    await record(ctx, tx, { type: 'system:added', actor, data: { id: o.id, agencies } });
+    // vdxpStrict only when on: a lenient system's event stays as it was before the flag existed.
+    await record(ctx, tx, { type: 'system:added', actor, data: { id: o.id, agencies, ...(o.vdxpStrict === true ? { vdxpStrict: true } : {}) } });
   });
   return { id: o.id, token, secret };
 }
@@ -152,6 +154,23 @@ export async function rotateSystemCredentials(ctx: HubContext, id: string, actor
     await record(ctx, tx, { type: 'system:rotated', actor, data: { id } });
   });
   return { id, token, secret: clear };
+}
+
+/**
+ * Turns the VDXP API's strict checks on or off for one system: on, each call must carry a timestamp within
+ * limits.vdxpReplayWindowSeconds of the hub's clock (read as Việt Nam time) and a signature not used before;
+ * off (the default), a signature stays valid, as SDKVXP 2.0.1 needs. Takes effect on the next call, also on a
+ * running hub. An evidence event when it changes; false (and no event) when it was so already.
+ */
+export async function setSystemVdxpStrict(ctx: HubContext, id: string, strict: boolean, actor: string): Promise<boolean> {
+  return ctx.store.transaction(async (tx) => {
+    const s = await tx.getSystem(id);
+    if (!s) throw new HubError('VDXP_E_SYSTEM_UNKNOWN', `No system ${id}`);
+    if (s.vdxpStrict === strict) return false;
+    await tx.putSystem({ ...s, vdxpStrict: strict, updatedAt: ctx.clock.now() });
+    await record(ctx, tx, { type: 'system:vdxp-strict', actor, data: { id, vdxpStrict: strict } });
+    return true;
+  });
 }
 
 export async function authenticateToken(ctx: HubContext, token: string | undefined): Promise<SystemRecord> {

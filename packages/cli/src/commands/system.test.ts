@@ -99,7 +99,7 @@ describe('vdxp system', () => {
     assert.deepEqual(views.map((v) => v.id), ['sys.gov', 'sys.mof', 'sys.nghean']);
     assert.deepEqual(views.find((v) => v.id === 'sys.nghean')?.agencies, ['000.00.00.H41', '000.00.15.H41']);
     const human = await run('system', 'list');
-    assert.match(human.stdout, /^sys\.nghean {2}active +2 cơ quan \/ agencies {2}QLVBĐH Nghệ An$/m);
+    assert.match(human.stdout, /^sys\.nghean {2}active {5}lenient +2 cơ quan \/ agencies {2}QLVBĐH Nghệ An$/m);
     const show = await run('system', 'show', 'sys.nghean');
     assert.match(show.stdout, /Trạng thái \/ State: +active/);
     assert.match(show.stdout, /^ {2}000\.00\.15\.H41 {2}Sở Nội vụ$/m);
@@ -127,6 +127,44 @@ describe('vdxp system', () => {
     assert.match(human.stdout, /New credentials for sys\.nghean; .*the old ones no longer work/);
     assert.match(human.stdout, /token: +vdxp_/);
     assert.equal((await run('system', 'rotate-secret', 'sys.none')).code, 1);
+  });
+
+  it('add --vdxp-strict and set --vdxp-strict on|off choose the VDXP mode, and each change is an evidence event', async () => {
+    const added = await run('system', 'add', '--id', 'sys.strict', '--agencies', '000.00.00.G22', '--vdxp-strict', '--json');
+    assert.equal(added.code, 0, added.stderr);
+    const view = async (): Promise<SystemView> => JSON.parse((await run('system', 'show', 'sys.strict', '--json')).stdout) as SystemView;
+    assert.equal((await view()).vdxpStrict, true);
+    assert.match((await run('system', 'show', 'sys.strict')).stdout, /VDXP: +strict \(/);
+    assert.match((await run('system', 'list')).stdout, /^sys\.strict {2}active {5}strict +1 cơ quan/m);
+    assert.equal((JSON.parse((await run('system', 'list', '--json')).stdout) as SystemView[]).find((v) => v.id === 'sys.gov')?.vdxpStrict, false, 'lenient by default');
+
+    const off = await run('system', 'set', 'sys.strict', '--vdxp-strict', 'off', '--json');
+    assert.equal(off.code, 0, off.stderr);
+    assert.deepEqual(JSON.parse(off.stdout), { id: 'sys.strict', vdxpStrict: false, changed: true });
+    assert.equal((await view()).vdxpStrict, false);
+    assert.match((await run('system', 'show', 'sys.strict')).stdout, /VDXP: +lenient \(/);
+    assert.match((await run('system', 'set', 'sys.strict', '--vdxp-strict', 'off')).stdout, /^VDXP sys\.strict: lenient \(.*unchanged\)$/m);
+    assert.match((await run('system', 'set', 'sys.strict', '--vdxp-strict', 'on')).stdout, /^VDXP sys\.strict: strict$/m);
+    assert.equal((await view()).vdxpStrict, true);
+
+    const bad = await run('system', 'set', 'sys.strict', '--vdxp-strict', 'maybe');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /use on or off/);
+    const none = await run('system', 'set', 'sys.strict');
+    assert.equal(none.code, 2, 'the option is required');
+    const unknown = await run('system', 'set', 'sys.none', '--vdxp-strict', 'on');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /VDXP_E_SYSTEM_UNKNOWN/);
+
+    const hub = await openHub({ dataDir: data, recover: false });
+    try {
+      const events = (await hub.ctx.store.events(0, 10_000)).filter((e) => e.data['id'] === 'sys.strict');
+      assert.deepEqual(events.map((e) => [e.type, e.data['vdxpStrict']]), [['system:added', true], ['system:vdxp-strict', false], ['system:vdxp-strict', true]],
+        'one event per change, none when the mode was so already');
+      assert.ok(events.every((e) => typeof e.actor === 'string' && e.actor.length > 0), 'each names the operator');
+    } finally {
+      await hub.close();
+    }
   });
 
   it('list on an empty registry says how to add a system', async () => {

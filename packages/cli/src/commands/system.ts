@@ -1,8 +1,8 @@
 // `vdxp system`: the connected systems (QLVBĐH instances) — add one with the agencies it may act for and get
-// its credentials, list and show them (never a token or secret), and rotate credentials.
+// its credentials, list and show them (never a token or secret), rotate credentials, and set the VDXP mode.
 
 import type { Command } from 'commander';
-import { HubError, addSystem, rotateSystemCredentials, type Credentials, type Hub, type SystemRecord } from '@vdxp/hub';
+import { HubError, addSystem, rotateSystemCredentials, setSystemVdxpStrict, type Credentials, type Hub, type SystemRecord } from '@vdxp/hub';
 import { CliError, EXIT_CODES, type CliContext } from '../context.ts';
 import { labelled } from '../format.ts';
 import { addDataOption, commaList, operatorActor, withHub } from '../hub-access.ts';
@@ -13,6 +13,8 @@ export interface SystemView {
   name: string;
   state: SystemRecord['state'];
   pushUrl: string | null;
+  /** VDXP API strict mode: a fresh timestamp and each signature once (http/vdxp/README.md). */
+  vdxpStrict: boolean;
   agencies: string[];
   createdAt: string;
   updatedAt: string;
@@ -35,13 +37,16 @@ export function registerSystem(program: Command, ctx: CliContext): void {
     .requiredOption('--agencies <codes>', 'agency codes it may act for, comma-separated')
     .option('--secret <secret>', 'VDXP secret to use (default: a random one; a flag is visible in shell history)')
     .option('--name <name>', 'display name (default: the id)')
+    .option('--vdxp-strict', 'VDXP API: demand a fresh Việt Nam-time timestamp and each signature once (default off: '
+      + 'SDKVXP 2.0.1 reuses one signature); change it later with "vdxp system set"')
     .option('--json', 'print exactly {"id", "token", "secret"}'))
-    .action(async (opts: DataOpts & { id: string; agencies: string; secret?: string; name?: string }) => {
+    .action(async (opts: DataOpts & { id: string; agencies: string; secret?: string; name?: string; vdxpStrict?: boolean }) => {
       const agencies = commaList(opts.agencies);
       if (agencies.length === 0) throw new CliError('--agencies cần ít nhất một mã / needs at least one agency code', EXIT_CODES.usage);
       const c = await withHub(ctx, opts.data, 'create', async (hub) => addSystem(hub.ctx, {
         id: opts.id, agencies: await canonicalCodes(hub, agencies),
         ...(opts.secret !== undefined ? { secret: opts.secret } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}),
+        vdxpStrict: opts.vdxpStrict === true,
       }, operatorActor()));
       if (opts.json) return printJsonCredentials(ctx, c);
       ctx.out(`Đã tạo hệ thống / Created system ${c.id} (${agencies.length} cơ quan / agencies)`);
@@ -64,7 +69,9 @@ export function registerSystem(program: Command, ctx: CliContext): void {
         return;
       }
       const width = Math.max(...views.map((v) => v.id.length));
-      for (const v of views) ctx.out(`${v.id.padEnd(width)}  ${v.state.padEnd(9)}  ${String(v.agencies.length).padStart(5)} cơ quan / agencies  ${v.name}`);
+      for (const v of views) {
+        ctx.out(`${v.id.padEnd(width)}  ${v.state.padEnd(9)}  ${modeWord(v.vdxpStrict).padEnd(7)}  ${String(v.agencies.length).padStart(5)} cơ quan / agencies  ${v.name}`);
+      }
     });
 
   addDataOption(system.command('show')
@@ -86,6 +93,9 @@ export function registerSystem(program: Command, ctx: CliContext): void {
         ['Tên / Name', view.name],
         ['Trạng thái / State', view.state],
         ['Đẩy tới / Push URL', view.pushUrl],
+        ['VDXP', view.vdxpStrict
+          ? 'strict (nghiêm ngặt: dấu thời gian giờ Việt Nam còn mới, mỗi chữ ký một lần / fresh Việt Nam-time timestamp, each signature once)'
+          : 'lenient (thường: chữ ký dùng lại được, như SDKVXP 2.0.1 / a signature may be reused, as SDKVXP 2.0.1 does)'],
         ['Tạo / Created', view.createdAt],
         ['Đổi / Updated', view.updatedAt],
         ['Cơ quan / Agencies', String(view.agencies.length)],
@@ -106,6 +116,35 @@ export function registerSystem(program: Command, ctx: CliContext): void {
       ctx.out(`Đã cấp lại thông tin xác thực / New credentials for ${c.id}; thông tin cũ hết hiệu lực / the old ones no longer work`);
       printCredentials(ctx, c);
     });
+
+  addDataOption(system.command('set')
+    .summary('change a system\'s settings / đổi cài đặt của hệ thống')
+    .description('Change a setting of an existing system; it applies at once, also on a running hub, and each change '
+      + 'is an evidence event. --vdxp-strict on: the VDXP-compatible API demands of this system a timestamp within '
+      + 'the replay window in Việt Nam time and refuses a signature used before (for clients that sign every call); '
+      + 'off (the default): a signature stays valid, as SDKVXP 2.0.1 needs, and every call is safe to replay.')
+    .argument('<id>', 'system id')
+    .requiredOption('--vdxp-strict <on|off>', 'VDXP API strict mode')
+    .option('--json', 'print {"id", "vdxpStrict", "changed"}'))
+    .action(async (id: string, opts: DataOpts & { vdxpStrict: string }) => {
+      const strict = onOff(opts.vdxpStrict);
+      const changed = await withHub(ctx, opts.data, 'existing', (hub) => setSystemVdxpStrict(hub.ctx, id, strict, operatorActor()));
+      if (opts.json) return ctx.out(JSON.stringify({ id, vdxpStrict: strict, changed }));
+      ctx.out(`VDXP ${id}: ${modeWord(strict)}${changed ? '' : ' (đã như vậy / unchanged)'}`);
+    });
+}
+
+/** The VDXP mode as one word, for lists. */
+function modeWord(strict: boolean): string {
+  return strict ? 'strict' : 'lenient';
+}
+
+/** `on`/`off` (also true/false, yes/no, 1/0) as a boolean; anything else is a usage error. */
+function onOff(value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['on', 'true', 'yes', '1'].includes(v)) return true;
+  if (['off', 'false', 'no', '0'].includes(v)) return false;
+  throw new CliError(`--vdxp-strict "${value}": dùng on hoặc off / use on or off`, EXIT_CODES.usage);
 }
 
 /**
@@ -121,7 +160,7 @@ async function canonicalCodes(hub: Hub, codes: string[]): Promise<string[]> {
 
 async function viewOf(hub: Hub, s: SystemRecord): Promise<SystemView> {
   return {
-    id: s.id, name: s.name, state: s.state, pushUrl: s.pushUrl, agencies: await hub.ctx.store.systemAgencies(s.id),
+    id: s.id, name: s.name, state: s.state, pushUrl: s.pushUrl, vdxpStrict: s.vdxpStrict, agencies: await hub.ctx.store.systemAgencies(s.id),
     createdAt: new Date(s.createdAt).toISOString(), updatedAt: new Date(s.updatedAt).toISOString(),
   };
 }

@@ -49,14 +49,16 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
     it('keeps systems and the agencies they act for', async () => {
       const { store, close } = await open();
       try {
-        await store.putSystem({ id: 's1', name: 'S', tokenHash: 'h1', secret: 'sealed', state: 'active', pushUrl: null, createdAt: 1, updatedAt: 1 });
+        await store.putSystem({ id: 's1', name: 'S', tokenHash: 'h1', secret: 'sealed', state: 'active', pushUrl: null, vdxpStrict: false, createdAt: 1, updatedAt: 1 });
         await store.setSystemAgencies('s1', ['A', 'B', 'A']);
         assert.deepEqual(await store.systemAgencies('s1'), ['A', 'B']);
         assert.equal(await store.systemActsFor('s1', 'B'), true);
         assert.equal(await store.systemActsFor('s1', 'C'), false);
         assert.equal((await store.getSystemByTokenHash('h1'))?.id, 's1');
-        await store.putSystem({ id: 's1', name: 'S', tokenHash: 'h2', secret: 'sealed2', state: 'active', pushUrl: null, createdAt: 1, updatedAt: 2 });
+        assert.equal((await store.getSystem('s1'))?.vdxpStrict, false);
+        await store.putSystem({ id: 's1', name: 'S', tokenHash: 'h2', secret: 'sealed2', state: 'active', pushUrl: null, vdxpStrict: true, createdAt: 1, updatedAt: 2 });
         assert.equal(await store.getSystemByTokenHash('h1'), undefined);
+        assert.equal((await store.getSystem('s1'))?.vdxpStrict, true, 'the VDXP strict flag is kept and can be changed');
         assert.equal((await store.listSystems()).length, 1);
       } finally { await close(); }
     });
@@ -64,7 +66,7 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
     it('hands out an inbox oldest first, by state and kind, for the agencies of a system', async () => {
       const { store, close } = await open();
       try {
-        await store.putSystem({ id: 'rx', name: 'R', tokenHash: 'h', secret: 's', state: 'active', pushUrl: null, createdAt: 1, updatedAt: 1 });
+        await store.putSystem({ id: 'rx', name: 'R', tokenHash: 'h', secret: 's', state: 'active', pushUrl: null, vdxpStrict: false, createdAt: 1, updatedAt: 1 });
         await store.setSystemAgencies('rx', ['R1', 'R2']);
         await store.insertDocument(doc('d1'), ['k1']);
         await store.insertDocument(doc('d2', { kind: 'status', statusCode: '01' }), ['k2']);

@@ -31,6 +31,8 @@ export interface SystemRecord {
   secret: string;
   state: 'active' | 'suspended';
   pushUrl: string | null;
+  /** VDXP API: demand a fresh timestamp and refuse a reused signature (http/vdxp/README.md); off by default. */
+  vdxpStrict: boolean;
   createdAt: number;
   updatedAt: number;
 }

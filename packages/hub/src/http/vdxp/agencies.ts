@@ -132,6 +132,12 @@ export async function registerAgency(ctx: HubContext, system: SystemRecord, body
   if (existing && existing.parent !== parent.code) {
     throw new HubError('VDXP_E_AGENCY_EXISTS', `Ma ${code} da ton tai (exists already, under ${existing.parent ?? 'no parent'})`);
   }
+  // A deleted (or merged) unit is not brought back by a call: an old registerAgency could otherwise undo a
+  // deleteAgency. The operator restores it, knowing why it went.
+  if (existing && !current(existing)) {
+    throw new HubError('VDXP_E_AGENCY_EXISTS', `Ma ${code} da bi xoa hoac sap nhap (was ${existing.state}${existing.successor ? ` into ${existing.successor}` : ''}); `
+      + 'lien he quan tri truc de khoi phuc (ask the hub\'s operator to restore it)', { details: { code, state: existing.state } });
+  }
   const mail = field(b, 'mail', false);
   const mobile = field(b, 'mobile', false);
   const agency = existing ?? await addAgency(ctx, { code, name, parent: parent.code, ...(mail ? { email: mail } : {}), ...(mobile ? { phone: mobile } : {}) }, system.id);
@@ -150,12 +156,14 @@ export async function registerAgency(ctx: HubContext, system: SystemRecord, body
 /**
  * deleteAgency `AgencyCode`: a system removes a unit under a parent it acts for. The row is kept, dissolved
  * without a successor (the registry keeps history; documents to it are refused from now on, and
- * getSynchronizeUnit reports it deleted). Deleting an agency deleted already succeeds.
+ * getSynchronizeUnit reports it deleted). Deleting an agency that is no longer a unit of its own (deleted,
+ * dissolved or merged) succeeds and changes nothing: a replayed delete must not turn an operator's merger,
+ * whose documents go to the successor, into a dissolution that refuses them.
  */
 export async function deleteAgency(ctx: HubContext, system: SystemRecord, code: string): Promise<void> {
   const agency = await ctx.store.findAgency(code);
   if (!agency) throw new HubError('VDXP_E_AGENCY_UNKNOWN', `Ma ${code} khong co trong danh ba (no such agency in the registry)`);
   await mustActForParent(ctx, system, agency.parent, `xoa ${code}`);
-  if (agency.state === 'dissolved' && agency.successor === null) return;
+  if (!current(agency)) return;
   await dissolveAgency(ctx, agency.code, null, system.id);
 }

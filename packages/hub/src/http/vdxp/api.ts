@@ -21,6 +21,8 @@ type Handler = (req: FastifyRequest, reply: FastifyReply, caller: VdxpCaller, ct
 interface Call {
   /** GET only where a call reads: the state-changing calls are POST, as the SDK sends them. */
   methods: ('GET' | 'POST')[];
+  /** Needs a fresh signature used for nothing else, also from a lenient system (auth.ts). */
+  singleUse?: true;
   handle: Handler;
 }
 
@@ -148,6 +150,9 @@ const CALLS: Record<string, Call> = {
   },
   registerAgency: {
     methods: ['POST'],
+    // Its JSON body is in no signed header, and it signs no input of its own: any captured signature of the
+    // system (countReceiveEdoc signs the same JSON) would otherwise register any unit under its parents.
+    singleUse: true,
     async handle(req, _reply, c, ctx) {
       await registerAgency(ctx, c.system, await readJsonBody(req.raw, ctx.limits.jsonBodyBytesMax));
       return ok();
@@ -165,7 +170,10 @@ const CALLS: Record<string, Call> = {
 /** The calls, for the API description and tests. */
 export const VDXP_CALLS: readonly string[] = Object.keys(CALLS);
 
-/** One replay cache per hub, shared by every server built on it. */
+/**
+ * One replay cache per hub, shared by every server built on it. It refuses reuse for strict systems and for
+ * single-use calls; a lenient system's fresh-looking signatures are only noted there (auth.ts).
+ */
 const replayCaches = new WeakMap<HubContext, ReplayCache>();
 
 function replayCacheOf(ctx: HubContext): ReplayCache {
@@ -211,7 +219,7 @@ export function registerVdxpApi(app: FastifyInstance, hub: Hub, metrics: Metrics
         method: call.methods,
         url: `/${name}`,
         handler: async (req, reply) => {
-          const caller = await authenticate(ctx, req.headers, replay);
+          const caller = await authenticate(ctx, req.headers, replay, call.singleUse ? { singleUse: true } : {});
           const out = await call.handle(req, reply, caller, ctx);
           return 'ErrorCode' in out ? sendAnswer(reply, out) : out;
         },

@@ -1,5 +1,6 @@
 // The XroadVnpt-* HMAC header scheme of the axis' wire protocol (docs/vdxp-compat.md): who calls, whether the
-// headers a call acts on were signed with that system's secret, and whether the signature is fresh and new.
+// headers a call acts on were signed with that system's secret, and, for a strict system or a call that needs
+// it, whether the signature is fresh and new.
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -11,6 +12,11 @@ import type { ReplayCache } from './replay-cache.ts';
 import { VN_UTC_OFFSET_MS as VN_OFFSET_MS } from '@vdxp/edxml';
 
 const PREFIX = 'xroadvnpt-';
+/**
+ * The latest wall clock on earth (UTC+14, Pacific/Kiritimati) is 7 hours ahead of Việt Nam's: no machine whose
+ * clock is right writes a timestamp later than that, whatever its zone.
+ */
+const LATEST_CLOCK_AHEAD_OF_VN_MS = 14 * 3600 * 1000 - VN_OFFSET_MS;
 
 /** Lowercase hex HMAC-SHA256 of the sign-header's bytes, keyed with the secret string's UTF-8 bytes. */
 export function signHeaderHash(secret: string, signHeader: Uint8Array | string): string {
@@ -75,12 +81,27 @@ function signedMap(text: string): Map<string, string> {
   return out;
 }
 
+export interface AuthOptions {
+  /**
+   * The call needs a fresh signature used for nothing else, whatever the system's mode: its effect is not
+   * bound by any signed input (registerAgency's JSON body), so any captured signature would do otherwise.
+   */
+  singleUse?: boolean;
+}
+
 /**
  * Authenticates one call. Order: the signed JSON parses and names systemid and timestamp; the system exists
- * and is active; the HMAC matches (constant-time); the timestamp is within the window; the signature is new.
- * The signature is remembered only once it proved authentic and fresh, so strangers cannot fill the cache.
+ * and is active; the HMAC matches (constant-time); the timestamp is in the SDK's format. Then, for a strict
+ * system or a single-use call only: the timestamp is within the window and the signature is new.
+ *
+ * A lenient system's signature stays valid: SDKVXP 2.0.1 signs once per service object with its machine's
+ * local time and no zone, so freshness cannot be asked of it; every call is made safe to replay instead
+ * (README.md). Its signatures that are, or will become, fresh in Việt Nam time are still remembered until
+ * stale, so that one cannot then be taken for a single-use call; for that, a timestamp later than any clock on
+ * earth shows (a machine whose clock is wrong) is refused. A signature is remembered only once it proved
+ * authentic, so strangers cannot fill the cache.
  */
-export async function authenticate(ctx: HubContext, headers: IncomingHttpHeaders, replay: ReplayCache): Promise<VdxpCaller> {
+export async function authenticate(ctx: HubContext, headers: IncomingHttpHeaders, replay: ReplayCache, o: AuthOptions = {}): Promise<VdxpCaller> {
   const signBytes = headerBytes(headers, `${PREFIX}sign-header`);
   const hash = headerText(headers, `${PREFIX}hash-header`);
   if (signBytes === undefined || hash === undefined) {
@@ -109,7 +130,8 @@ export async function authenticate(ctx: HubContext, headers: IncomingHttpHeaders
     throw new HubError('VDXP_E_AUTH_INVALID', `He thong ${systemId} chua dang ky hoac da bi tam dung (is not an active system of this hub)`, { details: { systemId } });
   }
   const expected = Buffer.from(signHeaderHash(systemSecret(ctx, system), signBytes), 'utf8');
-  const given = Buffer.from(hash.trim().toLowerCase(), 'utf8');
+  const signature = hash.trim().toLowerCase();
+  const given = Buffer.from(signature, 'utf8');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new HubError('VDXP_E_VDXP_SIGNATURE', 'Chu ky XroadVnpt-hash-header khong dung (is not the HMAC-SHA256 of the sign-header with this system\'s secret)', { details: { systemId } });
   }
@@ -117,16 +139,29 @@ export async function authenticate(ctx: HubContext, headers: IncomingHttpHeaders
   if (at === undefined) {
     throw new HubError('VDXP_E_VDXP_TIMESTAMP', `XroadVnpt-timestamp "${timestamp}" sai dinh dang ddMMyyyy'T'HHmmss'+'SSSS (malformed)`);
   }
+  const strict = system.vdxpStrict || o.singleUse === true;
+  const why = system.vdxpStrict ? `he thong ${systemId} dung che do nghiem ngat (this system is in strict mode)` : 'lenh nay can chu ky rieng (this call needs a signature of its own)';
   const now = ctx.clock.now();
   const windowMs = ctx.limits.vdxpReplayWindowSeconds * 1000;
-  if (Math.abs(now - at) > windowMs) {
+  const fresh = Math.abs(now - at) <= windowMs;
+  if (strict && !fresh) {
     throw new HubError('VDXP_E_VDXP_TIMESTAMP', `XroadVnpt-timestamp ${timestamp} lech qua ${ctx.limits.vdxpReplayWindowSeconds} giay so voi gio cua truc `
-      + `(${formatVdxpTimestamp(now)}, gio Viet Nam); kiem tra dong ho may tram (is outside the replay window)`, { details: { timestamp, hubTime: formatVdxpTimestamp(now) } });
+      + `(${formatVdxpTimestamp(now)}, gio Viet Nam); ${why}: dat dong ho may tram theo gio Viet Nam va ky moi lenh `
+      + '(is outside the replay window: run the client\'s clock in Asia/Ho_Chi_Minh and sign each call afresh)', { details: { timestamp, hubTime: formatVdxpTimestamp(now) } });
   }
+  if (!strict && at - now > LATEST_CLOCK_AHEAD_OF_VN_MS + windowMs) {
+    throw new HubError('VDXP_E_VDXP_TIMESTAMP', `XroadVnpt-timestamp ${timestamp} muon hon gio cua moi mui gio hien nay (gio truc: ${formatVdxpTimestamp(now)}, `
+      + 'gio Viet Nam); kiem tra dong ho may tram (is later than any clock on earth shows now: set the machine\'s clock)', { details: { timestamp, hubTime: formatVdxpTimestamp(now) } });
+  }
+  // A lenient signature stale already can never be fresh again: nothing to remember. One from a clock ahead of
+  // Việt Nam time (UTC+8 to +14) will become fresh: remembered from now on.
+  if (now - at > windowMs) return { system, input };
   // Kept until the timestamp it carries is stale: after that the window check refuses a replay by itself.
-  const claimed = replay.claim(hash.trim().toLowerCase(), at + windowMs, now);
-  if (claimed === 'replay') throw new HubError('VDXP_E_VDXP_REPLAY', 'Chu ky nay da duoc dung (this signature was used already; sign each call afresh)');
+  const claimed = replay.claim(signature, at + windowMs, now);
   if (claimed === 'full') throw new HubError('VDXP_E_VDXP_BUSY', 'Truc dang qua tai, thu lai sau (too many signed calls within the replay window; retry shortly)');
+  if (claimed === 'replay' && strict) {
+    throw new HubError('VDXP_E_VDXP_REPLAY', `Chu ky nay da duoc dung; ${why} (this signature was used already; sign each call afresh, with a new service object)`);
+  }
   return { system, input };
 }
 

@@ -1,4 +1,5 @@
-// Signatures seen within the replay window, so a captured XroadVnpt-hash-header cannot be used twice.
+// Signatures seen within the replay window, so a captured XroadVnpt-hash-header cannot be used twice where
+// reuse is refused (strict systems, registerAgency: see auth.ts).
 //
 // In memory, bounded in size and time: right for the embedded hub, which is one process. Several hub processes
 // behind a load balancer would each see only their own share, so scale-out needs the set shared: a table

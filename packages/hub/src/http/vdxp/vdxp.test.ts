@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { parsePacketBytes } from '@vdxp/edxml';
 import { HUB_ERRORS } from '../../errors.ts';
-import { addSystem, importAgencies } from '../../registry.ts';
+import { addSystem, importAgencies, setSystemVdxpStrict } from '../../registry.ts';
 import { edoc, inlinePackets, listen, startTestHub, statusPacket, type TestHub } from '../../../test-support/testkit.ts';
 import { protocolTimestamp, sdkHashFile, standardHashFile, VdxpTestClient, type CallResult, type Json } from '../../../test-support/vdxp-test-client.ts';
 
@@ -208,7 +208,9 @@ describe('business statuses', () => {
 });
 
 describe('authentication and refusals', () => {
-  it('refuses a wrong secret, a stale or malformed timestamp, and a replayed signature; tolerates skew within the window', async () => {
+  it('refuses, for a strict system, a wrong secret, a stale or malformed timestamp, and a replayed signature; tolerates skew within the window', async () => {
+    // Lenient (the default) systems keep a signature valid: sdk-clients.test.ts drives that.
+    assert.equal(await setSystemVdxpStrict(t.hub.ctx, 'sys.gov', true, 'test'), true);
     failAnswer(await c('gov').call('countReceiveEdoc', { secret: 'not-the-secret' }), 'VDXP_E_VDXP_SIGNATURE');
     const window = t.hub.ctx.limits.vdxpReplayWindowSeconds * 1000;
     const stale = protocolTimestamp(t.clock.now() - window - 1000);
@@ -225,6 +227,8 @@ describe('authentication and refusals', () => {
     failAnswer(await c('gov').send('countReceiveEdoc', 'POST', first.sent, '{}'), 'VDXP_E_VDXP_REPLAY');
     t.clock.advance(window + 1000);
     failAnswer(await c('gov').send('countReceiveEdoc', 'POST', first.sent, '{}'), 'VDXP_E_VDXP_TIMESTAMP');
+    assert.equal(await setSystemVdxpStrict(t.hub.ctx, 'sys.gov', false, 'test'), true);
+    okAnswer(await c('gov').send('countReceiveEdoc', 'POST', first.sent, '{}'));
   });
 
   it('refuses headers that were not signed, or changed after signing, and malformed or missing signatures', async () => {
@@ -363,6 +367,7 @@ describe('limits', () => {
     const small = await startTestHub({ limits: { vdxpReplayCacheMax: 2 } });
     const s = await listen(small.hub);
     try {
+      await setSystemVdxpStrict(small.hub.ctx, 'sys.gov', true, 'test');
       const gov = new VdxpTestClient({ endpoint: s.url, systemId: 'sys.gov', secret: 'gov-secret', now: () => small.clock.now() });
       okAnswer(await gov.call('countReceiveEdoc'));
       okAnswer(await gov.call('countReceiveEdoc'));

@@ -49,7 +49,7 @@ const toAgency = (r: Row): Agency => ({
 
 const toSystem = (r: Row): SystemRecord => ({
   id: r['id'] as string, name: r['name'] as string, tokenHash: r['token_hash'] as string, secret: r['secret'] as string,
-  state: r['state'] as SystemRecord['state'], pushUrl: r['push_url'] as string | null,
+  state: r['state'] as SystemRecord['state'], pushUrl: r['push_url'] as string | null, vdxpStrict: r['vdxp_strict'] === 1,
   createdAt: r['created_at'] as number, updatedAt: r['updated_at'] as number,
 });
 
@@ -195,10 +195,10 @@ class SqliteOps implements StoreOps {
   }
 
   async putSystem(s: SystemRecord): Promise<void> {
-    this.st(`INSERT INTO systems (id, name, token_hash, secret, state, push_url, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    this.st(`INSERT INTO systems (id, name, token_hash, secret, state, push_url, vdxp_strict, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token_hash, secret = excluded.secret,
-        state = excluded.state, push_url = excluded.push_url, updated_at = excluded.updated_at`).run(
-      s.id, s.name, s.tokenHash, s.secret, s.state, s.pushUrl, s.createdAt, s.updatedAt);
+        state = excluded.state, push_url = excluded.push_url, vdxp_strict = excluded.vdxp_strict, updated_at = excluded.updated_at`).run(
+      s.id, s.name, s.tokenHash, s.secret, s.state, s.pushUrl, s.vdxpStrict ? 1 : 0, s.createdAt, s.updatedAt);
   }
 
   async listSystems(): Promise<SystemRecord[]> {
