@@ -39,6 +39,15 @@ export interface HubLimits {
   vdxpPartHeaderBytesMax: number;
   /** VDXP API: registry rows read per page while an agency list streams (memory held vs. queries made). */
   vdxpRegistryPageRows: number;
+  /**
+   * Events in one archive file. Bounds what one cut holds in memory (a digest per archived document), its
+   * planning scans, and how long its transaction keeps the write lock (it deletes this many events).
+   */
+  archiveEventsMax: number;
+  /** Archive files one `vdxp archive` run (or one scheduled run) writes at most; the next run continues. */
+  archiveFilesPerRunMax: number;
+  /** The longest line of an archive's events.jsonl or documents.jsonl that verification reads (it holds one line). */
+  archiveLineBytesMax: number;
 }
 
 export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
@@ -65,6 +74,10 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   vdxpReplayCacheMax: 200_000,
   vdxpPartHeaderBytesMax: 16 * 1024,
   vdxpRegistryPageRows: 2_000,
+  archiveEventsMax: 50_000,
+  archiveFilesPerRunMax: 100,
+  // A document line carries its deliveries (up to recipientsMax) with their statuses: ~0.5 KB each.
+  archiveLineBytesMax: 16 * 1024 * 1024,
 });
 
 export function hubLimits(overrides?: Partial<Omit<HubLimits, 'edxml'>> & { edxml?: Partial<EdxmlLimits> }): HubLimits {
