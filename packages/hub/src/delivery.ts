@@ -60,6 +60,7 @@ export async function fetchPacket(ctx: HubContext, system: SystemRecord, deliver
   }
   const doc = await ctx.store.getDocument(d.documentId);
   if (!doc) throw new Error(`assertion: document ${d.documentId} of delivery ${d.id} exists`);
+  if (doc.archivedIn !== undefined) throw new HubError('VDXP_E_DOCUMENT_ARCHIVED', `Document ${doc.id} was archived in ${doc.archivedIn}`, { details: { archivedIn: doc.archivedIn } });
   if (d.state === 'queued') {
     await ctx.store.transaction(async (tx) => {
       const now = ctx.clock.now();
