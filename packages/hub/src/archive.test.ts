@@ -222,6 +222,28 @@ describe('archive', () => {
     }
   });
 
+  it('archives nothing when the live chain does not continue the last checkpoint', async () => {
+    const t = await startTestHub();
+    try {
+      await send(t);
+      await ackAll(t);
+      t.clock.advance(100 * DAY_MS);
+      await send(t);
+      const db = new DatabaseSync(join(t.dir, 'vdxp.sqlite'));
+      try {
+        db.prepare(`INSERT INTO archive_checkpoints (last_seq, first_seq, prev_hash, hash, file, sha256, documents, created_at)
+          VALUES (0, 0, ?, ?, 'forged.vdxa', ?, 0, 0)`).run('0'.repeat(64), 'f'.repeat(64), 'e'.repeat(64));
+      } finally {
+        db.close();
+      }
+      await assert.rejects(run(t), (e: unknown) => e instanceof ArchiveError && /event 1 does not continue the last checkpoint/.test(e.message));
+      assert.deepEqual(readdirSync(archiveDir(t)), [], 'no file was written');
+      assert.equal((await verifyAudit(t.hub.ctx)).ok, false);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('keeps a packet, inline or file, that a live document also names', async () => {
     const t = await startTestHub();
     try {

@@ -24,7 +24,7 @@ import {
   type ArchiveFileReport, type ArchiveManifest, type ArchiveProblem, type ArchivedDocument,
 } from './archive-file.ts';
 import { record, type HubContext } from './context.ts';
-import type { ArchiveSegment, Checkpoint, StatusEntry, Store } from './store/store.ts';
+import { GENESIS_HASH, type ArchiveSegment, type Checkpoint, type StatusEntry, type Store } from './store/store.ts';
 
 /** How often `vdxp serve --archive-after` looks for something to archive. */
 export const ARCHIVE_INTERVAL_MS = 3600_000;
@@ -106,6 +106,11 @@ export async function archive(ctx: HubContext, o: ArchiveOptions): Promise<Archi
 async function archiveSegment(ctx: HubContext, o: ArchiveOptions, cutoff: number): Promise<ArchiveMade | undefined> {
   const segment = await ctx.store.archivableSegment(cutoff, ctx.limits.archiveEventsMax);
   if (segment === undefined) return undefined;
+  // The file's own check covers the chain inside the segment; this is its link to what was cut before.
+  const continues = (await ctx.store.checkpoints()).at(-1)?.hash ?? GENESIS_HASH;
+  if (segment.prevHash !== continues) {
+    throw new ArchiveError(`event ${segment.firstSeq} does not continue the last checkpoint: run "vdxp audit verify"; nothing was archived`);
+  }
   const file = archiveFileName(segment);
   const path = join(o.archiveDir, file);
   const tmp = join(o.archiveDir, `.${file}.tmp`);
