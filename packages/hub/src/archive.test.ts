@@ -4,8 +4,8 @@
 // with a live document kept, the timeline still shown, the schedule and the one-run-at-a-time lock.
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { ARCHIVE_DIR_NAME, ArchiveError, archive, startArchiveSchedule, verifyArchive, type ArchiveRun } from './archive.ts';
@@ -13,6 +13,7 @@ import { verifyAudit } from './audit.ts';
 import { ackDelivery, fetchPacket, inbox } from './delivery.ts';
 import { documentView } from './documents.ts';
 import { describeError } from './errors.ts';
+import { openHub } from './hub.ts';
 import { submitPacket } from './intake.ts';
 import { authenticateToken } from './registry.ts';
 import type { DocumentRow } from './store/store.ts';
@@ -241,6 +242,32 @@ describe('archive', () => {
       assert.equal((await verifyAudit(t.hub.ctx)).ok, false);
     } finally {
       await t.close();
+    }
+  });
+
+  it('after a crash between the cut and the removal of packet files, start-up recovery removes them', async () => {
+    const t = await startTestHub();
+    try {
+      const large = await send(t, { large: true });
+      await ackAll(t);
+      t.clock.advance(100 * DAY_MS);
+      await send(t);
+      const bytes = readFileSync(t.hub.ctx.blobs.pathOf(large.digest));
+      assert.equal((await run(t)).archives[0]?.documents, 1);
+      // As if the process had died right after the cut's commit: the file is still there.
+      mkdirSync(dirname(t.hub.ctx.blobs.pathOf(large.digest)), { recursive: true });
+      writeFileSync(t.hub.ctx.blobs.pathOf(large.digest), bytes);
+      await t.hub.close();
+      const reopened = await openHub({ dataDir: t.dir, clock: t.clock });
+      try {
+        assert.equal(reopened.recovery.removedOrphans, 1);
+        assert.equal(existsSync(reopened.ctx.blobs.pathOf(large.digest)), false);
+        assert.equal((await verifyAudit(reopened.ctx)).ok, true);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      rmSync(t.dir, { recursive: true, force: true });
     }
   });
 
