@@ -314,10 +314,13 @@ describe('archive', () => {
       await assert.rejects(run(t), (e: unknown) => e instanceof ArchiveError && /another archive run \(process \d+\)/.test(e.message));
       writeFileSync(join(dir, '.lock'), '2147483646\n');
 
+      // A segment shorter than the schedule's minimum waits for more (one small file an hour is not wanted).
+      assert.deepEqual((await archive(t.hub.ctx, { archiveDir: dir, olderThanMs: OLDER_THAN_MS, actor: 'hub', eventsMin: t.hub.ctx.limits.archiveScheduledEventsMin })).archives, []);
+
       const runs: (ArchiveRun | undefined)[] = [];
       const made = new Promise<ArchiveRun>((resolve, reject) => {
         const schedule = startArchiveSchedule(t.hub.ctx, {
-          archiveDir: dir, olderThanMs: OLDER_THAN_MS, actor: 'hub', intervalMs: 5,
+          archiveDir: dir, olderThanMs: OLDER_THAN_MS, actor: 'hub', intervalMs: 5, eventsMin: 1,
           onRun: (r, error) => {
             runs.push(r);
             if (error !== undefined) { void schedule.stop().then(() => reject(error as Error)); return; }

@@ -48,6 +48,8 @@ export interface ArchiveOptions {
   olderThanMs: number;
   /** Who ran it, for the evidence log. */
   actor: string;
+  /** A segment shorter than this is left for a later run (the schedule's limits.archiveScheduledEventsMin). */
+  eventsMin?: number;
 }
 
 export interface ArchiveMade {
@@ -105,7 +107,7 @@ export async function archive(ctx: HubContext, o: ArchiveOptions): Promise<Archi
 
 async function archiveSegment(ctx: HubContext, o: ArchiveOptions, cutoff: number): Promise<ArchiveMade | undefined> {
   const segment = await ctx.store.archivableSegment(cutoff, ctx.limits.archiveEventsMax);
-  if (segment === undefined) return undefined;
+  if (segment === undefined || segment.lastSeq - segment.firstSeq + 1 < (o.eventsMin ?? 1)) return undefined;
   // The file's own check covers the chain inside the segment; this is its link to what was cut before.
   const continues = (await ctx.store.checkpoints()).at(-1)?.hash ?? GENESIS_HASH;
   if (segment.prevHash !== continues) {
@@ -261,7 +263,10 @@ export async function verifyArchive(path: string, lineBytesMax: number, store?: 
   return { ...r, problems, ok: problems.length === 0, checkpoint };
 }
 
-/** Runs `archive` every `intervalMs`, never two at once; stop() waits for a run in progress. */
+/**
+ * Runs `archive` every `intervalMs`, never two at once, cutting only segments of at least
+ * limits.archiveScheduledEventsMin events (unless `eventsMin` says otherwise); stop() waits for a run in progress.
+ */
 export interface ArchiveSchedule {
   stop(): Promise<void>;
 }
@@ -274,7 +279,7 @@ export function startArchiveSchedule(ctx: HubContext, o: ArchiveOptions & {
   let running: Promise<void> | undefined;
   const tick = (): void => {
     if (running !== undefined) return;
-    running = archive(ctx, o).then((run) => { o.onRun(run); }, (e: unknown) => { o.onRun(undefined, e); })
+    running = archive(ctx, { eventsMin: ctx.limits.archiveScheduledEventsMin, ...o }).then((run) => { o.onRun(run); }, (e: unknown) => { o.onRun(undefined, e); })
       .finally(() => { running = undefined; });
   };
   const timer = setInterval(tick, o.intervalMs ?? ARCHIVE_INTERVAL_MS);

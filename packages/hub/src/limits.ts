@@ -46,6 +46,11 @@ export interface HubLimits {
   archiveEventsMax: number;
   /** Archive files one `vdxp archive` run (or one scheduled run) writes at most; the next run continues. */
   archiveFilesPerRunMax: number;
+  /**
+   * Events a scheduled (hourly) run waits for before it cuts: without it, a steady hub would get one small file
+   * per hour, each hour's worth of events turning 90 days old. `vdxp archive` cuts whatever is old enough.
+   */
+  archiveScheduledEventsMin: number;
   /** The longest line of an archive's events.jsonl or documents.jsonl that verification reads (it holds one line). */
   archiveLineBytesMax: number;
 }
@@ -80,6 +85,7 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   // 10,000 keeps intake's wait near a second even on a loaded machine.
   archiveEventsMax: 10_000,
   archiveFilesPerRunMax: 100,
+  archiveScheduledEventsMin: 1_000,
   // A document line carries its deliveries (up to recipientsMax) with their statuses: ~0.5 KB each.
   archiveLineBytesMax: 16 * 1024 * 1024,
 });
