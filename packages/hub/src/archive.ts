@@ -12,7 +12,7 @@
 //      SHA-256, end hash), the documents marked archived, their inline packets deleted. All or nothing;
 //   4. after it, packet files no live document names are removed, each under a transaction (so a document
 //      naming the same digest commits either before the check, and the file stays, or after the removal, and
-//      intake puts its own file in place). A crash here leaves files start-up recovery removes as orphans.
+//      intake puts its own file in place). A crash here leaves files the next run removes first.
 // Only one run works on a data folder at a time (a lock file naming its process), so two runs never write
 // the same file name or cut the same segment.
 
@@ -75,6 +75,8 @@ export interface ArchiveRun {
   more: boolean;
   /** Archive files no checkpoint names (left by an interrupted run, or copied in); never removed by vdxp. */
   unnamedFiles: string[];
+  /** Bytes of packet files an interrupted run had cut but not yet removed, removed by this one. */
+  leftoverBytes: number;
 }
 
 export const archiveFileName = (s: Pick<ArchiveSegment, 'firstSeq' | 'lastSeq'>): string =>
@@ -88,6 +90,9 @@ export async function archive(ctx: HubContext, o: ArchiveOptions): Promise<Archi
   const release = await takeLock(o.archiveDir);
   try {
     for (const name of await readdir(o.archiveDir)) if (name.endsWith('.tmp')) await rm(join(o.archiveDir, name), { force: true });
+    // A crash after the last cut's commit may have left some of its packet files: finish removing them.
+    const last = (await ctx.store.checkpoints()).at(-1);
+    const leftoverBytes = last === undefined ? 0 : await removeUnnamedFiles(ctx, await ctx.store.unnamedDigestsOf(last.file));
     const cutoff = ctx.clock.now() - o.olderThanMs;
     const archives: ArchiveMade[] = [];
     let more = false;
@@ -99,7 +104,7 @@ export async function archive(ctx: HubContext, o: ArchiveOptions): Promise<Archi
     }
     const named = new Set((await ctx.store.checkpoints()).map((c) => c.file));
     const unnamedFiles = (await readdir(o.archiveDir)).filter((n) => n.endsWith(ARCHIVE_EXTENSION) && !named.has(n)).sort();
-    return { cutoff, archives, more, unnamedFiles };
+    return { cutoff, archives, more, unnamedFiles, leftoverBytes };
   } finally {
     await release();
   }
@@ -146,9 +151,18 @@ async function archiveSegment(ctx: HubContext, o: ArchiveOptions, cutoff: number
     } });
     return tx.cutArchive(checkpoint);
   });
-  let bytesFreed = cut.inlineBytes;
-  for (let i = 0; i < cut.unnamedDigests.length; i += REMOVE_BATCH) {
-    const batch = cut.unnamedDigests.slice(i, i + REMOVE_BATCH);
+  const bytesFreed = cut.inlineBytes + await removeUnnamedFiles(ctx, cut.unnamedDigests);
+  return {
+    file, path, sha256: check.sha256, firstSeq: segment.firstSeq, lastSeq: segment.lastSeq, events: manifest.events,
+    documents: manifest.documents, packets: manifest.packets, packetBytes: manifest.packetBytes, bytesFreed, fileBytes: statSync(path).size,
+  };
+}
+
+/** Removes the packet files of these digests that no live document names; returns the bytes freed. */
+async function removeUnnamedFiles(ctx: HubContext, digests: readonly string[]): Promise<number> {
+  let bytesFreed = 0;
+  for (let i = 0; i < digests.length; i += REMOVE_BATCH) {
+    const batch = digests.slice(i, i + REMOVE_BATCH);
     bytesFreed += await ctx.store.transaction(async (tx) => {
       let freed = 0;
       for (const digest of batch) {
@@ -165,10 +179,7 @@ async function archiveSegment(ctx: HubContext, o: ArchiveOptions, cutoff: number
       return freed;
     });
   }
-  return {
-    file, path, sha256: check.sha256, firstSeq: segment.firstSeq, lastSeq: segment.lastSeq, events: manifest.events,
-    documents: manifest.documents, packets: manifest.packets, packetBytes: manifest.packetBytes, bytesFreed, fileBytes: statSync(path).size,
-  };
+  return bytesFreed;
 }
 
 async function writeArchive(ctx: HubContext, w: TarWriter, s: ArchiveSegment, createdAt: number): Promise<ArchiveManifest> {

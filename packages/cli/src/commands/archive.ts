@@ -39,6 +39,7 @@ export function registerArchive(program: Command, ctx: CliContext): void {
         const sum = (f: (a: (typeof run.archives)[number]) => number): number => run.archives.reduce((n, a) => n + f(a), 0);
         ctx.out(`Tổng / Total: ${sum((a) => a.documents)} documents, ${sum((a) => a.packets)} packets, ${sum((a) => a.bytesFreed)} B freed, ${run.archives.length} files`);
       }
+      if (run.leftoverBytes > 0) ctx.out(`Đã dọn / Removed ${run.leftoverBytes} B of packet files an interrupted run had archived but not removed.`);
       if (run.more) ctx.out('Còn nữa / More to archive: this run stopped at limits.archiveFilesPerRunMax; run it again.');
       for (const f of run.unnamedFiles) {
         ctx.out(`  Chú ý / Note: ${f} is named by no checkpoint (left by an interrupted run, or copied in): its events are still live; vdxp never removes it.`);

@@ -190,6 +190,7 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         assert.deepEqual(Buffer.from((await store.inlineBlob(shared)) ?? []), Buffer.from([4, 5]), 'a live document still names it');
         assert.equal(await store.digestIsLive(own), false);
         assert.equal(await store.digestIsLive(shared), true);
+        assert.deepEqual(await store.unnamedDigestsOf('f1.vdxa'), [own]);
         assert.deepEqual([...(await store.allBlobDigests())].sort(), [shared, 'd'.repeat(64)]);
         assert.deepEqual(await store.archivedDocumentCounts(), new Map([['f1.vdxa', 2]]));
         const next = await store.appendEvent({ at: 600, type: 't', actor: null, data: {} });

@@ -234,6 +234,8 @@ export interface StoreOps {
   cutArchive(checkpoint: Checkpoint): Promise<CutResult>;
   /** Whether a document that is not archived names this digest. */
   digestIsLive(digest: string): Promise<boolean>;
+  /** Digests of the documents archived in `file` that no live document names (their packet files may go). */
+  unnamedDigestsOf(file: string): Promise<string[]>;
   /** How many documents are archived in each file, by file name. */
   archivedDocumentCounts(): Promise<Map<string, number>>;
   bumpCounter(day: string, agency: string, metric: string, by: number): Promise<void>;

@@ -397,8 +397,7 @@ class SqliteOps implements StoreOps {
     if (busy !== undefined) throw new Error(`Document ${busy['id'] as string} was handed out again since the archive was written; archive again`);
     const documents = Number(this.st(`UPDATE documents SET archived_in = ? WHERE archived_in IS NULL AND id IN (${accepted})`).run(c.file, c.firstSeq, c.lastSeq).changes);
     if (documents !== c.documents) throw new Error(`The segment accepted ${documents} live documents, the archive holds ${c.documents}; archive again`);
-    const unnamedDigests = this.#all(`SELECT DISTINCT a.digest FROM documents a WHERE a.archived_in = ?
-      AND NOT EXISTS (SELECT 1 FROM documents b WHERE b.digest = a.digest AND b.archived_in IS NULL)`, c.file).map((r) => r['digest'] as string);
+    const unnamedDigests = await this.unnamedDigestsOf(c.file);
     let inlinePackets = 0;
     let inlineBytes = 0;
     for (const digest of unnamedDigests) {
@@ -409,6 +408,11 @@ class SqliteOps implements StoreOps {
     this.st(`INSERT INTO archive_checkpoints (last_seq, first_seq, prev_hash, hash, file, sha256, documents, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(c.lastSeq, c.firstSeq, c.prevHash, c.hash, c.file, c.sha256, c.documents, c.createdAt);
     return { documents, inlinePackets, inlineBytes, unnamedDigests };
+  }
+
+  async unnamedDigestsOf(file: string): Promise<string[]> {
+    return this.#all(`SELECT DISTINCT a.digest FROM documents a WHERE a.archived_in = ?
+      AND NOT EXISTS (SELECT 1 FROM documents b WHERE b.digest = a.digest AND b.archived_in IS NULL)`, file).map((r) => r['digest'] as string);
   }
 
   async digestIsLive(digest: string): Promise<boolean> {
