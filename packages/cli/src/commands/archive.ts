@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ARCHIVE_DIR_NAME, ArchiveError, archive } from '@vdxp/hub';
 import { CliError, EXIT_CODES, type CliContext } from '../context.ts';
-import { durationArg } from '../duration.ts';
+import { durationMsArg } from '../duration.ts';
 import { addDataOption, operatorActor, withHub } from '../hub-access.ts';
 
 export function registerArchive(program: Command, ctx: CliContext): void {
@@ -15,7 +15,7 @@ export function registerArchive(program: Command, ctx: CliContext): void {
       + 'before the cutoff, with their part of the evidence chain, into self-contained files in <data>/archive/ '
       + '(0600); their packets leave the live store, their metadata and timeline stay. Check a file with '
       + '"vdxp audit verify --archive FILE". Safe beside a running hub.')
-    .requiredOption('--older-than <duration>', 'e.g. 90d, 12h: documents received, and events written, before now minus this', durationArg)
+    .requiredOption('--older-than <duration>', 'e.g. 90d, 12h: documents received, and events written, before now minus this', durationMsArg)
     .option('--json', 'the result as JSON'))
     .action(async (opts: { data: string; olderThan: number; json?: boolean }) => {
       const run = await withHub(ctx, opts.data, 'existing', async (hub) => {

@@ -11,7 +11,7 @@ import {
 } from '@vdxp/hub';
 import { readFileSync } from 'node:fs';
 import { CliError, EXIT_CODES, type CliContext } from '../context.ts';
-import { durationArg, formatDuration } from '../duration.ts';
+import { durationMsArg, formatDuration } from '../duration.ts';
 import { labelled } from '../format.ts';
 import { DATA_DIR_DEFAULT } from '../hub-access.ts';
 import { credentialLines } from './system.ts';
@@ -67,7 +67,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--tls-client-ca <file>', 'PEM CA of client certificates: mutual TLS, the certificate CN must be the system id')
     .option('--require-signature', 'refuse packets without a valid XML signature / từ chối gói tin không có chữ ký số hợp lệ')
-    .option('--archive-after <duration>', 'archive hourly the documents ended and received this long ago, e.g. 90d (off by default) / lưu trữ định kỳ', durationArg)
+    .option('--archive-after <duration>', 'archive hourly the documents ended and received this long ago, e.g. 90d (off by default) / lưu trữ định kỳ', durationMsArg)
     .action(async (opts: { data: string; port: number; host: string; demo?: boolean; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; requireSignature?: boolean; archiveAfter?: number }) => {
       if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined) || (opts.tlsClientCa !== undefined && opts.tlsCert === undefined)) {
         throw new CliError('--tls-cert và --tls-key đi cùng nhau; --tls-client-ca cần cả hai / --tls-cert and --tls-key go together; --tls-client-ca needs both', EXIT_CODES.usage);
