@@ -14,5 +14,5 @@ CREATE TABLE archive_checkpoints (
 ALTER TABLE documents ADD COLUMN archived_in TEXT;
 CREATE INDEX documents_archived_in ON documents (archived_in) WHERE archived_in IS NOT NULL;
 -- Whether a live document still names an archived document's digest (content-addressed: two documents may
--- share one) is asked once per archived digest; without an index each asking scans every document.
-CREATE INDEX documents_digest ON documents (digest);
+-- share one) is asked once per archived digest: main's 007_documents_digest_index.sql (h4) indexes documents
+-- (digest) for start-up, and these lookups use that index; not created here, so that 007 still applies.
