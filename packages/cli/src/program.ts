@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { isEdxmlError } from '@vdxp/edxml';
 import { registerAgency } from './commands/agency.ts';
+import { registerArchive } from './commands/archive.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerInspect } from './commands/inspect.ts';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerAgency,
   registerSystem,
   registerAudit,
+  registerArchive,
 ];
 
 export function createProgram(ctx: CliContext, commands: readonly CommandRegistrar[] = COMMANDS): Command {

@@ -1,6 +1,7 @@
-// `vdxp audit verify`: recompute the evidence chain from the first event, and check every stored packet
-// against the digest its acceptance event recorded. Any changed byte of an event or a packet is reported, and
-// so is a packet file no document names (start-up never scans for those: no crash can leave one).
+// `vdxp audit verify`: recompute the evidence chain from the genesis, or from the last archive checkpoint after
+// a cut, and check every stored packet against the digest its acceptance event recorded. Any changed byte of an
+// event or a packet is reported, and so is a packet file no document names (start-up never scans for those: no
+// crash can leave one). Archived segments are checked file by file (verifyArchive in archive.ts).
 
 import type { HubContext } from './context.ts';
 import { eventHash } from './store/event-hash.ts';
@@ -10,6 +11,8 @@ export interface AuditReport {
   ok: boolean;
   events: number;
   packets: number;
+  /** Cuts made so far: the live chain starts after the last one's event. */
+  archives: { checkpoints: number; events: number; documents: number };
   /** The first broken link, if any. */
   brokenAt?: { seq: number; reason: string };
   packetProblems: { documentId: string; reason: string }[];
@@ -24,6 +27,18 @@ export async function verifyAudit(ctx: HubContext): Promise<AuditReport> {
   let expectedSeq = 1;
   let events = 0;
   let brokenAt: AuditReport['brokenAt'];
+  // The checkpoints continue each other from the genesis; the live chain continues the last one.
+  const checkpoints = await ctx.store.checkpoints();
+  const archives = { checkpoints: checkpoints.length, events: 0, documents: 0 };
+  for (const c of checkpoints) {
+    if (brokenAt === undefined && (c.firstSeq !== expectedSeq || c.prevHash !== prev)) {
+      brokenAt = { seq: c.firstSeq, reason: `the archive checkpoint ${c.file} does not continue the one before it` };
+    }
+    archives.events += c.lastSeq - c.firstSeq + 1;
+    archives.documents += c.documents;
+    prev = c.hash;
+    expectedSeq = c.lastSeq + 1;
+  }
   const accepted = new Map<string, string>();
   for (let after = 0; ; ) {
     const page = await ctx.store.events(after, PAGE);
@@ -47,14 +62,23 @@ export async function verifyAudit(ctx: HubContext): Promise<AuditReport> {
     const doc = await ctx.store.getDocument(documentId);
     if (!doc) { packetProblems.push({ documentId, reason: 'the document row is missing' }); continue; }
     if (doc.digest !== digest) { packetProblems.push({ documentId, reason: 'the document row names another digest than its acceptance event' }); continue; }
+    // Its acceptance is live, so no cut took it: a mark saying otherwise would hide its packet from this check.
+    if (doc.archivedIn !== undefined) { packetProblems.push({ documentId, reason: `marked archived in ${doc.archivedIn}, but its acceptance event is in the live chain` }); continue; }
     if (!checked.has(digest)) checked.set(digest, await ctx.blobs.hashOf(digest));
     const actual = checked.get(digest);
     if (actual === undefined) packetProblems.push({ documentId, reason: 'the stored packet is missing' });
     else if (actual !== digest) packetProblems.push({ documentId, reason: 'the stored packet bytes changed' });
   }
+  // Every archived document is covered by a checkpoint, as many as the cut archived.
+  const byFile = new Map(checkpoints.map((c) => [c.file, c.documents]));
+  for (const [file, n] of await ctx.store.archivedDocumentCounts()) {
+    const want = byFile.get(file);
+    if (want === undefined) packetProblems.push({ documentId: `(${n} documents)`, reason: `marked archived in ${file}, which no checkpoint names` });
+    else if (want !== n) packetProblems.push({ documentId: `(${n} documents)`, reason: `marked archived in ${file}, whose checkpoint archived ${want}` });
+  }
   const unreferencedFiles = await ctx.blobs.unreferencedFiles();
   return {
-    ok: brokenAt === undefined && packetProblems.length === 0 && unreferencedFiles.length === 0, events, packets: accepted.size,
+    ok: brokenAt === undefined && packetProblems.length === 0 && unreferencedFiles.length === 0, events, packets: accepted.size, archives,
     ...(brokenAt ? { brokenAt } : {}), packetProblems, unreferencedFiles,
   };
 }

@@ -63,6 +63,7 @@ export async function fetchPacket(ctx: HubContext, system: SystemRecord, deliver
   if (!canTake(seen, 'fetch') && !HANDED_OUT.includes(seen.state)) throw gone(seen);
   const doc = await ctx.store.getDocument(seen.documentId);
   if (!doc) throw new Error(`assertion: document ${seen.documentId} of delivery ${seen.id} exists`);
+  if (doc.archivedIn !== undefined) throw new HubError('VDXP_E_DOCUMENT_ARCHIVED', `Document ${doc.id} was archived in ${doc.archivedIn}`, { details: { archivedIn: doc.archivedIn } });
   const stream = await ctx.blobs.open(doc.digest, doc.bytes);
   try {
     const { delivery, first } = await ctx.store.transaction(async (tx) => {

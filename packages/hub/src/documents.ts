@@ -18,6 +18,8 @@ export interface DocumentView {
   bytes: number;
   receivedAt: string;
   signature: unknown;
+  /** The archive file holding its packet once archived (the packet can no longer be fetched), else null. */
+  archivedIn: string | null;
   deliveries: {
     id: string; recipient: string; addressedTo: string; state: string; attempts: number; businessStatus: string | null;
     overdue: boolean; fetchedAt: string | null; ackedAt: string | null; lastReason: string | null;
@@ -56,6 +58,6 @@ function summary(doc: DocumentRow): Omit<DocumentView, 'deliveries' | 'links'> {
   return {
     id: doc.id, kind: doc.kind, businessType: doc.businessType, from: doc.fromAgency, documentId: doc.edxmlId, subject: doc.subject,
     statusCode: doc.statusCode, answers: doc.answers, digest: doc.digest, bytes: doc.bytes, receivedAt: iso(doc.receivedAt) as string,
-    signature: doc.signature,
+    signature: doc.signature, archivedIn: doc.archivedIn ?? null,
   };
 }

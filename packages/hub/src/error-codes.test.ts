@@ -7,6 +7,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
+import { archive } from './archive.ts';
 import { fetchPacket } from './delivery.ts';
 import { describeError, HUB_ERRORS, type HubErrorCode } from './errors.ts';
 import { openHub } from './hub.ts';
@@ -64,6 +65,14 @@ it('produces every hub error code with its status', async () => {
   await expect(send('gov', await edoc('000.00.00.G22', ['000.00.00.H41'])), 'VDXP_E_SIGNATURE_REQUIRED_VALID');
   t.hub.ctx.policy.requireValidSignature = false;
   await expect(send('nghean', await statusPacket('000.00.00.H41', '000.00.00.G22', 'never-sent', '01')), 'VDXP_E_STATUS_DOCUMENT_UNKNOWN');
+
+  // An archived document's packet has left the live store: fetching it answers its own code, not a corrupt blob.
+  const old = (await (await fetch(`${url}/v1/documents`, { method: 'POST', headers: { authorization: `Bearer ${t.systems['gov']?.token}` }, body: await edoc('000.00.00.G22', ['000.00.00.H14']) })).json()) as { deliveries: { id: string }[] };
+  const oldDelivery = old.deliveries[0]?.id ?? '';
+  assert.equal((await http('caobang', 'POST', `/v1/deliveries/${oldDelivery}/ack`, { result: 'done' })).status, 200);
+  t.clock.advance(100 * 24 * 3600 * 1000);
+  assert.equal((await archive(t.hub.ctx, { archiveDir: join(t.dir, 'archive'), olderThanMs: 90 * 24 * 3600 * 1000, actor: 'test' })).archives.length, 1);
+  await expect(http('caobang', 'GET', `/v1/deliveries/${oldDelivery}/packet`), 'VDXP_E_DOCUMENT_ARCHIVED');
 
   const first = await fetch(`${url}/v1/documents`, { method: 'POST', headers: { authorization: `Bearer ${t.systems['gov']?.token}` }, body: await edoc('000.00.00.G22', ['000.00.00.H41']) });
   const sent = (await first.json()) as { id: string; deliveries: { id: string }[] };

@@ -18,6 +18,7 @@ export const HUB_ERRORS = {
   VDXP_E_DELIVERY_NOT_FOUND: { status: 404, title: 'No such delivery for this system' },
   VDXP_E_DELIVERY_GONE: { status: 410, title: 'The delivery was recalled, expired or dead-lettered' },
   VDXP_E_DOCUMENT_NOT_FOUND: { status: 404, title: 'No such document for this system' },
+  VDXP_E_DOCUMENT_ARCHIVED: { status: 410, title: 'The document was archived: its packet left the live store (its metadata and timeline remain)' },
   VDXP_E_BLOB_CORRUPT: { status: 500, title: 'A stored packet no longer matches its digest' },
   VDXP_E_BAD_REQUEST: { status: 400, title: 'A parameter or JSON body is missing or malformed' },
   VDXP_E_NOT_FOUND: { status: 404, title: 'No such route' },

@@ -14,6 +14,10 @@ export { submitPacket, type SubmitOptions, type SubmitResult } from './intake.ts
 export { ackDelivery, fetchPacket, inbox, sweep } from './delivery.ts';
 export { documentView } from './documents.ts';
 export { verifyAudit, type AuditReport } from './audit.ts';
+export {
+  ARCHIVE_DIR_NAME, ARCHIVE_INTERVAL_MS, ArchiveError, archive, describeProblems, startArchiveSchedule, verifyArchive,
+  type ArchiveMade, type ArchiveReport, type ArchiveRun, type ArchiveSchedule,
+} from './archive.ts';
 export { DEMO_AGENCIES, DEMO_LABEL, DEMO_MERGERS, DEMO_SYSTEMS, DEMO_SYSTEM_PREFIX, registryIsEmpty, seedDemo, type DemoSeedResult } from './demo.ts';
 export { stats } from './stats.ts';
 export type { HubContext } from './context.ts';

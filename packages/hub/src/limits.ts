@@ -40,6 +40,20 @@ export interface HubLimits {
   vdxpPartHeaderBytesMax: number;
   /** VDXP API: registry rows read per page while an agency list streams (memory held vs. queries made). */
   vdxpRegistryPageRows: number;
+  /**
+   * Events in one archive file. Bounds what one cut holds in memory (a digest per archived document), its
+   * planning scans, and how long its transaction keeps the write lock (it deletes this many events).
+   */
+  archiveEventsMax: number;
+  /** Archive files one `vdxp archive` run (or one scheduled run) writes at most; the next run continues. */
+  archiveFilesPerRunMax: number;
+  /**
+   * Events a scheduled (hourly) run waits for before it cuts: without it, a steady hub would get one small file
+   * per hour, each hour's worth of events turning 90 days old. `vdxp archive` cuts whatever is old enough.
+   */
+  archiveScheduledEventsMin: number;
+  /** The longest line of an archive's events.jsonl or documents.jsonl that verification reads (it holds one line). */
+  archiveLineBytesMax: number;
 }
 
 export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
@@ -66,6 +80,15 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   vdxpReplayCacheMax: 200_000,
   vdxpPartHeaderBytesMax: 16 * 1024,
   vdxpRegistryPageRows: 2_000,
+  // The cut's transaction holds the write lock while it marks documents, drops their inline packets and deletes
+  // the events: measured (scripts/archive-measure.ts, 2 CPUs at load ~16) 1.9 s for 10,003 events / 5,000
+  // inline documents (0.6 s marking, 1.0 s dropping 56 MiB of inline packets), 21 s for 40,003 / 20,000.
+  // 10,000 keeps intake's wait near a second even on a loaded machine.
+  archiveEventsMax: 10_000,
+  archiveFilesPerRunMax: 100,
+  archiveScheduledEventsMin: 1_000,
+  // A document line carries its deliveries (up to recipientsMax) with their statuses: ~0.5 KB each.
+  archiveLineBytesMax: 16 * 1024 * 1024,
 });
 
 export function hubLimits(overrides?: HubLimitsOverrides): HubLimits {

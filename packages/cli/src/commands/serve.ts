@@ -2,14 +2,16 @@
 // docs and metrics on one port, the periodic sweep, a demo registry on first run, and a graceful stop on
 // SIGINT/SIGTERM. startServe does the work and returns a handle, so tests run it in-process.
 
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError, type Command } from 'commander';
 import {
-  DEMO_LABEL, DEMO_SYSTEM_PREFIX, HubError, buildServer, openHub, registryIsEmpty, seedDemo, type DemoSeedResult, type Hub, type HubLimits, type TlsOptions,
+  ARCHIVE_DIR_NAME, DEMO_LABEL, DEMO_SYSTEM_PREFIX, HubError, buildServer, openHub, registryIsEmpty, seedDemo, startArchiveSchedule,
+  type DemoSeedResult, type Hub, type HubLimits, type TlsOptions,
 } from '@vdxp/hub';
 import { readFileSync } from 'node:fs';
 import { CliError, EXIT_CODES, type CliContext } from '../context.ts';
+import { durationMsArg, formatDuration } from '../duration.ts';
 import { labelled } from '../format.ts';
 import { DATA_DIR_DEFAULT } from '../hub-access.ts';
 import { byteSizeArg, countArg, durationArg, limitsBanner, serveLimits, type LimitFlags } from '../serve-limits.ts';
@@ -37,6 +39,8 @@ export interface ServeOptions {
   requireValidSignature?: boolean;
   /** The limits to run with (serveLimits checks an operator's); the defaults when absent. */
   limits?: HubLimits;
+  /** Archive, hourly, documents ended and received this long ago (`vdxp archive`); off when absent. */
+  archiveAfterMs?: number;
 }
 
 export interface ServeHandle {
@@ -70,7 +74,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--packet-bytes-max <size>', 'largest packet accepted: bytes or 512MiB, 1GiB (default 1 GiB)', byteSizeArg)
     .option('--delivery-attempts-max <n>', 'failed deliveries before a delivery is dead-lettered (default 10)', countArg)
     .option('--delivery-ttl <duration>', 'how long a delivery waits for its recipient: seconds or 12h, 30d (default 30d)', durationArg)
-    .action(async (opts: LimitFlags & { data: string; port: number; host: string; demo?: boolean; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; requireSignature?: boolean }) => {
+    .option('--archive-after <duration>', 'archive hourly the documents ended and received this long ago, e.g. 90d (off by default) / lưu trữ định kỳ', durationMsArg)
+    .action(async (opts: LimitFlags & { data: string; port: number; host: string; demo?: boolean; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; requireSignature?: boolean; archiveAfter?: number }) => {
       if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined) || (opts.tlsClientCa !== undefined && opts.tlsCert === undefined)) {
         throw new CliError('--tls-cert và --tls-key đi cùng nhau; --tls-client-ca cần cả hai / --tls-cert and --tls-key go together; --tls-client-ca needs both', EXIT_CODES.usage);
       }
@@ -84,6 +89,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
           cert: read(opts.tlsCert), key: read(opts.tlsKey), ...(opts.tlsClientCa !== undefined ? { clientCa: read(opts.tlsClientCa) } : {}),
         } } : {}),
         ...(opts.requireSignature === true ? { requireValidSignature: true } : {}),
+        ...(opts.archiveAfter !== undefined ? { archiveAfterMs: opts.archiveAfter } : {}),
       });
       const signal = await shutdownSignal();
       ctx.out(`vdxp: nhận / got ${signal}; đang dừng, chờ các yêu cầu dở dang / stopping, letting requests in flight finish…`);
@@ -125,6 +131,13 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
     throw e;
   }
   hub.startSweeper(SWEEP_INTERVAL_MS);
+  const archiver = o.archiveAfterMs === undefined ? undefined : startArchiveSchedule(hub.ctx, {
+    archiveDir: join(o.dataDir, ARCHIVE_DIR_NAME), olderThanMs: o.archiveAfterMs, actor: 'hub',
+    onRun: (run, error) => {
+      if (error !== undefined) console.error('vdxp: the scheduled archive failed; it will run again', error);
+      for (const a of run?.archives ?? []) o.out(`vdxp: đã lưu trữ / archived ${a.documents} documents, ${a.packets} packets → ${a.path}; freed ${a.bytesFreed} B`);
+    },
+  });
   const url = `${o.tls ? 'https' : 'http'}://${urlHost(o.host)}:${port}`;
   await printBanner(o, hub, url, demo);
   let closing: Promise<void> | undefined;
@@ -133,6 +146,7 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
     close() {
       closing ??= (async () => {
         await app.close();
+        await archiver?.stop();
         await hub.close();
       })();
       return closing;
@@ -169,6 +183,8 @@ async function printBanner(o: ServeOptions, hub: Hub, url: string, demo: DemoSee
     ['  Tài liệu / Docs', `${url}/docs`],
     ['  OpenAPI', `${url}/openapi.json`],
     ['  Số đo / Metrics', `${url}/metrics`],
+    ['  Lưu trữ / Archival', o.archiveAfterMs === undefined ? 'tắt / off (--archive-after 90d)'
+      : `hourly: documents ended and received ${formatDuration(o.archiveAfterMs)} ago → ${join(o.dataDir, ARCHIVE_DIR_NAME)}`],
   ])) out(line);
   for (const line of limitsBanner(hub.ctx.limits)) out(line);
   for (const w of hub.warnings) out(`  ${w}`);

@@ -70,7 +70,7 @@ export const OPENAPI = {
       get: {
         summary: 'The packet bytes of a delivery — Tải gói tin',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { 200: { description: 'The exact stored bytes; header x-vdxp-sha256 gives their digest', content: { 'application/xml': { schema: { type: 'string', format: 'binary' } } } }, 404: errorResponse('Unknown'), 410: errorResponse('Recalled, expired or dead') },
+        responses: { 200: { description: 'The exact stored bytes; header x-vdxp-sha256 gives their digest', content: { 'application/xml': { schema: { type: 'string', format: 'binary' } } } }, 404: errorResponse('Unknown'), 410: errorResponse('Recalled, expired or dead; or the document was archived (VDXP_E_DOCUMENT_ARCHIVED)') },
       },
     },
     '/v1/deliveries/{id}/ack': {

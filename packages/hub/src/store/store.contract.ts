@@ -1,5 +1,5 @@
 // The contract every store engine passes, on a real database: registry, documents, inline packets, deliveries,
-// statuses, evidence chain, counters, and transactions that commit whole or not at all.
+// statuses, evidence chain and its archived cuts, counters, and transactions that commit whole or not at all.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -166,6 +166,63 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         const stored = await store.events(0, 10);
         assert.deepEqual(stored.map((e) => e.seq), [1, 2]);
         for (const e of stored) assert.equal(eventHash(e.prevHash, e), e.hash);
+      } finally { await close(); }
+    });
+
+    it('cuts an archived prefix of the chain: the segment, the checkpoint, archived documents and their inline packets', async () => {
+      const { store, close } = await open();
+      try {
+        const own = 'b'.repeat(64);
+        const shared = 'c'.repeat(64);
+        await store.transaction(async (tx) => {
+          await tx.insertDocument(doc('old', { digest: own, receivedAt: 100 }), []);
+          await tx.putInlineBlob(own, new Uint8Array([1, 2, 3]));
+          await tx.insertDelivery(delivery('dl-old', 'old', 'B', { state: 'done' }));
+          await tx.appendEvent({ at: 100, type: 'document:accepted', actor: 's', documentId: 'old', data: { digest: own } });
+          await tx.insertDocument(doc('old2', { digest: shared, receivedAt: 110 }), []);
+          await tx.putInlineBlob(shared, new Uint8Array([4, 5]));
+          await tx.insertDelivery(delivery('dl-old2', 'old2', 'B', { state: 'expired' }));
+          await tx.appendEvent({ at: 110, type: 'document:accepted', actor: 's', documentId: 'old2', data: { digest: shared } });
+          await tx.appendEvent({ at: 120, type: 'delivery:acked', actor: 's', documentId: 'old', deliveryId: 'dl-old', data: {} });
+          await tx.insertDocument(doc('busy', { digest: 'd'.repeat(64), receivedAt: 130 }), []);
+          await tx.insertDelivery(delivery('dl-busy', 'busy', 'B', { state: 'queued' }));
+          await tx.appendEvent({ at: 130, type: 'document:accepted', actor: 's', documentId: 'busy', data: { digest: 'd'.repeat(64) } });
+          // A live document naming the same bytes as an archived one (content-addressed).
+          await tx.insertDocument(doc('twin', { digest: shared, receivedAt: 140 }), []);
+          await tx.appendEvent({ at: 500, type: 'late', actor: null, data: {} });
+        });
+        assert.deepEqual(await store.archivableSegment(1000, 100), { firstSeq: 1, lastSeq: 3, prevHash: GENESIS_HASH }, 'stops before a pending document');
+        assert.deepEqual(await store.archivableSegment(115, 100), { firstSeq: 1, lastSeq: 2, prevHash: GENESIS_HASH }, 'and before the cutoff');
+        assert.deepEqual(await store.archivableSegment(1000, 1), { firstSeq: 1, lastSeq: 1, prevHash: GENESIS_HASH }, 'and at eventsMax');
+        assert.equal(await store.archivableSegment(100, 100), undefined, 'nothing is older than the cutoff');
+        assert.deepEqual((await store.documentsAcceptedIn(1, 3, 0, 10)).map((d) => d.id), ['old', 'old2']);
+        assert.deepEqual((await store.documentsAcceptedIn(1, 3, 1, 10)).map((d) => d.id), ['old2'], 'paged by document seq');
+
+        const before = await store.events(0, 10);
+        const cp = { firstSeq: 1, lastSeq: 3, prevHash: GENESIS_HASH, hash: before[2]?.hash ?? '', file: 'f1.vdxa', sha256: 'e'.repeat(64), documents: 2, createdAt: 900 };
+        await assert.rejects(store.transaction((tx) => tx.cutArchive({ ...cp, hash: 'f'.repeat(64) })), /another cut/);
+        await assert.rejects(store.transaction((tx) => tx.cutArchive({ ...cp, documents: 3 })), /holds 3/);
+        assert.equal((await store.events(0, 10)).length, 5, 'a refused cut changes nothing');
+        assert.equal((await store.getDocument('old'))?.archivedIn, undefined);
+
+        const cut = await store.transaction((tx) => tx.cutArchive(cp));
+        assert.deepEqual(cut, { documents: 2, inlinePackets: 1, inlineBytes: 3, unnamedDigests: [own] });
+        assert.deepEqual(await store.checkpoints(), [cp]);
+        assert.deepEqual((await store.events(0, 10)).map((e) => e.seq), [4, 5]);
+        assert.equal((await store.getDocument('old'))?.archivedIn, 'f1.vdxa');
+        assert.equal((await store.getDocument('twin'))?.archivedIn, undefined);
+        assert.equal((await store.deliveriesOfDocument('old')).length, 1, 'rows and deliveries stay');
+        assert.equal(await store.inlineBlob(own), undefined);
+        assert.deepEqual(Buffer.from((await store.inlineBlob(shared)) ?? []), Buffer.from([4, 5]), 'a live document still names it');
+        assert.equal(await store.digestReferenced(own), false);
+        assert.equal(await store.digestReferenced(shared), true);
+        assert.deepEqual(await store.unnamedDigestsOf('f1.vdxa'), [own]);
+        assert.equal(await store.digestReferenced('d'.repeat(64)), true, 'a live document names it');
+        assert.deepEqual(await store.archivedDocumentCounts(), new Map([['f1.vdxa', 2]]));
+        const next = await store.appendEvent({ at: 600, type: 't', actor: null, data: {} });
+        assert.deepEqual([next.seq, next.prevHash], [6, before[4]?.hash], 'the chain goes on');
+        assert.equal(await store.archivableSegment(1000, 100), undefined, 'the pending document is first now');
+        await assert.rejects(store.transaction((tx) => tx.cutArchive(cp)), /another cut/, 'a segment is cut once');
       } finally { await close(); }
     });
 

@@ -65,6 +65,11 @@ export interface DocumentRow {
   header: unknown;
   signature: unknown;
   receivedAt: number;
+  /**
+   * The archive file (in data/archive/) that holds this document's packet and acceptance event; absent while
+   * it is live. Its row, deliveries and statuses stay in the store, so its timeline stays queryable.
+   */
+  archivedIn?: string;
 }
 
 export interface DeliveryRow {
@@ -127,6 +132,38 @@ export interface EventRow extends Required<EventInput> {
   hash: string;
 }
 
+/** A cut of the evidence chain: events firstSeq..lastSeq moved into one archive file. */
+export interface Checkpoint {
+  firstSeq: number;
+  lastSeq: number;
+  /** The hash the segment starts from: the genesis, or the previous checkpoint's hash. */
+  prevHash: string;
+  /** The hash of event lastSeq: the live chain continues from it. */
+  hash: string;
+  /** The archive file's name in data/archive/. */
+  file: string;
+  /** SHA-256 (hex) of the whole archive file. */
+  sha256: string;
+  /** Documents accepted in the segment, now archived in `file`. */
+  documents: number;
+  createdAt: number;
+}
+
+export interface ArchiveSegment {
+  firstSeq: number;
+  lastSeq: number;
+  prevHash: string;
+}
+
+export interface CutResult {
+  documents: number;
+  /** Inline packets deleted (no live document names their digest), and their bytes. */
+  inlinePackets: number;
+  inlineBytes: number;
+  /** Digests of the archived documents that no live document names: their files may go once the cut committed. */
+  unnamedDigests: string[];
+}
+
 export interface InboxItem {
   delivery: DeliveryRow;
   document: DocumentRow;
@@ -169,7 +206,10 @@ export interface StoreOps {
   linkDocuments(documentId: string, relatedId: string, relation: 'replaces' | 'updates' | 'revokes'): Promise<void>;
   documentLinks(documentId: string): Promise<{ documentId: string; relatedId: string; relation: string }[]>;
   listSentDocuments(systemId: string, options: { afterSeq?: number; limit: number; kind?: 'edoc' | 'status' }): Promise<DocumentRow[]>;
-  /** Whether any document names this packet digest (an indexed lookup: start-up asks it per staged file). */
+  /**
+   * Whether a live document names this packet digest (an indexed lookup: start-up asks it per staged file);
+   * an archived one has its packet in an archive file.
+   */
   digestReferenced(digest: string): Promise<boolean>;
   /**
    * Keeps a small packet's bytes under their digest, in the transaction of the document that names them. A
@@ -201,6 +241,29 @@ export interface StoreOps {
   // evidence and statistics
   appendEvent(e: EventInput): Promise<EventRow>;
   events(afterSeq: number, limit: number): Promise<EventRow[]>;
+
+  // retention (see archive.ts)
+  /** The cuts made so far, oldest first. */
+  checkpoints(): Promise<Checkpoint[]>;
+  /**
+   * The longest prefix of the live chain, at most `eventsMax` events, that may be archived at `cutoff`: every
+   * event in it is older than `cutoff`, and every document accepted in it was received before `cutoff`, is not
+   * archived yet and has no delivery in PENDING_STATES. undefined when there is none.
+   */
+  archivableSegment(cutoff: number, eventsMax: number): Promise<ArchiveSegment | undefined>;
+  /** Documents whose document:accepted event is in firstSeq..lastSeq, by document seq after `afterSeq`. */
+  documentsAcceptedIn(firstSeq: number, lastSeq: number, afterSeq: number, limit: number): Promise<DocumentRow[]>;
+  /**
+   * Makes a cut: deletes the checkpoint's events, records it, marks the documents accepted in it archived in
+   * its file, deletes their inline packets that no live document names. Throws (changing nothing, when called
+   * in a transaction) unless the live chain starts at firstSeq from prevHash, event lastSeq has `hash`, and no
+   * document accepted in the range has a pending delivery.
+   */
+  cutArchive(checkpoint: Checkpoint): Promise<CutResult>;
+  /** Digests of the documents archived in `file` that no live document names (their packet files may go). */
+  unnamedDigestsOf(file: string): Promise<string[]>;
+  /** How many documents are archived in each file, by file name. */
+  archivedDocumentCounts(): Promise<Map<string, number>>;
   bumpCounter(day: string, agency: string, metric: string, by: number): Promise<void>;
   counters(options: { fromDay?: string; toDay?: string; agencies?: string[] }): Promise<CounterRow[]>;
 }

@@ -6,8 +6,9 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import { eventHash } from '../event-hash.ts';
 import {
   ANSWERABLE_STATES, GENESIS_HASH, PENDING_STATES,
-  type Agency, type AgencyInput, type CounterRow, type DeliveryRow, type DeliveryState, type DocumentRow, type EventInput,
-  type DeliveryExpectation, type DeliveryPatch, type EventRow, type InboxItem, type StatusEntry, type Store, type StoreOps, type SystemRecord,
+  type Agency, type AgencyInput, type ArchiveSegment, type Checkpoint, type CounterRow, type CutResult, type DeliveryExpectation,
+  type DeliveryPatch, type DeliveryRow, type DeliveryState, type DocumentRow, type EventInput, type EventRow, type InboxItem,
+  type StatusEntry, type Store, type StoreOps, type SystemRecord,
 } from '../store.ts';
 
 type Row = Record<string, SQLInputValue>;
@@ -60,6 +61,7 @@ const toDocument = (r: Row): DocumentRow => ({
   statusCode: r['status_code'] as string | null, answers: r['answers'] as string | null, dueAt: r['due_at'] as number | null,
   digest: r['digest'] as string, bytes: r['bytes'] as number, header: JSON.parse(r['header'] as string),
   signature: JSON.parse(r['signature'] as string), receivedAt: r['received_at'] as number,
+  ...(typeof r['archived_in'] === 'string' ? { archivedIn: r['archived_in'] } : {}),
 });
 
 const toDelivery = (r: Row, prefix = ''): DeliveryRow => ({
@@ -257,7 +259,7 @@ class SqliteOps implements StoreOps {
   }
 
   async digestReferenced(digest: string): Promise<boolean> {
-    return this.#get('SELECT 1 AS y FROM documents WHERE digest = ? LIMIT 1', digest) !== undefined;
+    return this.#get('SELECT 1 AS y FROM documents WHERE digest = ? AND archived_in IS NULL LIMIT 1', digest) !== undefined;
   }
 
   async putInlineBlob(digest: string, bytes: Uint8Array): Promise<void> {
@@ -366,6 +368,72 @@ class SqliteOps implements StoreOps {
 
   async events(afterSeq: number, limit: number): Promise<EventRow[]> {
     return this.#all('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?', afterSeq, limit).map(toEvent);
+  }
+
+  async checkpoints(): Promise<Checkpoint[]> {
+    return this.#all('SELECT * FROM archive_checkpoints ORDER BY last_seq').map((r) => ({
+      firstSeq: r['first_seq'] as number, lastSeq: r['last_seq'] as number, prevHash: r['prev_hash'] as string, hash: r['hash'] as string,
+      file: r['file'] as string, sha256: r['sha256'] as string, documents: r['documents'] as number, createdAt: r['created_at'] as number,
+    }));
+  }
+
+  async archivableSegment(cutoff: number, eventsMax: number): Promise<ArchiveSegment | undefined> {
+    const first = this.#get('SELECT seq, prev_hash FROM events ORDER BY seq LIMIT 1');
+    if (first === undefined) return undefined;
+    const firstSeq = first['seq'] as number;
+    // Every scan below walks the primary key over at most eventsMax rows: the cost of a run is bounded by the
+    // segment, not by the size of the live table.
+    let lastSeq = (this.#get('SELECT max(seq) AS s FROM events WHERE seq < ?', firstSeq + eventsMax)?.['s'] as number | null) ?? firstSeq;
+    const late = this.#get('SELECT min(seq) AS s FROM events WHERE seq BETWEEN ? AND ? AND at >= ?', firstSeq, lastSeq, cutoff)?.['s'] as number | null;
+    if (late !== null) lastSeq = late - 1;
+    const pending = PENDING_STATES.map((s) => `'${s}'`).join(', ');
+    const blocked = this.#get(`SELECT min(e.seq) AS s FROM events e LEFT JOIN documents d ON d.id = e.document_id
+      WHERE e.seq BETWEEN ? AND ? AND e.type = 'document:accepted'
+        AND (d.id IS NULL OR d.received_at >= ? OR d.archived_in IS NOT NULL
+          OR EXISTS (SELECT 1 FROM deliveries x WHERE x.document_id = d.id AND x.state IN (${pending})))`, firstSeq, lastSeq, cutoff)?.['s'] as number | null;
+    if (blocked !== null) lastSeq = blocked - 1;
+    if (lastSeq < firstSeq) return undefined;
+    return { firstSeq, lastSeq, prevHash: first['prev_hash'] as string };
+  }
+
+  async documentsAcceptedIn(firstSeq: number, lastSeq: number, afterSeq: number, limit: number): Promise<DocumentRow[]> {
+    return this.#all(`SELECT d.* FROM events e JOIN documents d ON d.id = e.document_id
+      WHERE e.seq BETWEEN ? AND ? AND e.type = 'document:accepted' AND d.seq > ? ORDER BY d.seq LIMIT ?`, firstSeq, lastSeq, afterSeq, limit).map(toDocument);
+  }
+
+  async cutArchive(c: Checkpoint): Promise<CutResult> {
+    const first = this.#get('SELECT seq, prev_hash FROM events ORDER BY seq LIMIT 1');
+    const last = this.#get('SELECT hash FROM events WHERE seq = ?', c.lastSeq);
+    if (first?.['seq'] !== c.firstSeq || first['prev_hash'] !== c.prevHash || last?.['hash'] !== c.hash) {
+      throw new Error(`The live evidence chain no longer starts at event ${c.firstSeq} from the segment's hash: another cut was made; archive again`);
+    }
+    const accepted = `SELECT document_id FROM events WHERE seq BETWEEN ? AND ? AND type = 'document:accepted'`;
+    const pending = PENDING_STATES.map((s) => `'${s}'`).join(', ');
+    const busy = this.#get(`SELECT document_id AS id FROM deliveries WHERE document_id IN (${accepted}) AND state IN (${pending}) LIMIT 1`, c.firstSeq, c.lastSeq);
+    if (busy !== undefined) throw new Error(`Document ${busy['id'] as string} was handed out again since the archive was written; archive again`);
+    const documents = Number(this.st(`UPDATE documents SET archived_in = ? WHERE archived_in IS NULL AND id IN (${accepted})`).run(c.file, c.firstSeq, c.lastSeq).changes);
+    if (documents !== c.documents) throw new Error(`The segment accepted ${documents} live documents, the archive holds ${c.documents}; archive again`);
+    const unnamedDigests = await this.unnamedDigestsOf(c.file);
+    let inlinePackets = 0;
+    let inlineBytes = 0;
+    for (const digest of unnamedDigests) {
+      const gone = this.#get('DELETE FROM blobs_inline WHERE digest = ? RETURNING length(bytes) AS n', digest);
+      if (gone !== undefined) { inlinePackets++; inlineBytes += gone['n'] as number; }
+    }
+    this.st('DELETE FROM events WHERE seq BETWEEN ? AND ?').run(c.firstSeq, c.lastSeq);
+    this.st(`INSERT INTO archive_checkpoints (last_seq, first_seq, prev_hash, hash, file, sha256, documents, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(c.lastSeq, c.firstSeq, c.prevHash, c.hash, c.file, c.sha256, c.documents, c.createdAt);
+    return { documents, inlinePackets, inlineBytes, unnamedDigests };
+  }
+
+  async unnamedDigestsOf(file: string): Promise<string[]> {
+    return this.#all(`SELECT DISTINCT a.digest FROM documents a WHERE a.archived_in = ?
+      AND NOT EXISTS (SELECT 1 FROM documents b WHERE b.digest = a.digest AND b.archived_in IS NULL)`, file).map((r) => r['digest'] as string);
+  }
+
+  async archivedDocumentCounts(): Promise<Map<string, number>> {
+    return new Map(this.#all('SELECT archived_in, count(*) AS n FROM documents WHERE archived_in IS NOT NULL GROUP BY archived_in')
+      .map((r) => [r['archived_in'] as string, r['n'] as number]));
   }
 
   async bumpCounter(day: string, agency: string, metric: string, by: number): Promise<void> {
