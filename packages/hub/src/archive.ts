@@ -24,6 +24,7 @@ import {
   type ArchiveFileReport, type ArchiveManifest, type ArchiveProblem, type ArchivedDocument,
 } from './archive-file.ts';
 import { record, type HubContext } from './context.ts';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, syncDir } from './data-folder.ts';
 import { GENESIS_HASH, type ArchiveSegment, type Checkpoint, type StatusEntry, type Store } from './store/store.ts';
 
 /** How often `vdxp serve --archive-after` looks for something to archive. */
@@ -85,8 +86,9 @@ export const archiveFileName = (s: Pick<ArchiveSegment, 'firstSeq' | 'lastSeq'>)
 /** Archives everything archivable at the hub's clock minus `olderThanMs`, one file per segment. */
 export async function archive(ctx: HubContext, o: ArchiveOptions): Promise<ArchiveRun> {
   if (!Number.isFinite(o.olderThanMs) || o.olderThanMs < 0) throw new ArchiveError('the archival age must be a duration of zero or more');
-  await mkdir(o.archiveDir, { recursive: true, mode: 0o700 });
-  await chmod(o.archiveDir, 0o700);
+  // Tightened even when it exists: an archive holds the documents themselves.
+  await mkdir(o.archiveDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await chmod(o.archiveDir, PRIVATE_DIR_MODE);
   const release = await takeLock(o.archiveDir);
   try {
     for (const name of await readdir(o.archiveDir)) if (name.endsWith('.tmp')) await rm(join(o.archiveDir, name), { force: true });
@@ -123,10 +125,10 @@ async function archiveSegment(ctx: HubContext, o: ArchiveOptions, cutoff: number
   const tmp = join(o.archiveDir, `.${file}.tmp`);
   const createdAt = ctx.clock.now();
   let manifest: ArchiveManifest;
-  const fh = await open(tmp, 'w', 0o600);
+  const fh = await open(tmp, 'w', PRIVATE_FILE_MODE);
   try {
     // Explicitly: the mode open() was given is narrowed by the umask, and the file must be exactly 0600.
-    await fh.chmod(0o600);
+    await fh.chmod(PRIVATE_FILE_MODE);
     manifest = await writeArchive(ctx, new TarWriter(fh, createdAt), segment, createdAt);
     await fh.sync();
   } catch (e) {
@@ -315,8 +317,8 @@ async function takeLock(dir: string): Promise<() => Promise<void>> {
   const path = join(dir, LOCK_FILE);
   for (let attempt = 0; ; attempt++) {
     try {
-      const fh = await open(path, 'wx', 0o600);
-      await fh.chmod(0o600);
+      const fh = await open(path, 'wx', PRIVATE_FILE_MODE);
+      await fh.chmod(PRIVATE_FILE_MODE);
       await fh.writeFile(`${process.pid}\n`);
       await fh.close();
       return () => unlink(path).catch(() => undefined);
@@ -337,14 +339,5 @@ function processAlive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

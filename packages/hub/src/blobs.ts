@@ -11,7 +11,7 @@ import { chmod, mkdir, open, readdir, rename, rm, stat, type FileHandle } from '
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type { Random } from './clock.ts';
-import { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './data-folder.ts';
+import { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, syncDir } from './data-folder.ts';
 import { HubError } from './errors.ts';
 import type { StoreOps } from './store/store.ts';
 
@@ -322,13 +322,4 @@ function checkedInline(digest: string, bytes: Uint8Array): Readable {
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

@@ -3,6 +3,7 @@
 // about. The hub's data folder uses it; archives and an agency-side connector's folders are meant to as well.
 
 import { chmodSync, closeSync, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, statSync, writeSync, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { HubError } from './errors.ts';
 
@@ -115,4 +116,14 @@ function modeText(s: Stats): string {
 
 function shellQuote(p: string): string {
   return /^[\w./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Makes a folder's entries durable (a rename or a new file in it survives a power cut once this returns). */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }

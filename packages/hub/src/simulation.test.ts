@@ -14,6 +14,7 @@ import { TRANSITIONS, type TransitionName } from './delivery-states.ts';
 import { HubError } from './errors.ts';
 import { submitPacket } from './intake.ts';
 import type { DeliveryRow, DeliveryState, EventRow, Store, StoreOps, SystemRecord } from './store/store.ts';
+import { prng } from '../test-support/prng.ts';
 import { startTestHub, type TestHub } from '../test-support/testkit.ts';
 
 const SEEDS = process.env['SIM_SEED'] ? [Number(process.env['SIM_SEED'])] : [1, 2, 3, 4, 20261201];
@@ -26,18 +27,6 @@ const FAULT_ANSWER_LOST_RATE = 0.03;
 const RECENT_DELIVERIES = 3;
 /** A short time-to-live, so that expiry meets fetches and acks often. */
 const SIM_TTL_SECONDS = 2 * 24 * 3600;
-
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function seededRandom(next: () => number): Random {
   const hex = (n: number): string => Array.from({ length: n }, () => Math.floor(next() * 16).toString(16)).join('');

@@ -15,6 +15,7 @@ import { verifyAudit } from '../src/audit.ts';
 import { CRASH_SYSTEMS, type CrashSystemName } from './crash-server.ts';
 import { openHub } from '../src/hub.ts';
 import { HubProcess, hubServerErrors } from './hub-process.ts';
+import { prng } from './prng.ts';
 
 export interface CrashOptions {
   kills: number;
@@ -115,17 +116,6 @@ const CHANCE_RESEND_REBUILT = 0.015;
 /** An unanswered packet is resent rebuilt (same DocumentId, new bytes) instead of byte for byte. */
 const CHANCE_UNANSWERED_REBUILT = 0.3;
 
-/** mulberry32: small, fast and good enough to choose sizes and moments; one stream per loop. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Pauses here are a client's pacing (retrying a restarting server, holding back senders) and the seeded kill
 // moments the test is about; none stands in for waiting on a condition.
