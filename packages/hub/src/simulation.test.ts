@@ -89,7 +89,7 @@ function faultyStore(real: Store, next: () => number, faults: { on: boolean }): 
 }
 
 /** Refusals a well-behaved client may meet in this traffic; anything else fails the run. */
-const EXPECTED_REFUSALS = new Set(['VDXP_E_STATUS_TRANSITION', 'VDXP_E_DELIVERY_GONE', 'VDXP_E_STATUS_NOT_PARTY', 'VDXP_E_DELIVERY_NOT_FOUND']);
+const EXPECTED_REFUSALS = new Set(['VDXP_E_STATUS_TRANSITION', 'VDXP_E_DELIVERY_GONE', 'VDXP_E_STATUS_NOT_PARTY']);
 
 interface Sent { bytes: Buffer; sender: string; documentId?: string }
 
