@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +14,7 @@ import { HubError } from './errors.ts';
 import { openHub } from './hub.ts';
 import { submitPacket } from './intake.ts';
 import { addSystem, importAgencies } from './registry.ts';
+import { SecretBox } from './secrets.ts';
 
 let root: string;
 let n = 0;
@@ -172,6 +173,8 @@ describe('the helpers archives and connectors reuse', () => {
       writePrivateFile(join(dir, 'k'), 'secret\n');
       assert.equal(octal(modeOf(join(dir, 'k'))), '0600');
       assert.throws(() => writePrivateFile(join(dir, 'k'), 'again'), /EEXIST/);
+      assert.equal(readFileSync(join(dir, 'k'), 'utf8'), 'secret\n', 'the first file stays whole');
+      assert.deepEqual(readdirSync(dir), ['k'], 'no temporary file is left, written or refused');
       chmodSync(dir, 0o750);
       ensurePrivateDir(dir);
       assert.equal(octal(modeOf(dir)), '0750', 'an existing folder is the operator\'s: checked, not changed');
@@ -179,5 +182,18 @@ describe('the helpers archives and connectors reuse', () => {
     } finally {
       process.umask(previous);
     }
+  });
+});
+
+describe('the sealing key', () => {
+  it('is made once, whole, and a key file that is not a 32-byte key is refused with what to do', () => {
+    const dir = fresh();
+    ensurePrivateDir(dir);
+    const path = join(dir, 'secret.key');
+    const first = SecretBox.fromKeyFile(path);
+    const sealed = first.seal('bí mật');
+    assert.equal(SecretBox.fromKeyFile(path).open(sealed), 'bí mật', 'the second opening reads the same key');
+    writeFileSync(path, '');
+    assert.throws(() => SecretBox.fromKeyFile(path), /holds 0 bytes, not a 32-byte key: restore it from a backup/);
   });
 });

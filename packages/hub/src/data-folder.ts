@@ -2,7 +2,8 @@
 // whatever the process umask, a folder others can write is refused at start, one others can read is warned
 // about. The hub's data folder uses it; archives and an agency-side connector's folders are meant to as well.
 
-import { chmodSync, closeSync, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, statSync, writeSync, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, fchmodSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { HubError } from './errors.ts';
@@ -36,18 +37,33 @@ export function ensurePrivateDir(path: string): void {
 }
 
 /**
- * Creates a file (refusing one that exists) with `data`, 0600 whatever the umask, and flushes it to disk. For
- * small files written once: keys, markers. Large streamed files open with PRIVATE_FILE_MODE themselves.
+ * Creates a file (refusing one that exists: EEXIST) with `data`, 0600 whatever the umask, all at once: the bytes
+ * go to a temporary name, are flushed, and the file appears under `path` by a hard link (which, unlike a rename,
+ * never replaces a file another process made meanwhile), then the folder is flushed. A crash leaves no file or
+ * the whole file, never an empty key. For small files written once: keys, markers. Large streamed files open
+ * with PRIVATE_FILE_MODE themselves.
  */
 export function writePrivateFile(path: string, data: string | Uint8Array): void {
-  const fd = openSync(path, 'wx', PRIVATE_FILE_MODE);
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'wx', PRIVATE_FILE_MODE);
   try {
-    fchmodSync(fd, PRIVATE_FILE_MODE);
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    for (let at = 0; at < bytes.byteLength; ) at += writeSync(fd, bytes, at);
-    fsyncSync(fd);
+    try {
+      fchmodSync(fd, PRIVATE_FILE_MODE);
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      for (let at = 0; at < bytes.byteLength; ) at += writeSync(fd, bytes, at);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    linkSync(tmp, path);
   } finally {
-    closeSync(fd);
+    rmSync(tmp, { force: true });
+  }
+  const dir = openSync(dirname(resolve(path)), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
   }
 }
 

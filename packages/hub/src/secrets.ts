@@ -6,6 +6,9 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { existsSync, readFileSync } from 'node:fs';
 import { writePrivateFile } from './data-folder.ts';
 
+/** AES-256-GCM's key size. */
+const KEY_BYTES = 32;
+
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
@@ -20,8 +23,20 @@ export class SecretBox {
 
   /** Loads the key file, creating it (mode 0600 whatever the umask) on first use. */
   static fromKeyFile(path: string): SecretBox {
-    if (!existsSync(path)) writePrivateFile(path, randomBytes(32).toString('base64') + '\n');
-    return new SecretBox(Buffer.from(readFileSync(path, 'utf8').trim(), 'base64'));
+    if (!existsSync(path)) {
+      try {
+        writePrivateFile(path, randomBytes(KEY_BYTES).toString('base64') + '\n');
+      } catch (e) {
+        // Another process opening the same new folder made it first: use theirs.
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    }
+    const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
+    if (key.length !== KEY_BYTES) {
+      throw new Error(`${path} holds ${key.length} bytes, not a ${KEY_BYTES}-byte key: restore it from a backup (the systems' `
+        + 'VDXP secrets are sealed with it); with no backup, remove it and give every system a new secret (vdxp system rotate-secret)');
+    }
+    return new SecretBox(key);
   }
 
   seal(clear: string): string {
