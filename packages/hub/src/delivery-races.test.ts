@@ -142,4 +142,37 @@ describe('a write between the read that decides and the transaction that acts', 
     const d = await t.hub.ctx.store.getDelivery(deliveryId);
     assert.deepEqual([d?.businessStatus, d?.overdue], ['03', false]);
   });
+
+  it('a recall whose transaction rolls back announces nothing (metrics count only what committed)', async () => {
+    const { deliveryId, edxmlId } = await sendTo('000.00.00.H14');
+    const heard: string[] = [];
+    const listen = (name: 'delivery:recalled' | 'status:relayed') => (): void => { heard.push(name); };
+    t.hub.ctx.emitter.on('delivery:recalled', listen('delivery:recalled'));
+    t.hub.ctx.emitter.on('status:relayed', listen('status:relayed'));
+    const real = t.hub.ctx.store;
+    // The status history write fails after the withdrawal was written in the same transaction.
+    t.hub.ctx.store = new Proxy(real, {
+      get(target, prop, receiver): unknown {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'transaction' || typeof value !== 'function') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        return <T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> => target.transaction((tx) => fn(new Proxy(tx, {
+          get(o, p, r): unknown {
+            if (p === 'addStatus') return () => Promise.reject(new Error('disk full'));
+            const v = Reflect.get(o, p, r) as unknown;
+            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(o) : v;
+          },
+        })));
+      },
+    });
+    try {
+      await assert.rejects(recall(edxmlId, '000.00.00.H14'), /disk full/);
+    } finally {
+      t.hub.ctx.store = real;
+    }
+    assert.deepEqual(heard, []);
+    assert.deepEqual([(await real.getDelivery(deliveryId))?.state, (await real.statusHistory(deliveryId)).length], ['queued', 0]);
+    const r = await recall(edxmlId, '000.00.00.H14');
+    assert.equal(r.recall, 'withdrawn');
+    assert.deepEqual(heard.sort(), ['delivery:recalled', 'status:relayed']);
+  });
 });

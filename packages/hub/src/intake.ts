@@ -107,6 +107,9 @@ async function* slices(body: ByteSource): AsyncGenerator<Uint8Array> {
   }
 }
 
+/** Queues what to announce once the transaction committed (nothing, if it rolls back). */
+type AfterCommit = (announce: () => void) => void;
+
 interface Plan {
   doc: Omit<DocumentRow, 'seq'>;
   keys: string[];
@@ -117,7 +120,8 @@ interface Plan {
    * once when its recipient never got it, and then the hub answers instead of relaying.
    */
   decide?: (tx: StoreOps) => Promise<{ withdrawn: boolean }>;
-  effects: (tx: StoreOps, doc: DocumentRow, deliveries: DeliveryRow[]) => Promise<void>;
+  /** The plan's writes; what they announce (metrics, long-polls) goes to `afterCommit`, run once it committed. */
+  effects: (tx: StoreOps, doc: DocumentRow, deliveries: DeliveryRow[], afterCommit: AfterCommit) => Promise<void>;
   /** Hub-made status packets, delivered only when the hub withdrew (the recall answered by the hub). */
   extra?: { staged: StagedBlob; make: (tx: StoreOps) => Promise<{ document: DocumentRow; deliveries: DeliveryRow[] }> }[];
   /** A recall (13): the answer says whether it was withdrawn or passed on. */
@@ -169,8 +173,10 @@ async function accept(ctx: HubContext, system: SystemRecord, packet: ParsedPacke
   }
 
   const releaseExtras = (plan.extra ?? []).filter((x) => x.staged.inline === undefined).map((x) => ctx.blobs.announce(x.staged.digest));
+  const announce: (() => void)[] = [];
   try {
     const out = await ctx.store.transaction(async (tx) => {
+      announce.length = 0;
       for (const key of plan.keys) {
         const id = await tx.documentIdByKey(key);
         if (id !== undefined) return { replayOf: id, doc: undefined };
@@ -201,7 +207,7 @@ async function accept(ctx: HubContext, system: SystemRecord, packet: ParsedPacke
       const day = vnDay(now);
       await tx.bumpCounter(day, doc.fromAgency, doc.kind === 'edoc' ? 'sent' : 'statuses_sent', 1);
       if (doc.kind === 'edoc') for (const d of deliveries) await tx.bumpCounter(day, d.recipient, 'received', 1);
-      await plan.effects(tx, doc, deliveries);
+      await plan.effects(tx, doc, deliveries, (fn) => announce.push(fn));
       const extras = [];
       if (withdrawn) for (const x of plan.extra ?? []) extras.push(await x.make(tx));
       return { doc, deliveries, extras, withdrawn };
@@ -212,6 +218,7 @@ async function accept(ctx: HubContext, system: SystemRecord, packet: ParsedPacke
     }
     for (const x of plan.extra ?? []) await (out.withdrawn ? ctx.blobs.commit(x.staged) : ctx.blobs.discard(x.staged));
     for (const x of out.extras) ctx.notifier.notify(x.deliveries.map((d) => d.recipient));
+    for (const fn of announce) fn();
     return {
       created: true, document: out.doc, warnings: [...plan.warnings, ...validationWarnings],
       deliveries: out.deliveries.map((d) => ({ id: d.id, recipient: d.recipient, addressedTo: d.addressedTo })),
@@ -298,12 +305,12 @@ async function planEdoc(ctx: HubContext, packet: ParsedPacket, mh: MessageHeader
       ...base, kind: 'edoc', businessType, edxmlId, statusCode: null, answers: related?.id ?? null, dueAt: edxmlDateEnd(mh.DueDate) ?? null,
     },
     keys, recipients, warnings,
-    effects: async (tx, doc) => {
+    effects: async (tx, doc, _deliveries, afterCommit) => {
       if (related && (businessType === 1 || businessType === 2)) {
         await tx.linkDocuments(doc.id, related.id, businessType === 1 ? 'revokes' : 'updates');
         const targets = businessType === 1 ? new Set(recipients.map((r) => r.recipient)) : removed;
         for (const d of await tx.deliveriesOfDocument(related.id)) {
-          if (targets.has(d.recipient)) await withdraw(ctx, tx, d, doc.senderSystem, `withdrawn by ${BUSINESS_TYPES[businessType]} ${doc.id}`);
+          if (targets.has(d.recipient)) await withdraw(ctx, tx, d, doc.senderSystem, `withdrawn by ${BUSINESS_TYPES[businessType]} ${doc.id}`, afterCommit);
         }
       }
       for (const r of replaced) await tx.linkDocuments(doc.id, r.id, 'replaces');
@@ -312,10 +319,10 @@ async function planEdoc(ctx: HubContext, packet: ParsedPacket, mh: MessageHeader
 }
 
 /** Takes a delivery back if its recipient never got it (compare-and-set); says whether it did. */
-async function withdraw(ctx: HubContext, tx: StoreOps, d: DeliveryRow, actor: string, reason: string): Promise<boolean> {
+async function withdraw(ctx: HubContext, tx: StoreOps, d: DeliveryRow, actor: string, reason: string, afterCommit: AfterCommit): Promise<boolean> {
   if (!(await transition(tx, d, 'withdraw', { lastReason: reason }))) return false;
   await record(ctx, tx, { type: 'delivery:recalled', actor, documentId: d.documentId, deliveryId: d.id, data: { reason, before: 'fetch' } });
-  ctx.emitter.emit('delivery:recalled', { deliveryId: d.id });
+  afterCommit(() => ctx.emitter.emit('delivery:recalled', { deliveryId: d.id }));
   return true;
 }
 
@@ -373,8 +380,8 @@ async function planStatus(ctx: HubContext, system: SystemRecord, mh: MessageHead
       withdrawn = code === '13' && canTake(current, 'withdraw');
       return { withdrawn };
     },
-    effects: async (tx, doc) => {
-      if (withdrawn && !(await withdraw(ctx, tx, current, system.id, 'recall (13) before the recipient fetched it'))) throw changedMeanwhile();
+    effects: async (tx, doc, _deliveries, afterCommit) => {
+      if (withdrawn && !(await withdraw(ctx, tx, current, system.id, 'recall (13) before the recipient fetched it', afterCommit))) throw changedMeanwhile();
       await tx.addStatus({ deliveryId: current.id, statusCode: code, documentId: doc.id, description: mh.Description ?? null, at: now });
       const changed = code === '15' && !fromSender
         ? await transition(tx, current, 'recallAgreed', { businessStatus: code }, { businessStatus: current.businessStatus })
@@ -388,7 +395,7 @@ async function planStatus(ctx: HubContext, system: SystemRecord, mh: MessageHead
       if (withdrawn) {
         await tx.addStatus({ deliveryId: current.id, statusCode: '15', documentId: null, description: 'Trục đã thu hồi văn bản trước khi đơn vị nhận tải về / withdrawn by the hub before fetch', at: now });
       }
-      ctx.emitter.emit('status:relayed', { deliveryId: current.id, statusCode: code });
+      afterCommit(() => ctx.emitter.emit('status:relayed', { deliveryId: current.id, statusCode: code }));
     },
     ...(code === '13' ? { recall: true } : {}),
   };
