@@ -37,6 +37,13 @@ async function ackAll(t: TestHub, only?: DocumentRow): Promise<void> {
   }
 }
 
+/** Acks everything sent so far, moves the clock past the archival age, and sends one document too new to archive. */
+async function endAndAge(t: TestHub): Promise<void> {
+  await ackAll(t);
+  t.clock.advance(100 * DAY_MS);
+  await send(t);
+}
+
 const archiveDir = (t: TestHub): string => join(t.dir, ARCHIVE_DIR_NAME);
 const run = (t: TestHub): Promise<ArchiveRun> => archive(t.hub.ctx, { archiveDir: archiveDir(t), olderThanMs: OLDER_THAN_MS, actor: 'test' });
 const verifyFile = (t: TestHub, path: string, live = true) => verifyArchive(path, t.hub.ctx.limits.archiveLineBytesMax, live ? t.hub.ctx.store : undefined);
@@ -135,9 +142,7 @@ describe('archive', () => {
     try {
       await send(t);
       const large = await send(t, { large: true });
-      await ackAll(t);
-      t.clock.advance(100 * DAY_MS);
-      await send(t);
+      await endAndAge(t);
       const a = (await run(t)).archives[0];
       assert.ok(a);
       const original = readFileSync(a.path);
@@ -196,9 +201,7 @@ describe('archive', () => {
     const t = await startTestHub();
     try {
       const doc = await send(t, { large: true });
-      await ackAll(t);
-      t.clock.advance(100 * DAY_MS);
-      await send(t);
+      await endAndAge(t);
       const before = await t.hub.ctx.store.events(0, 1);
       const crashing = { ...t.hub.ctx, store: { ...t.hub.ctx.store, transaction: () => Promise.reject(new Error('simulated crash before the cut')) } };
       await assert.rejects(archive(crashing, { archiveDir: archiveDir(t), olderThanMs: OLDER_THAN_MS, actor: 'test' }), /simulated crash/);
@@ -226,9 +229,7 @@ describe('archive', () => {
     const t = await startTestHub();
     try {
       await send(t);
-      await ackAll(t);
-      t.clock.advance(100 * DAY_MS);
-      await send(t);
+      await endAndAge(t);
       const db = new DatabaseSync(join(t.dir, 'vdxp.sqlite'));
       try {
         db.prepare(`INSERT INTO archive_checkpoints (last_seq, first_seq, prev_hash, hash, file, sha256, documents, created_at)
@@ -248,9 +249,7 @@ describe('archive', () => {
     const t = await startTestHub();
     try {
       const large = await send(t, { large: true });
-      await ackAll(t);
-      t.clock.advance(100 * DAY_MS);
-      await send(t);
+      await endAndAge(t);
       const bytes = readFileSync(t.hub.ctx.blobs.pathOf(large.digest));
       assert.equal((await run(t)).archives[0]?.documents, 1);
       // As if the process had died right after the cut's commit: the file is still there.
@@ -298,9 +297,7 @@ describe('archive', () => {
     const t = await startTestHub();
     try {
       await send(t);
-      await ackAll(t);
-      t.clock.advance(100 * DAY_MS);
-      await send(t);
+      await endAndAge(t);
       // A lock held by a live process (this one) refuses; one left by a process that is gone is taken over.
       const dir = archiveDir(t);
       await archive(t.hub.ctx, { archiveDir: dir, olderThanMs: 1000 * DAY_MS, actor: 'test' });
