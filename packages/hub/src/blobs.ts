@@ -292,20 +292,20 @@ export class BlobStore {
    */
   async unreferencedFiles(): Promise<string[]> {
     const out: string[] = [];
-    const root = join(this.#root, 'blobs');
-    for (const dir of await readdir(root)) {
-      for (const name of await readdir(join(root, dir))) {
-        if (!(await this.#store.digestReferenced(name))) out.push(name);
-      }
-    }
+    for await (const digest of this.#files()) if (!(await this.#store.digestReferenced(digest))) out.push(digest);
     return out;
   }
 
+  /** The digest of every packet file. */
   async list(): Promise<string[]> {
     const out: string[] = [];
-    const root = join(this.#root, 'blobs');
-    for (const dir of await readdir(root)) out.push(...(await readdir(join(root, dir))));
+    for await (const digest of this.#files()) out.push(digest);
     return out;
+  }
+
+  async *#files(): AsyncGenerator<string> {
+    const root = join(this.#root, 'blobs');
+    for (const dir of await readdir(root)) yield* await readdir(join(root, dir));
   }
 
   async stagedCount(): Promise<number> {

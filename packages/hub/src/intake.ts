@@ -374,7 +374,7 @@ async function planStatus(ctx: HubContext, system: SystemRecord, mh: MessageHead
       if (illegal) {
         throw new HubError('VDXP_E_STATUS_TRANSITION', `Status ${code} refused: ${illegal}`, { details: { history, statusCode: code, deliveryId: current.id } });
       }
-      if (!fromSender && !(ANSWERABLE_STATES as readonly string[]).includes(current.state)) {
+      if (!fromSender && !ANSWERABLE_STATES.includes(current.state)) {
         throw new HubError('VDXP_E_STATUS_TRANSITION', `Status ${code} refused: the delivery is ${current.state}`, { details: { deliveryId: current.id } });
       }
       withdrawn = code === '13' && canTake(current, 'withdraw');
@@ -403,7 +403,8 @@ async function planStatus(ctx: HubContext, system: SystemRecord, mh: MessageHead
     return new HubError('VDXP_E_STATUS_TRANSITION', `Status ${code} refused: the delivery changed meanwhile; send it again`, { details: { deliveryId: current.id } });
   }
   if (code === '13') {
-    // Tell the sender through the same channel recipients use: a status 15 packet, marked as the hub's.
+    // Tell the sender through the same channel recipients use: a status 15 packet, marked as the hub's. Made
+    // before the transaction, which alone can decide whether it withdraws; dropped after it when it did not.
     const bytes = await buildHubStatus({ recipientAgency: party, answered, statusCode: '15', now,
       description: 'Trục liên thông đã thu hồi văn bản trước khi đơn vị nhận tải về (withdrawn by the hub before fetch)' });
     const stagedExtra = await ctx.blobs.stage(bytes);

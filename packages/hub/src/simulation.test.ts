@@ -10,7 +10,7 @@ import { buildPacketBytes } from '@vdxp/edxml';
 import { verifyAudit } from './audit.ts';
 import type { Random } from './clock.ts';
 import { ackDelivery, fetchPacket, inbox, sweep } from './delivery.ts';
-import { TRANSITIONS, type TransitionName } from './delivery-states.ts';
+import { FINAL_STATES, TRANSITIONS, type TransitionName } from './delivery-states.ts';
 import { HubError } from './errors.ts';
 import { submitPacket } from './intake.ts';
 import type { DeliveryRow, DeliveryState, EventRow, Store, StoreOps, SystemRecord } from './store/store.ts';
@@ -336,7 +336,7 @@ async function simulate(seed: number, steps: number): Promise<{ lastHash: string
       }
     }
     await checkInvariants(w, true);
-    for (const [id, d] of w.replayed) assert.ok(['done', 'recalled', 'expired', 'dead'].includes(d.state), `delivery ${id} ended ${d.state}`);
+    for (const [id, d] of w.replayed) assert.ok(FINAL_STATES.includes(d.state), `delivery ${id} ended ${d.state}`);
     const last = (await real.events(w.eventsSeen - 1, 1))[0];
     return { lastHash: last?.hash ?? '', counts: w.counts, labels: w.labels };
   } finally {

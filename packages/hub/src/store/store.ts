@@ -40,11 +40,11 @@ export interface SystemRecord {
 export const DELIVERY_STATES = ['queued', 'fetched', 'done', 'dead', 'expired', 'recalled'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
 /** States in which a delivery is still handed out to its recipient: the one definition (SQL included). */
-export const PENDING_STATES = ['queued', 'fetched'] as const satisfies readonly DeliveryState[];
+export const PENDING_STATES: readonly DeliveryState[] = ['queued', 'fetched'];
 /** States in which the recipient still has the document and may answer it (01–06, 15, 16). */
-export const ANSWERABLE_STATES = ['queued', 'fetched', 'done'] as const satisfies readonly DeliveryState[];
+export const ANSWERABLE_STATES: readonly DeliveryState[] = ['queued', 'fetched', 'done'];
 /** States a delivery never leaves. */
-export const FINAL_STATES = ['done', 'dead', 'expired', 'recalled'] as const satisfies readonly DeliveryState[];
+export const FINAL_STATES: readonly DeliveryState[] = ['done', 'dead', 'expired', 'recalled'];
 
 export interface DocumentRow {
   id: string;
