@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { DEFAULT_HUB_LIMITS } from '@vdxp/hub';
 import { CliError } from './context.ts';
 import { runCli } from './program.ts';
-import { byteSizeArg, durationArg, limitsBanner, serveLimits } from './serve-limits.ts';
+import { durationArg } from './duration.ts';
+import { byteSizeArg, limitsBanner, serveLimits } from './serve-limits.ts';
 
 let root: string;
 let files = 0;

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { changedLimits, HubError, limitsFromConfig, operatorLimits, type HubLimits, type HubLimitsOverrides } from '@vdxp/hub';
 import { CliError, EXIT_CODES } from './context.ts';
+import { formatSeconds } from './duration.ts';
 
 /** The limit flags as commander hands them over (already parsed by the functions below). */
 export interface LimitFlags {
@@ -17,21 +18,12 @@ export interface LimitFlags {
 }
 
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
-const SECOND_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 };
 
 /** `1073741824`, `512MiB`, `1GiB` (binary units only: "MB" would leave 1000 or 1024 to guess) → bytes. */
 export function byteSizeArg(value: string): number {
   const m = /^(\d+)\s*([a-z]*)$/i.exec(value.trim());
   const unit = m ? BYTE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
   if (!m || unit === undefined) throw new InvalidArgumentError('a size in bytes: a whole number, optionally with KiB, MiB, GiB or TiB (e.g. 512MiB)');
-  return Number(m[1]) * unit;
-}
-
-/** `2592000`, `3600s`, `90m`, `12h`, `30d` → seconds. */
-export function durationArg(value: string): number {
-  const m = /^(\d+)\s*([a-z]?)$/i.exec(value.trim());
-  const unit = m ? SECOND_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new InvalidArgumentError('a duration: a whole number of seconds, or with s, m, h or d (e.g. 30d)');
   return Number(m[1]) * unit;
 }
 
@@ -76,12 +68,6 @@ export function serveLimits(flags: LimitFlags, cwd: string): HubLimits {
 function refusal(source: string, e: unknown): unknown {
   if (e instanceof HubError) return new CliError(`${source}: ${e.code}: ${e.message}`, EXIT_CODES.usage, { cause: e });
   return e;
-}
-
-/** `30d`, `12h`, `90m` or seconds: the largest unit that divides the value. */
-export function formatSeconds(s: number): string {
-  for (const [unit, n] of [['d', 86_400], ['h', 3600], ['m', 60]] as const) if (s % n === 0) return `${s / n}${unit}`;
-  return `${s}s`;
 }
 
 /** `1 GiB`, `512 MiB`, `1000 B`: the largest binary unit that divides the value, so what prints can be typed back. */

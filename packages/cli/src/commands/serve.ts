@@ -11,10 +11,10 @@ import {
 } from '@vdxp/hub';
 import { readFileSync } from 'node:fs';
 import { CliError, EXIT_CODES, type CliContext } from '../context.ts';
-import { durationMsArg, formatDuration } from '../duration.ts';
+import { durationArg, durationMsArg, formatDuration } from '../duration.ts';
 import { labelled } from '../format.ts';
 import { DATA_DIR_DEFAULT } from '../hub-access.ts';
-import { byteSizeArg, countArg, durationArg, limitsBanner, serveLimits, type LimitFlags } from '../serve-limits.ts';
+import { byteSizeArg, countArg, limitsBanner, serveLimits, type LimitFlags } from '../serve-limits.ts';
 import { credentialLines } from './system.ts';
 
 export const PORT_DEFAULT = 8080;
