@@ -28,6 +28,8 @@ export const HUB_ERRORS = {
   VDXP_E_SYSTEM_EXISTS: { status: 409, title: 'A system with this id exists already' },
   VDXP_E_IMPORT_INVALID: { status: 400, title: 'An agency import file has a malformed row' },
   VDXP_E_DATA_FOLDER_UNSAFE: { status: 500, title: 'Other accounts can write to the data folder; the hub refuses to start on it' },
+  VDXP_E_SCHEMA_NEWER: { status: 503, title: 'The database was migrated by a newer vdxp: this node refuses to serve a schema it does not know' },
+  VDXP_E_KEY_MISMATCH: { status: 503, title: 'The sealing key file differs from the one the database\'s secrets were sealed with' },
   VDXP_E_LIMIT_INVALID: { status: 400, title: 'A limit given in a flag or config file is unknown, of the wrong type or out of range' },
   VDXP_E_INTERNAL: { status: 500, title: 'An unexpected server error; the operator log has the details' },
   VDXP_E_VDXP_SIGN_HEADER: { status: 400, title: 'XroadVnpt-sign-header is not a JSON object of strings with the signed systemid and timestamp' },
