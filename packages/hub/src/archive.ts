@@ -16,7 +16,7 @@
 // Only one run works on a data folder at a time (a lock file naming its process), so two runs never write
 // the same file name or cut the same segment.
 
-import { rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { chmod, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -169,14 +169,7 @@ async function removeUnnamedFiles(ctx: HubContext, digests: readonly string[]): 
       let freed = 0;
       for (const digest of batch) {
         if (await tx.digestReferenced(digest)) continue;
-        // File I/O inside a transaction, on purpose (see 4. above); synchronous, so nothing else runs in between.
-        const file = ctx.blobs.pathOf(digest);
-        try {
-          freed += statSync(file).size;
-          rmSync(file);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-        }
+        freed += await ctx.blobs.removePacket(tx, digest);
       }
       return freed;
     });

@@ -6,7 +6,7 @@
 // document references. A digest lives in one place, never both. Files are 0600 and folders 0700 (data-folder.ts).
 
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
 import { chmod, mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -14,6 +14,49 @@ import type { Random } from './clock.ts';
 import { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, syncDir } from './data-folder.ts';
 import { HubError } from './errors.ts';
 import type { StoreOps } from './store/store.ts';
+
+/**
+ * Where packet bytes are kept: the one interface intake, delivery, audit and archive use. Two engines: this
+ * file's BlobStore (small packets in the database, large ones as files in the data folder) and, on PostgreSQL,
+ * store/postgres/packets.ts (small ones the same, large ones as chunks in the database).
+ */
+export interface PacketStore {
+  /** A writer for one body: held in memory up to the inline limit, staged past it. */
+  begin(): PacketWriter;
+  /** Stages bytes already in memory (hub-made packets). */
+  stage(bytes: Uint8Array): Promise<StagedBlob>;
+  /** Inside the transaction of the document that names it: makes the staged packet commit with the document. */
+  keep(tx: StoreOps, staged: StagedBlob): Promise<void>;
+  /** After that transaction committed: whatever must follow (a file's rename); only then may 2xx be sent. */
+  commit(staged: StagedBlob): Promise<void>;
+  /** The document was not created (a resend, a refusal): drop what was staged. */
+  discard(staged: StagedBlob): Promise<void>;
+  /** Readers of `digest` wait until the returned function is called (the commit-to-rename instant of files). */
+  announce(digest: string): () => void;
+  /** Streams a packet, its digest checked on the way out (VDXP_E_BLOB_CORRUPT on a mismatch or a missing one). */
+  open(digest: string, bytes: number): Promise<Readable>;
+  /** The SHA-256 of the packet as kept now, or undefined when it is nowhere. */
+  hashOf(digest: string): Promise<string | undefined>;
+  /** At start (serving process only): completes or removes what a crash left staged. */
+  recover(): Promise<{ completed: number; removedStaged: number }>;
+  /** Periodically: removes staged uploads untouched for `idleMs` (only where other processes may stage too). */
+  collectIdle(idleMs: number): Promise<number>;
+  /** Large packets no live document names (for `vdxp audit verify`). */
+  unreferencedFiles(): Promise<string[]>;
+  /** The digest of every large packet. */
+  list(): Promise<string[]>;
+  stagedCount(): Promise<number>;
+  /** Where a large packet is (a file path, or a name for messages), for operators and tests. */
+  pathOf(digest: string): string;
+  /** Inside a transaction that checked no live document names `digest`: removes its large packet; the bytes freed. */
+  removePacket(tx: StoreOps, digest: string): Promise<number>;
+}
+
+export interface PacketWriter extends StagedBlob {
+  write(chunk: Uint8Array): Promise<void>;
+  finish(): Promise<StagedBlob>;
+  abort(): Promise<void>;
+}
 
 export interface StagedBlob {
   readonly path: string;
@@ -25,7 +68,7 @@ export interface StagedBlob {
   readonly spilled: boolean;
 }
 
-export class BlobWriter implements StagedBlob {
+export class BlobWriter implements PacketWriter {
   readonly path: string;
   digest = '';
   bytes = 0;
@@ -118,7 +161,7 @@ export interface BlobStoreOptions {
   inlinePacketBytesMax: number;
 }
 
-export class BlobStore {
+export class BlobStore implements PacketStore {
   readonly #root: string;
   readonly #random: Random;
   readonly #store: Pick<StoreOps, 'inlineBlob' | 'digestReferenced'>;
@@ -151,6 +194,34 @@ export class BlobStore {
 
   pathOf(digest: string): string {
     return join(this.#root, 'blobs', digest.slice(0, 2), digest);
+  }
+
+  /**
+   * Writes a small packet's bytes in its document's transaction. A large packet whose digest is kept inline
+   * already (stored before the limit was lowered) is served from that row, and its staged file is dropped after
+   * the commit, so a digest never lives in both places.
+   */
+  async keep(tx: StoreOps, staged: StagedBlob): Promise<void> {
+    if (staged.inline !== undefined) await tx.putInlineBlob(staged.digest, staged.inline);
+    else staged.inline = await tx.inlineBlob(staged.digest);
+  }
+
+  /** One process serves a data folder: what is staged is its own, and recover() at start handles it. */
+  async collectIdle(_idleMs: number): Promise<number> {
+    return 0;
+  }
+
+  /** File I/O inside the transaction, on purpose (archive.ts says why); synchronous, so nothing runs in between. */
+  async removePacket(_tx: StoreOps, digest: string): Promise<number> {
+    const file = this.pathOf(digest);
+    try {
+      const size = statSync(file).size;
+      rmSync(file);
+      return size;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      return 0;
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 // What every hub operation needs, passed explicitly so tests can swap the clock, randomness and limits.
 
-import type { BlobStore } from './blobs.ts';
+import type { PacketStore } from './blobs.ts';
 import type { Clock, Random } from './clock.ts';
 import type { HubEmitter, InboxNotifier } from './events.ts';
 import type { HubLimits } from './limits.ts';
@@ -15,7 +15,7 @@ export interface HubPolicy {
 
 export interface HubContext {
   store: Store;
-  blobs: BlobStore;
+  blobs: PacketStore;
   clock: Clock;
   random: Random;
   limits: HubLimits;

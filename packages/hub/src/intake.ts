@@ -183,7 +183,7 @@ async function accept(ctx: HubContext, system: SystemRecord, packet: ParsedPacke
       }
       const { withdrawn } = plan.decide ? await plan.decide(tx) : { withdrawn: false };
       const doc = await tx.insertDocument(plan.doc, plan.keys);
-      await keepPacket(tx, staged);
+      await ctx.blobs.keep(tx, staged);
       const deliveries: DeliveryRow[] = [];
       if (!withdrawn) {
         for (const r of plan.recipients) {
@@ -230,16 +230,6 @@ async function accept(ctx: HubContext, system: SystemRecord, packet: ParsedPacke
   } finally {
     for (const release of releaseExtras) release();
   }
-}
-
-/**
- * Writes a small packet's bytes in its document's transaction. A large packet whose digest is kept inline
- * already (stored before the limit was lowered) is served from that row, and its staged file is dropped after
- * the commit (BlobStore.commit), so a digest never lives in both places.
- */
-async function keepPacket(tx: StoreOps, staged: StagedBlob): Promise<void> {
-  if (staged.inline !== undefined) await tx.putInlineBlob(staged.digest, staged.inline);
-  else staged.inline = await tx.inlineBlob(staged.digest);
 }
 
 async function replay(ctx: HubContext, documentId: string): Promise<SubmitResult> {
@@ -416,7 +406,7 @@ async function planStatus(ctx: HubContext, system: SystemRecord, mh: MessageHead
           subject: null, codeNumber: null, codeNotation: null, statusCode: '15', answers: answered.id, dueAt: null,
           digest: stagedExtra.digest, bytes: stagedExtra.bytes, header: { madeBy: 'hub' }, signature: { present: false }, receivedAt: now,
         }, []);
-        await keepPacket(tx, stagedExtra);
+        await ctx.blobs.keep(tx, stagedExtra);
         const d = await tx.insertDelivery({
           id: ctx.random.uuid(), documentId: document.id, kind: 'status', recipient: answered.fromAgency, addressedTo: answered.fromAgency,
           state: 'queued', attempts: 0, businessStatus: null, lastReason: null, createdAt: now, fetchedAt: null, ackedAt: null,
