@@ -3,6 +3,7 @@
 import type { PacketStore } from './blobs.ts';
 import type { Clock, Random } from './clock.ts';
 import type { HubEmitter, InboxNotifier } from './events.ts';
+import type { ReplayClaims } from './http/vdxp/replay-cache.ts';
 import type { HubLimits } from './limits.ts';
 import type { SecretBox } from './secrets.ts';
 import type { EventInput, StoreOps } from './store/store.ts';
@@ -23,6 +24,8 @@ export interface HubContext {
   emitter: HubEmitter;
   notifier: InboxNotifier;
   policy: HubPolicy;
+  /** VDXP replay protection shared by every node (PostgreSQL); absent: each process keeps its own, in memory. */
+  replayClaims?: ReplayClaims;
 }
 
 /** Appends an evidence event stamped with the hub's clock. */

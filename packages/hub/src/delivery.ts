@@ -27,12 +27,19 @@ export async function inbox(ctx: HubContext, system: SystemRecord, q: InboxQuery
   const agencies = new Set(await ctx.store.systemAgencies(system.id));
   // Real elapsed time, not the hub's clock: a long-poll waits on the wall, whatever time tests pretend it is.
   const deadline = performance.now() + waitMs;
-  // Wake on a notification for one of our agencies; re-read, since it may have been for another kind.
-  while (items.length === 0 && !q.signal?.aborted && !ctx.notifier.closed) {
-    const left = deadline - performance.now();
-    if (left <= 0) break;
-    await ctx.notifier.wait(agencies, left, q.signal);
+  // Wake on a notification for one of our agencies; re-read, since it may have been for another kind. Armed
+  // before the re-read, so a commit between the read's snapshot and the wait is not missed.
+  const watch = ctx.notifier.watch(agencies);
+  try {
     items = await read();
+    while (items.length === 0 && !q.signal?.aborted && !ctx.notifier.closed) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      await watch.next(left, q.signal);
+      items = await read();
+    }
+  } finally {
+    watch.close();
   }
   return items;
 }

@@ -49,6 +49,44 @@ export class InboxNotifier {
     });
   }
 
+  /**
+   * Wakes every waiter to look at its inbox again: after wakes may have been missed (the cross-node listener
+   * reconnected after a database restart). A waiter that finds nothing waits again for what time it has left.
+   */
+  wakeAll(): void {
+    for (const w of this.#waiters) w.wake();
+  }
+
+  /**
+   * A waiter armed now and kept across re-reads: a wake that comes while the caller reads its inbox (the
+   * commit landed after the read's snapshot) is kept, and the next `next` returns at once. Without it such a
+   * wake was lost and the long-poll slept its whole time (across nodes the notification often races the read).
+   */
+  watch(agencies: Set<string>): { next: (ms: number, signal?: AbortSignal) => Promise<void>; close: () => void } {
+    let woken = this.#closed;
+    let resolveNext: (() => void) | undefined;
+    const waiter = { agencies, wake: () => { woken = true; resolveNext?.(); } };
+    this.#waiters.add(waiter);
+    return {
+      next: (ms, signal) => {
+        if (woken || signal?.aborted) { woken = false; return Promise.resolve(); }
+        return new Promise<void>((resolve) => {
+          const done = (): void => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolveNext = undefined;
+            woken = false;
+            resolve();
+          };
+          const timer = setTimeout(done, ms);
+          signal?.addEventListener('abort', done);
+          resolveNext = done;
+        });
+      },
+      close: () => { this.#waiters.delete(waiter); },
+    };
+  }
+
   notify(recipients: readonly string[]): void {
     for (const w of this.#waiters) if (recipients.some((r) => w.agencies.has(r))) w.wake();
   }

@@ -1,5 +1,7 @@
-// Opens a hub on a data folder: its permissions checked, the store, the blob folder (recovered after a crash),
-// the sealing key, and the periodic sweep. `vdxp serve`, the CLI commands and the tests all start here.
+// Opens a hub on a data folder (SQLite + blob folder: its permissions checked, recovered after a crash) or on a
+// PostgreSQL database shared with other nodes (packets in the database, a sealing key file every node shares,
+// long-polls woken across nodes), with the periodic sweep. `vdxp serve`, the CLI commands and the tests all
+// start here.
 
 import { join } from 'node:path';
 import { BlobStore } from './blobs.ts';
@@ -9,11 +11,24 @@ import { checkPrivateDir, ensurePrivateDir, touchPrivateFile } from './data-fold
 import { sweep } from './delivery.ts';
 import { HubEmitter, InboxNotifier } from './events.ts';
 import { hubLimits, type HubLimits } from './limits.ts';
+import { HubError } from './errors.ts';
 import { SecretBox } from './secrets.ts';
+import { listenInbox, type InboxListener } from './store/postgres/listener.ts';
+import { PgPacketStore } from './store/postgres/packets.ts';
+import { openPostgresStore } from './store/postgres/postgres-store.ts';
+import { PgReplayClaims } from './store/postgres/replay.ts';
 import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
 
 export interface HubOptions {
-  dataDir: string;
+  /** The embedded hub's folder; ignored for the store when `databaseUrl` is given. */
+  dataDir?: string;
+  /** postgres://…: a hub node on a database other nodes may share (no data folder needed). */
+  databaseUrl?: string;
+  /**
+   * The sealing key file (systems' VDXP secrets). Default: `secret.key` in the data folder. With `databaseUrl`
+   * and no data folder it must be given, and every node must be given the same key (checked at start).
+   */
+  keyFile?: string;
   clock?: Clock;
   random?: Random;
   limits?: Partial<Omit<HubLimits, 'edxml'>> & { edxml?: Partial<HubLimits['edxml']> };
@@ -41,32 +56,98 @@ export interface Hub {
 }
 
 export async function openHub(o: HubOptions): Promise<Hub> {
+  if (o.databaseUrl !== undefined) return openPostgresHub({ ...o, databaseUrl: o.databaseUrl });
+  if (o.dataDir === undefined) throw new Error('assertion: openHub is given a data folder or a database URL');
+  const dataDir = o.dataDir;
   // A new folder is created 0700; an existing one is checked before anything in it is opened or created.
-  ensurePrivateDir(o.dataDir);
-  const { warnings } = checkPrivateDir(o.dataDir, DATA_FOLDER_ENTRIES);
+  ensurePrivateDir(dataDir);
+  const { warnings } = checkPrivateDir(dataDir, DATA_FOLDER_ENTRIES);
   // SQLite would create the file 0644 & ~umask, and its -wal and -shm copy the database file's mode.
-  touchPrivateFile(join(o.dataDir, DATABASE_FILE));
-  const store = openSqliteStore(join(o.dataDir, DATABASE_FILE));
+  touchPrivateFile(join(dataDir, DATABASE_FILE));
+  const store = openSqliteStore(join(dataDir, DATABASE_FILE));
   const random = o.random ?? systemRandom;
   const limits = hubLimits(o.limits);
-  const blobs = new BlobStore({ root: o.dataDir, random, store, inlinePacketBytesMax: limits.inlinePacketBytesMax });
+  const blobs = new BlobStore({ root: dataDir, random, store, inlinePacketBytesMax: limits.inlinePacketBytesMax });
   blobs.init();
   const recovery = o.recover === false ? { completed: 0, removedStaged: 0 } : await blobs.recover();
   const ctx: HubContext = {
     store, blobs, random, limits,
     clock: o.clock ?? systemClock,
-    secrets: SecretBox.fromKeyFile(join(o.dataDir, 'secret.key')),
+    secrets: SecretBox.fromKeyFile(o.keyFile ?? join(dataDir, 'secret.key')),
     emitter: new HubEmitter(),
     notifier: new InboxNotifier(),
     policy: { requireValidSignature: false, ...o.policy },
   };
+  return hubAround(ctx, recovery, warnings, async () => { await store.close(); }, async () => undefined);
+}
+
+/**
+ * A node on PostgreSQL. The sealing key cannot live in the database: sealing exists so that a copy of the
+ * database (a backup, a replica, a dump) does not give away the systems' VDXP secrets. So it is a file every
+ * node is given (`--key-file`, VDXP_KEY_FILE; secret.key in `--data` if that is given); the database keeps only
+ * an HMAC of it, and a node whose key differs refuses to start (VDXP_E_KEY_MISMATCH).
+ */
+async function openPostgresHub(o: HubOptions & { databaseUrl: string }): Promise<Hub> {
+  const keyFile = o.keyFile ?? (o.dataDir !== undefined ? join(o.dataDir, 'secret.key') : undefined);
+  if (keyFile === undefined) {
+    throw new HubError('VDXP_E_KEY_MISMATCH', 'A hub on PostgreSQL needs the sealing key file every node shares: give --key-file <file> '
+      + '(or VDXP_KEY_FILE); the first node creates it when it does not exist, copy it to the others');
+  }
+  const random = o.random ?? systemRandom;
+  const limits = hubLimits(o.limits);
+  const store = await openPostgresStore(o.databaseUrl, { poolConnectionsMax: limits.pgPoolConnectionsMax });
+  let listener: InboxListener | undefined;
+  try {
+    const secrets = SecretBox.fromKeyFile(keyFile);
+    await store.pool.query("INSERT INTO hub_meta (key, value) VALUES ('key_check', $1) ON CONFLICT (key) DO NOTHING", [secrets.fingerprint()]);
+    const kept = (await store.pool.query<{ value: string }>("SELECT value FROM hub_meta WHERE key = 'key_check'")).rows[0]?.value;
+    if (kept !== secrets.fingerprint()) {
+      throw new HubError('VDXP_E_KEY_MISMATCH', `The key in ${keyFile} is not the one this database's secrets were sealed with: `
+        + 'give this node the same key file as the other nodes (a new key would make every system\'s VDXP secret unreadable)');
+    }
+    const blobs = new PgPacketStore({
+      pool: store.pool, random, inlinePacketBytesMax: limits.inlinePacketBytesMax, chunkBytes: limits.pgPacketChunkBytes,
+      readChunks: limits.pgPacketReadChunks, stagedIdleMs: limits.pgStagedUploadIdleSeconds * 1000,
+    });
+    const recovery = o.recover === false ? { completed: 0, removedStaged: 0 } : await blobs.recover();
+    const replayClaims = new PgReplayClaims(store.pool);
+    const ctx: HubContext = {
+      store, blobs, random, limits, replayClaims,
+      clock: o.clock ?? systemClock,
+      secrets,
+      emitter: new HubEmitter(),
+      notifier: new InboxNotifier(),
+      policy: { requireValidSignature: false, ...o.policy },
+    };
+    // Only a serving node needs the wake; an operator command opening the database does not.
+    if (o.recover !== false) {
+      const l = listenInbox(o.databaseUrl, { notify: (agency) => ctx.notifier.notify([agency]), reconnected: () => ctx.notifier.wakeAll() });
+      listener = l;
+      await l.ready;
+    }
+    return hubAround(ctx, recovery, [], async () => {
+      await listener?.close();
+      await store.close();
+    }, async () => {
+      await blobs.collectIdle(limits.pgStagedUploadIdleSeconds * 1000);
+      await replayClaims.prune(ctx.clock.now());
+    });
+  } catch (e) {
+    await listener?.close();
+    await store.close();
+    throw e;
+  }
+}
+
+function hubAround(ctx: HubContext, recovery: Hub['recovery'], warnings: string[], closeStore: () => Promise<void>, housekeeping: () => Promise<void>): Hub {
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> = Promise.resolve();
   return {
     ctx, recovery, warnings,
     startSweeper(intervalMs) {
+      // On PostgreSQL every node sweeps: each change is a compare-and-set, so two sweeps of one delivery make one.
       timer = setInterval(() => {
-        sweeping = sweeping.then(() => sweep(ctx)).catch((e: unknown) => {
+        sweeping = sweeping.then(async () => { await sweep(ctx); await housekeeping(); }).catch((e: unknown) => {
           console.error('vdxp: the periodic sweep failed; it will run again', e);
         });
       }, intervalMs);
@@ -75,7 +156,7 @@ export async function openHub(o: HubOptions): Promise<Hub> {
     async close() {
       if (timer) clearInterval(timer);
       await sweeping;
-      await store.close();
+      await closeStore();
     },
   };
 }

@@ -54,6 +54,17 @@ export interface HubLimits {
   archiveScheduledEventsMin: number;
   /** The longest line of an archive's events.jsonl or documents.jsonl that verification reads (it holds one line). */
   archiveLineBytesMax: number;
+  /** PostgreSQL: a large packet is kept as rows of this many bytes (what one upload or download holds per row). */
+  pgPacketChunkBytes: number;
+  /** PostgreSQL: chunks read per query while a packet streams out (memory held vs. round trips). */
+  pgPacketReadChunks: number;
+  /**
+   * PostgreSQL: an upload whose last chunk is older than this was abandoned (its node died, its client went
+   * away) and its chunks are collected by the sweep. Far above any pause between two chunks of a live upload.
+   */
+  pgStagedUploadIdleSeconds: number;
+  /** PostgreSQL: connections one hub node keeps in its pool (plus one for LISTEN). */
+  pgPoolConnectionsMax: number;
 }
 
 export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
@@ -89,6 +100,12 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   archiveScheduledEventsMin: 1_000,
   // A document line carries its deliveries (up to recipientsMax) with their statuses: ~0.5 KB each.
   archiveLineBytesMax: 16 * 1024 * 1024,
+  // 1 MiB rows: a 2 GB packet is 2,048 INSERTs of a few ms each; node-postgres sends a bytea parameter as hex
+  // text, so one row in flight costs ~3 MiB of memory (buffer, hex string, socket), far inside 256 MB.
+  pgPacketChunkBytes: 1024 * 1024,
+  pgPacketReadChunks: 4,
+  pgStagedUploadIdleSeconds: 3600,
+  pgPoolConnectionsMax: 10,
 });
 
 export function hubLimits(overrides?: HubLimitsOverrides): HubLimits {

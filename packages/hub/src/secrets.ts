@@ -2,7 +2,7 @@
 // recovered to recompute signatures, so they are sealed with AES-256-GCM under a key kept in the data folder
 // (or given by the operator), never stored in clear in the database.
 
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { writePrivateFile } from './data-folder.ts';
 
@@ -37,6 +37,11 @@ export class SecretBox {
         + 'VDXP secrets are sealed with it); with no backup, remove it and give every system a new secret (vdxp system rotate-secret)');
     }
     return new SecretBox(key);
+  }
+
+  /** A value that names the key without revealing it: HMAC-SHA256 of a fixed label. */
+  fingerprint(): string {
+    return createHmac('sha256', this.#key).update('vdxp sealing key check v1').digest('hex');
   }
 
   seal(clear: string): string {

@@ -1,4 +1,6 @@
-// A real hub server as a child process, for the crash test and the benchmark: `node crash-server.ts <dataDir>`.
+// A real hub server as a child process, for the crash test and the benchmark: `node crash-server.ts <dataDir>`,
+// or `node crash-server.ts postgres://…` for a node on a shared database (key file: VDXP_KEY_FILE; start the
+// first node alone, since it seeds the registry).
 // Seeds a small fixed registry on a new folder (printing the bearer tokens once), then serves on 127.0.0.1.
 //
 // Lines on stdout, one JSON object each: {"tokens":{…}} on the first start of a folder only, then
@@ -37,7 +39,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const port = Number(process.argv[3] ?? 0);
-  const hub = await openHub({ dataDir });
+  const hub = dataDir.startsWith('postgres://') || dataDir.startsWith('postgresql://')
+    ? await openHub({ databaseUrl: dataDir, ...(process.env['VDXP_KEY_FILE'] ? { keyFile: process.env['VDXP_KEY_FILE'] } : {}) })
+    : await openHub({ dataDir });
   if ((await hub.ctx.store.listSystems()).length === 0) {
     await importAgencies(hub.ctx, CRASH_AGENCIES, 'crash-server');
     const tokens: Record<string, string> = {};

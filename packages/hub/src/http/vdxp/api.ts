@@ -14,7 +14,7 @@ import { asciiJson, fail, JSON_TYPE, ok, sendAnswer, sendList, toAscii, type Ans
 import { authenticate, type VdxpCaller } from './auth.ts';
 import { base64Answer, dayParam, opened, receivedPages, sendEdoc, sentPages, updateStatus, type Kind } from './edoc.ts';
 import { parseHashFile } from './hash-file.ts';
-import { ReplayCache } from './replay-cache.ts';
+import { ReplayCache, type ReplayClaims } from './replay-cache.ts';
 
 type Handler = (req: FastifyRequest, reply: FastifyReply, caller: VdxpCaller, ctx: HubContext) => Promise<Answer | FastifyReply>;
 
@@ -174,9 +174,10 @@ export const VDXP_CALLS: readonly string[] = Object.keys(CALLS);
  * One replay cache per hub, shared by every server built on it. It refuses reuse for strict systems and for
  * single-use calls; a lenient system's fresh-looking signatures are only noted there (auth.ts).
  */
-const replayCaches = new WeakMap<HubContext, ReplayCache>();
+const replayCaches = new WeakMap<HubContext, ReplayClaims>();
 
-function replayCacheOf(ctx: HubContext): ReplayCache {
+function replayCacheOf(ctx: HubContext): ReplayClaims {
+  if (ctx.replayClaims !== undefined) return ctx.replayClaims;
   let c = replayCaches.get(ctx);
   if (c === undefined) {
     c = new ReplayCache(ctx.limits.vdxpReplayCacheMax);

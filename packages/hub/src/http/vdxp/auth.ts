@@ -8,7 +8,7 @@ import type { HubContext } from '../../context.ts';
 import { HubError } from '../../errors.ts';
 import { systemSecret } from '../../registry.ts';
 import type { SystemRecord } from '../../store/store.ts';
-import type { ReplayCache } from './replay-cache.ts';
+import type { ReplayClaims } from './replay-cache.ts';
 import { VN_UTC_OFFSET_MS as VN_OFFSET_MS } from '@vdxp/edxml';
 
 const PREFIX = 'xroadvnpt-';
@@ -101,7 +101,7 @@ export interface AuthOptions {
  * earth shows (a machine whose clock is wrong) is refused. A signature is remembered only once it proved
  * authentic, so strangers cannot fill the cache.
  */
-export async function authenticate(ctx: HubContext, headers: IncomingHttpHeaders, replay: ReplayCache, o: AuthOptions = {}): Promise<VdxpCaller> {
+export async function authenticate(ctx: HubContext, headers: IncomingHttpHeaders, replay: ReplayClaims, o: AuthOptions = {}): Promise<VdxpCaller> {
   const signBytes = headerBytes(headers, `${PREFIX}sign-header`);
   const hash = headerText(headers, `${PREFIX}hash-header`);
   if (signBytes === undefined || hash === undefined) {
@@ -157,7 +157,7 @@ export async function authenticate(ctx: HubContext, headers: IncomingHttpHeaders
   // Việt Nam time (UTC+8 to +14) will become fresh: remembered from now on.
   if (now - at > windowMs) return { system, input };
   // Kept until the timestamp it carries is stale: after that the window check refuses a replay by itself.
-  const claimed = replay.claim(signature, at + windowMs, now);
+  const claimed = await replay.claim(signature, at + windowMs, now);
   if (claimed === 'full') throw new HubError('VDXP_E_VDXP_BUSY', 'Truc dang qua tai, thu lai sau (too many signed calls within the replay window; retry shortly)');
   if (claimed === 'replay' && strict) {
     throw new HubError('VDXP_E_VDXP_REPLAY', `Chu ky nay da duoc dung; ${why} (this signature was used already; sign each call afresh, with a new service object)`);

@@ -2,14 +2,19 @@
 // reuse is refused (strict systems, registerAgency: see auth.ts).
 //
 // In memory, bounded in size and time: right for the embedded hub, which is one process. Several hub processes
-// behind a load balancer would each see only their own share, so scale-out needs the set shared: a table
-// `vdxp_signatures(hash PRIMARY KEY, expires_at)` claimed with INSERT … ON CONFLICT DO NOTHING (no row
-// inserted = replay) and pruned by the sweep, or Redis SET NX PX. A restart forgets the set, which is safe only
-// because the window is short: a replay after a restart is still refused once its timestamp is stale.
+// behind a load balancer would each see only their own share, so on PostgreSQL the set is shared instead: the
+// table `vdxp_signatures(hash PRIMARY KEY, expires_at)` (store/postgres/replay.ts), pruned by the sweep. A
+// restart forgets the in-memory set, which is safe only because the window is short: a replay after a restart
+// is still refused once its timestamp is stale.
 
 export type Claim = 'fresh' | 'replay' | 'full';
 
-export class ReplayCache {
+/** Where signatures are claimed: this process's memory, or a table every node shares. */
+export interface ReplayClaims {
+  claim(hash: string, until: number, now: number): Claim | Promise<Claim>;
+}
+
+export class ReplayCache implements ReplayClaims {
   /** hash → time after which the signature's timestamp is stale, so the entry is no longer needed. */
   readonly #seen = new Map<string, number>();
   readonly #max: number;

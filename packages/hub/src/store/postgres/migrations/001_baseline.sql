@@ -197,3 +197,10 @@ CREATE TABLE vdxp_signatures (
   expires_at  BIGINT NOT NULL
 );
 CREATE INDEX vdxp_signatures_expiry ON vdxp_signatures (expires_at);
+
+-- Facts about the hub every node checks at start: `key_check`, an HMAC under the sealing key (hub.ts), so a
+-- node given another key file refuses to start instead of failing to open every system's VDXP secret.
+CREATE TABLE hub_meta (
+  key    TEXT PRIMARY KEY,
+  value  TEXT NOT NULL
+);
