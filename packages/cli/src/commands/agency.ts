@@ -48,7 +48,7 @@ export function registerAgency(program: Command, ctx: CliContext): void {
     .option('--phone <phone>', 'contact phone')
     .option('--json', 'print the agency as JSON'))
     .action(async (opts: DataOpts & { code: string; name: string; parent?: string; email?: string; phone?: string }) => {
-      const a = await withHub(ctx, opts.data, 'create', async (hub) => {
+      const a = await withHub(ctx, opts, 'create', async (hub) => {
         let parent: string | undefined;
         if (opts.parent !== undefined) {
           parent = (await hub.ctx.store.findAgency(opts.parent))?.code;
@@ -83,7 +83,7 @@ export function registerAgency(program: Command, ctx: CliContext): void {
         }
       })();
       const started = performance.now();
-      const r = await withHub(ctx, opts.data, 'create', (hub) => importAgencies(hub.ctx, drafts, operatorActor()));
+      const r = await withHub(ctx, opts, 'create', (hub) => importAgencies(hub.ctx, drafts, operatorActor()));
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       ctx.out(`Đã nhập ${r.count} cơ quan từ ${basename(path)} trong ${seconds} giây (phiên bản danh bạ ${r.version}) / `
         + `Imported ${r.count} agencies from ${basename(path)} in ${seconds} s (registry version ${r.version})`);
@@ -97,7 +97,7 @@ export function registerAgency(program: Command, ctx: CliContext): void {
     .option('--limit <n>', `at most this many (default ${LIST_LIMIT_DEFAULT}, at most ${LIST_LIMIT_MAX})`, limitArg, LIST_LIMIT_DEFAULT)
     .option('--json', 'a JSON array'))
     .action(async (opts: DataOpts & { parent?: string; limit: number }) => {
-      const { agencies, more, total } = await withHub(ctx, opts.data, 'existing', (hub) => listAgencies(hub, opts.parent, opts.limit));
+      const { agencies, more, total } = await withHub(ctx, opts, 'existing', (hub) => listAgencies(hub, opts.parent, opts.limit));
       if (opts.json) return ctx.out(JSON.stringify(agencies.map(viewOf)));
       if (agencies.length === 0) {
         ctx.out(opts.parent === undefined
@@ -121,7 +121,7 @@ export function registerAgency(program: Command, ctx: CliContext): void {
     .argument('<code>', 'agency code (or one of its other codes)')
     .option('--json', 'JSON'))
     .action(async (code: string, opts: DataOpts) => {
-      const shown = await withHub(ctx, opts.data, 'existing', async (hub) => {
+      const shown = await withHub(ctx, opts, 'existing', async (hub) => {
         const a = await hub.ctx.store.findAgency(code);
         if (!a) throw new HubError('VDXP_E_AGENCY_UNKNOWN', `Không có cơ quan ${code}; tìm bằng "vdxp agency list" / No agency ${code}; see "vdxp agency list"`);
         const routesTo = await resolveRecipient(hub.ctx, a.code).then((r) => r.recipient, () => null);
@@ -154,7 +154,7 @@ export function registerAgency(program: Command, ctx: CliContext): void {
     .argument('<code>', 'the agency that ceases')
     .requiredOption('--into <successor>', 'the agency that takes over'))
     .action(async (code: string, opts: DataOpts & { into: string }) => {
-      const a = await withHub(ctx, opts.data, 'existing', (hub) => mergeAgency(hub.ctx, code, opts.into, operatorActor()));
+      const a = await withHub(ctx, opts, 'existing', (hub) => mergeAgency(hub.ctx, code, opts.into, operatorActor()));
       ctx.out(`Đã hợp nhất ${a.code} vào ${opts.into}: văn bản gửi ${a.code} từ nay chuyển đến ${opts.into}, người gửi được báo. / `
         + `Merged ${a.code} into ${opts.into}: documents addressed to ${a.code} now go to ${opts.into}, and senders are told.`);
     });
@@ -165,7 +165,7 @@ export function registerAgency(program: Command, ctx: CliContext): void {
     .argument('<code>', 'the agency that ceases')
     .option('--successor <code>', 'the agency that takes over its documents'))
     .action(async (code: string, opts: DataOpts & { successor?: string }) => {
-      const a = await withHub(ctx, opts.data, 'existing', (hub) => dissolveAgency(hub.ctx, code, opts.successor ?? null, operatorActor()));
+      const a = await withHub(ctx, opts, 'existing', (hub) => dissolveAgency(hub.ctx, code, opts.successor ?? null, operatorActor()));
       ctx.out(opts.successor === undefined
         ? `Đã giải thể ${a.code}: văn bản gửi đến sẽ bị từ chối (VDXP_E_RECIPIENT_INACTIVE). / `
           + `Dissolved ${a.code}: documents addressed to it are refused (VDXP_E_RECIPIENT_INACTIVE).`

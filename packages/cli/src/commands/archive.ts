@@ -18,7 +18,7 @@ export function registerArchive(program: Command, ctx: CliContext): void {
     .requiredOption('--older-than <duration>', 'e.g. 90d, 12h: documents received, and events written, before now minus this', durationMsArg)
     .option('--json', 'the result as JSON'))
     .action(async (opts: { data: string; olderThan: number; json?: boolean }) => {
-      const run = await withHub(ctx, opts.data, 'existing', async (hub) => {
+      const run = await withHub(ctx, opts, 'existing', async (hub) => {
         // The command's clock (injected in tests) decides the cutoff, as the hub's does in `serve`.
         const clocked = { ...hub.ctx, clock: { now: () => ctx.now().getTime() } };
         try {

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_HUB_LIMITS, verifyArchive, verifyAudit, type ArchiveReport } from '@vdxp/hub';
 import { EXIT_CODES, type CliContext } from '../context.ts';
-import { addDataOption, withHub } from '../hub-access.ts';
+import { addDataOption, withHub, type HubLocation } from '../hub-access.ts';
 
 const BROKEN_ADVICE = 'Dữ liệu đã bị thay đổi ngoài hub: khôi phục từ bản sao lưu và giữ nguyên thư mục này làm chứng cứ. / '
   + 'The data was changed outside the hub: restore from a backup and keep this folder as evidence.';
@@ -28,8 +28,8 @@ export function registerAudit(program: Command, ctx: CliContext): void {
     .option('--archive <file>', 'an archive file made by "vdxp archive" / tệp lưu trữ')
     .option('--json', 'the report as JSON'))
     .action(async (opts: { data: string; json?: boolean; archive?: string }) => {
-      if (opts.archive !== undefined) return verifyArchiveCommand(ctx, opts.archive, opts.data, opts.json === true);
-      const report = await withHub(ctx, opts.data, 'existing', (hub) => verifyAudit(hub.ctx));
+      if (opts.archive !== undefined) return verifyArchiveCommand(ctx, opts.archive, opts, opts.json === true);
+      const report = await withHub(ctx, opts, 'existing', (hub) => verifyAudit(hub.ctx));
       if (!report.ok) ctx.fail(EXIT_CODES.failed);
       if (opts.json) return ctx.out(JSON.stringify(report));
       const counts = `${report.events} sự kiện / events, ${report.packets} gói tin / packets`;
@@ -49,12 +49,13 @@ export function registerAudit(program: Command, ctx: CliContext): void {
     });
 }
 
-async function verifyArchiveCommand(ctx: CliContext, file: string, data: string, json: boolean): Promise<void> {
+async function verifyArchiveCommand(ctx: CliContext, file: string, where: HubLocation, json: boolean): Promise<void> {
+  const data = where.data;
   const path = resolve(ctx.cwd, file);
   // The live checkpoint is checked when the data folder holds a hub; an archive copied elsewhere is checked alone.
-  const live = existsSync(join(resolve(ctx.cwd, data), 'vdxp.sqlite'));
+  const live = where.database !== undefined || existsSync(join(resolve(ctx.cwd, data), 'vdxp.sqlite'));
   const report: ArchiveReport = live
-    ? await withHub(ctx, data, 'existing', (hub) => verifyArchive(path, hub.ctx.limits.archiveLineBytesMax, hub.ctx.store))
+    ? await withHub(ctx, where, 'existing', (hub) => verifyArchive(path, hub.ctx.limits.archiveLineBytesMax, hub.ctx.store))
     : await verifyArchive(path, DEFAULT_HUB_LIMITS.archiveLineBytesMax);
   if (!report.ok) ctx.fail(EXIT_CODES.failed);
   if (json) return ctx.out(JSON.stringify(report));

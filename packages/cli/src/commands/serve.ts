@@ -4,7 +4,7 @@
 
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   ARCHIVE_DIR_NAME, DEMO_LABEL, DEMO_SYSTEM_PREFIX, HubError, buildServer, openHub, registryIsEmpty, seedDemo, startArchiveSchedule,
   type DemoSeedResult, type Hub, type HubLimits, type TlsOptions,
@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { CliError, EXIT_CODES, type CliContext } from '../context.ts';
 import { durationArg, durationMsArg, formatDuration } from '../duration.ts';
 import { labelled } from '../format.ts';
-import { DATA_DIR_DEFAULT } from '../hub-access.ts';
+import { DATA_DIR_DEFAULT, redactUrl } from '../hub-access.ts';
 import { byteSizeArg, countArg, limitsBanner, serveLimits, type LimitFlags } from '../serve-limits.ts';
 import { credentialLines } from './system.ts';
 
@@ -25,9 +25,13 @@ export const SWEEP_INTERVAL_MS = 60_000;
 
 export interface ServeOptions {
   dataDir: string;
+  /** A node on this PostgreSQL database (shared with other nodes) instead of the data folder's SQLite. */
+  databaseUrl?: string;
+  /** The sealing key file the nodes share (with databaseUrl). */
+  keyFile?: string;
   port: number;
   host: string;
-  /** true: seed the demo registry (idempotent); false: never; undefined: only into an empty registry. */
+  /** true: seed the demo registry (idempotent); false: never; undefined: only into an empty registry, on SQLite. */
   demo?: boolean;
   /** Fastify's request log on stdout (the command turns it on; tests keep it off). */
   logger?: boolean;
@@ -62,6 +66,10 @@ export function registerServe(program: Command, ctx: CliContext): void {
       + 'use --host 0.0.0.0 to expose it. On a new, empty data folder it seeds a demo registry and prints its '
       + 'credentials. Stops cleanly on Ctrl+C or SIGTERM.')
     .option('--data <dir>', 'thư mục dữ liệu / data folder', DATA_DIR_DEFAULT)
+    .addOption(new Option('--database <url>', 'chạy một nút trên PostgreSQL dùng chung / run a node on a shared PostgreSQL database, postgres://user@host:port/db (no data folder)')
+      .env('VDXP_DATABASE_URL'))
+    .addOption(new Option('--key-file <file>', 'khóa niêm phong dùng chung của các nút / the sealing key file every node shares (with --database; created if missing)')
+      .env('VDXP_KEY_FILE'))
     .option('--port <n>', `port (0: any free port, printed at start)`, portArg, PORT_DEFAULT)
     .option('--host <host>', `address to listen on: ${HOST_DEFAULT} by default (this machine only), 0.0.0.0 to expose`, HOST_DEFAULT)
     .option('--demo', 'seed the demo registry (the default when the registry is empty)')
@@ -75,7 +83,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--delivery-attempts-max <n>', 'failed deliveries before a delivery is dead-lettered (default 10)', countArg)
     .option('--delivery-ttl <duration>', 'how long a delivery waits for its recipient: seconds or 12h, 30d (default 30d)', durationArg)
     .option('--archive-after <duration>', 'archive hourly the documents ended and received this long ago, e.g. 90d (off by default) / lưu trữ định kỳ', durationMsArg)
-    .action(async (opts: LimitFlags & { data: string; port: number; host: string; demo?: boolean; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; requireSignature?: boolean; archiveAfter?: number }) => {
+    .action(async (opts: LimitFlags & { data: string; database?: string; keyFile?: string; port: number; host: string; demo?: boolean; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; requireSignature?: boolean; archiveAfter?: number }) => {
       if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined) || (opts.tlsClientCa !== undefined && opts.tlsCert === undefined)) {
         throw new CliError('--tls-cert và --tls-key đi cùng nhau; --tls-client-ca cần cả hai / --tls-cert and --tls-key go together; --tls-client-ca needs both', EXIT_CODES.usage);
       }
@@ -84,6 +92,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
       const handle = await startServe({
         limits,
         dataDir: resolve(ctx.cwd, opts.data), port: opts.port, host: opts.host, logger: true, out: ctx.out,
+        ...(opts.database !== undefined ? { databaseUrl: opts.database } : {}),
+        ...(opts.keyFile !== undefined ? { keyFile: resolve(ctx.cwd, opts.keyFile) } : {}),
         ...(opts.demo !== undefined ? { demo: opts.demo } : {}),
         ...(opts.tlsCert !== undefined && opts.tlsKey !== undefined ? { tls: {
           cert: read(opts.tlsCert), key: read(opts.tlsKey), ...(opts.tlsClientCa !== undefined ? { clientCa: read(opts.tlsClientCa) } : {}),
@@ -108,16 +118,22 @@ function portArg(value: string): number {
 export async function startServe(o: ServeOptions): Promise<ServeHandle> {
   let hub: Hub;
   try {
-    hub = await openHub({ dataDir: o.dataDir, policy: { requireValidSignature: o.requireValidSignature ?? false }, ...(o.limits ? { limits: o.limits } : {}) });
+    hub = await openHub({
+      ...(o.databaseUrl !== undefined ? { databaseUrl: o.databaseUrl, ...(o.keyFile !== undefined ? { keyFile: o.keyFile } : {}) } : { dataDir: o.dataDir }),
+      policy: { requireValidSignature: o.requireValidSignature ?? false }, ...(o.limits ? { limits: o.limits } : {}),
+    });
   } catch (e) {
-    if (e instanceof HubError && e.code === 'VDXP_E_DATA_FOLDER_UNSAFE') throw new CliError(`${e.code}: ${e.message}`, EXIT_CODES.usage, { cause: e });
+    if (e instanceof HubError && ['VDXP_E_DATA_FOLDER_UNSAFE', 'VDXP_E_SCHEMA_NEWER', 'VDXP_E_KEY_MISMATCH'].includes(e.code)) {
+      throw new CliError(`${e.code}: ${e.message}`, EXIT_CODES.usage, { cause: e });
+    }
     throw e;
   }
   const app = buildServer(hub, { logger: o.logger ?? false, ...(o.tls ? { tls: o.tls } : {}) });
   let demo: DemoSeedResult | undefined;
   let port: number;
   try {
-    const seed = o.demo ?? (await registryIsEmpty(hub.ctx));
+    // Nodes starting together on a new database would each seed it: on PostgreSQL only an explicit --demo does.
+    const seed = o.demo ?? (o.databaseUrl === undefined && (await registryIsEmpty(hub.ctx)));
     demo = seed ? await seedDemo(hub.ctx, 'serve:demo') : undefined;
     await app.listen({ port: o.port, host: o.host });
     port = (app.server.address() as AddressInfo).port;
@@ -176,9 +192,12 @@ const isLoopback = (host: string): boolean => host === 'localhost' || host === '
 
 async function printBanner(o: ServeOptions, hub: Hub, url: string, demo: DemoSeedResult | undefined): Promise<void> {
   const out = o.out;
+  const where = o.databaseUrl !== undefined ? '--database <url> --key-file <file>' : `--data ${o.dataDir}`;
   out(`vdxp đang phục vụ / vdxp is serving at ${url}`);
   for (const line of labelled([
-    ['  Dữ liệu / Data', `${o.dataDir} (SQLite + thư mục gói tin / packet folder)`],
+    ['  Dữ liệu / Data', o.databaseUrl !== undefined
+      ? `${redactUrl(o.databaseUrl)} (PostgreSQL, gói tin trong CSDL / packets in the database; khóa / key ${o.keyFile ?? '?'})`
+      : `${o.dataDir} (SQLite + thư mục gói tin / packet folder)`],
     ['  API gốc / Native API', `${url}/v1/`],
     ['  Tài liệu / Docs', `${url}/docs`],
     ['  OpenAPI', `${url}/openapi.json`],
@@ -213,10 +232,10 @@ async function printBanner(o: ServeOptions, hub: Hub, url: string, demo: DemoSee
     const demoIds = systems.filter((s) => s.id.startsWith(DEMO_SYSTEM_PREFIX)).map((s) => s.id);
     if (demoIds.length > 0) {
       out(`${DEMO_LABEL} Danh bạ thử đã có (${demoIds.join(', ')}); mã truy cập chỉ hiện ở lần chạy đầu. Cấp mới / New credentials: `
-        + `vdxp system rotate-secret <id> --data ${o.dataDir}`);
+        + `vdxp system rotate-secret <id> ${where}`);
     } else if (systems.length === 0) {
-      out(`Chưa có hệ thống nào / No systems yet: vdxp agency import <tệp / file> --data ${o.dataDir}; `
-        + `vdxp system add --id <id> --agencies <mã / codes> --data ${o.dataDir}`);
+      out(`Chưa có hệ thống nào / No systems yet: vdxp agency import <tệp / file> ${where}; `
+        + `vdxp system add --id <id> --agencies <mã / codes> ${where}`);
     }
   }
   out('Dừng bằng Ctrl+C / Stop with Ctrl+C.');

@@ -43,7 +43,7 @@ export function registerSystem(program: Command, ctx: CliContext): void {
     .action(async (opts: DataOpts & { id: string; agencies: string; secret?: string; name?: string; vdxpStrict?: boolean }) => {
       const agencies = commaList(opts.agencies);
       if (agencies.length === 0) throw new CliError('--agencies cần ít nhất một mã / needs at least one agency code', EXIT_CODES.usage);
-      const c = await withHub(ctx, opts.data, 'create', async (hub) => addSystem(hub.ctx, {
+      const c = await withHub(ctx, opts, 'create', async (hub) => addSystem(hub.ctx, {
         id: opts.id, agencies: await canonicalCodes(hub, agencies),
         ...(opts.secret !== undefined ? { secret: opts.secret } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}),
         vdxpStrict: opts.vdxpStrict === true,
@@ -57,7 +57,7 @@ export function registerSystem(program: Command, ctx: CliContext): void {
     .summary('list the systems / liệt kê hệ thống')
     .option('--json', 'a JSON array'))
     .action(async (opts: DataOpts) => {
-      const views = await withHub(ctx, opts.data, 'existing', async (hub) => {
+      const views = await withHub(ctx, opts, 'existing', async (hub) => {
         const out: SystemView[] = [];
         for (const s of await hub.ctx.store.listSystems()) out.push(await viewOf(hub, s));
         return out;
@@ -79,7 +79,7 @@ export function registerSystem(program: Command, ctx: CliContext): void {
     .argument('<id>', 'system id')
     .option('--json', 'JSON'))
     .action(async (id: string, opts: DataOpts) => {
-      const { view, names } = await withHub(ctx, opts.data, 'existing', async (hub) => {
+      const { view, names } = await withHub(ctx, opts, 'existing', async (hub) => {
         const s = await hub.ctx.store.getSystem(id);
         if (!s) throw new HubError('VDXP_E_SYSTEM_UNKNOWN', `Không có hệ thống ${id}; xem "vdxp system list" / No system ${id}; see "vdxp system list"`);
         const v = await viewOf(hub, s);
@@ -111,7 +111,7 @@ export function registerSystem(program: Command, ctx: CliContext): void {
     .option('--secret <secret>', 'VDXP secret to use (default: a random one)')
     .option('--json', 'print exactly {"id", "token", "secret"}'))
     .action(async (id: string, opts: DataOpts & { secret?: string }) => {
-      const c = await withHub(ctx, opts.data, 'existing', (hub) => rotateSystemCredentials(hub.ctx, id, operatorActor(), opts.secret));
+      const c = await withHub(ctx, opts, 'existing', (hub) => rotateSystemCredentials(hub.ctx, id, operatorActor(), opts.secret));
       if (opts.json) return printJsonCredentials(ctx, c);
       ctx.out(`Đã cấp lại thông tin xác thực / New credentials for ${c.id}; thông tin cũ hết hiệu lực / the old ones no longer work`);
       printCredentials(ctx, c);
@@ -128,7 +128,7 @@ export function registerSystem(program: Command, ctx: CliContext): void {
     .option('--json', 'print {"id", "vdxpStrict", "changed"}'))
     .action(async (id: string, opts: DataOpts & { vdxpStrict: string }) => {
       const strict = onOff(opts.vdxpStrict);
-      const changed = await withHub(ctx, opts.data, 'existing', (hub) => setSystemVdxpStrict(hub.ctx, id, strict, operatorActor()));
+      const changed = await withHub(ctx, opts, 'existing', (hub) => setSystemVdxpStrict(hub.ctx, id, strict, operatorActor()));
       if (opts.json) return ctx.out(JSON.stringify({ id, vdxpStrict: strict, changed }));
       ctx.out(`VDXP ${id}: ${modeWord(strict)}${changed ? '' : ' (đã như vậy / unchanged)'}`);
     });
