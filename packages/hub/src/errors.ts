@@ -28,6 +28,7 @@ export const HUB_ERRORS = {
   VDXP_E_SYSTEM_EXISTS: { status: 409, title: 'A system with this id exists already' },
   VDXP_E_IMPORT_INVALID: { status: 400, title: 'An agency import file has a malformed row' },
   VDXP_E_DATA_FOLDER_UNSAFE: { status: 500, title: 'Other accounts can write to the data folder; the hub refuses to start on it' },
+  VDXP_E_DATABASE_UNAVAILABLE: { status: 503, title: 'The database cannot be reached right now (restarting, failing over): nothing was changed unless a resend says so' },
   VDXP_E_SCHEMA_NEWER: { status: 503, title: 'The database was migrated by a newer vdxp: this node refuses to serve a schema it does not know' },
   VDXP_E_KEY_MISMATCH: { status: 503, title: 'The sealing key file differs from the one the database\'s secrets were sealed with' },
   VDXP_E_LIMIT_INVALID: { status: 400, title: 'A limit given in a flag or config file is unknown, of the wrong type or out of range' },
@@ -69,9 +70,30 @@ export function errorStatus(code: string): number {
   return 500;
 }
 
+/**
+ * PostgreSQL errors that mean "the database is away, try again": SQLSTATE class 08 (connection exception),
+ * 57P01–57P03 (shut down by an operator, a crash, not yet accepting connections), 53300 (too many
+ * connections), and the driver's own connection failures (socket errors, a pool connect timeout).
+ */
+const DATABASE_AWAY_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const DATABASE_AWAY_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+const DATABASE_AWAY_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|the database system is (starting up|shutting down|in recovery mode)/;
+
+export function isDatabaseUnavailable(e: unknown): boolean {
+  for (let x: unknown = e, depth = 0; x instanceof Error && depth < 5; x = (x as Error & { cause?: unknown }).cause, depth++) {
+    const code = (x as Error & { code?: unknown }).code;
+    if (typeof code === 'string' && (code.startsWith('08') || DATABASE_AWAY_SQLSTATES.has(code) || DATABASE_AWAY_SOCKET_CODES.has(code))) return true;
+    if (DATABASE_AWAY_MESSAGES.test(x.message)) return true;
+  }
+  return false;
+}
+
 /** The code, status and message of any thrown value; unknown errors become VDXP_E_INTERNAL. */
 export function describeError(e: unknown): { code: ErrorCode; status: number; message: string; details?: Record<string, unknown> } {
   if (e instanceof HubError) return { code: e.code, status: e.status, message: e.message, ...(e.details ? { details: e.details } : {}) };
+  if (isDatabaseUnavailable(e)) {
+    return { code: 'VDXP_E_DATABASE_UNAVAILABLE', status: 503, message: 'Co so du lieu tam thoi khong truy cap duoc, thu lai sau (the database is unavailable for now: retry; a resend is recognised)' };
+  }
   if (isEdxmlError(e)) return { code: e.code, status: e.status, message: e.message, ...(e.path ? { details: { path: e.path } } : {}) };
   return { code: 'VDXP_E_INTERNAL', status: 500, message: 'Unexpected server error' };
 }

@@ -149,6 +149,12 @@ describe('hub nodes on one PostgreSQL database', () => {
       const reachable = (): Promise<void> => waitFor(async () => (await call(a.url, c.tokens['gov']!, 'GET', '/v1/inbox')).status === 200,
         { what: 'node A to reach the database again', timeoutMs: 30_000 });
       for (let i = 0; i < 10; i++) await round();
+      // While the database is down a node answers 503 with its own code (retry), not a bare 500.
+      await cluster.stop('fast');
+      const away = await call(a.url, c.tokens['gov']!, 'GET', '/v1/inbox');
+      assert.deepEqual([away.status, (away.json['error'] as Json | undefined)?.['code']], [503, 'VDXP_E_DATABASE_UNAVAILABLE']);
+      await cluster.start();
+      await reachable();
       for (const mode of ['fast', 'immediate'] as const) {
         // A long-poll waiting while the database restarts: the notification of the next commit may be lost
         // with the listener's connection, so the listener re-checks every inbox once it is back.
