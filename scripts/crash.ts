@@ -1,5 +1,7 @@
-// `npm run crash -- --kills 200 [--seed N] [--keep]`: the long crash run against a real hub server; prints the
-// seed first and the report last, and exits 1 when the hub lost, duplicated or changed anything.
+// `npm run crash -- --kills 200 [--seed N] [--keep] [--engine postgres --nodes 3 --db-restarts 6]`: the long
+// crash run against real hub servers (one on SQLite, or several nodes on a throwaway PostgreSQL cluster whose
+// database is restarted during the run); prints the seed first and the report last, and exits 1 when the hub
+// lost, duplicated or changed anything.
 
 import { parseArgs } from 'node:util';
 import { runCrash } from '../packages/hub/test-support/crash-driver.ts';
@@ -7,8 +9,19 @@ import { runCrash } from '../packages/hub/test-support/crash-driver.ts';
 const KILLS_DEFAULT = 200;
 
 const { values } = parseArgs({
-  options: { kills: { type: 'string' }, seed: { type: 'string' }, keep: { type: 'boolean' } },
+  options: {
+    kills: { type: 'string' }, seed: { type: 'string' }, keep: { type: 'boolean' },
+    engine: { type: 'string' }, nodes: { type: 'string' }, 'db-restarts': { type: 'string' },
+  },
 });
+const engine = values.engine ?? 'sqlite';
+if (engine !== 'sqlite' && engine !== 'postgres') {
+  console.error('usage: --engine sqlite|postgres');
+  process.exit(2);
+}
+const nodes = Number(values.nodes ?? (engine === 'postgres' ? 3 : 1));
+/** At least 5 restarts of the database in a long run, fast and immediate in turn. */
+const databaseRestarts = Number(values['db-restarts'] ?? (engine === 'postgres' ? 6 : 0));
 const kills = Number(values.kills ?? KILLS_DEFAULT);
 if (!Number.isSafeInteger(kills) || kills < 1) {
   console.error('usage: npm run crash -- [--kills N] [--seed N] [--keep]');
@@ -16,7 +29,7 @@ if (!Number.isSafeInteger(kills) || kills < 1) {
 }
 const seed = values.seed === undefined ? undefined : Number(values.seed);
 const report = await runCrash({
-  kills, ...(seed === undefined ? {} : { seed }), keepData: values.keep ?? false,
+  kills, ...(seed === undefined ? {} : { seed }), keepData: values.keep ?? false, engine, nodes, databaseRestarts,
   log: (line) => { console.error(line); },
 });
 console.log(JSON.stringify(report));
@@ -24,4 +37,5 @@ if (report.violations.length > 0) {
   console.error(`crash: ${report.violations.length} violations with seed ${report.seed}; replay with --seed ${report.seed}`);
   process.exit(1);
 }
-console.error(`crash: OK — seed ${report.seed}, ${report.kills} kills, ${report.documentsAccepted} documents, ${report.seconds} s`);
+console.error(`crash: OK — ${report.engine}, ${report.nodes} node(s), seed ${report.seed}, ${report.kills} kills, ${report.databaseRestarts} database restarts, `
+  + `${report.documentsAccepted} documents, counters = rows (${report.counters.sent} sent, ${report.counters.received} received), ${report.seconds} s`);

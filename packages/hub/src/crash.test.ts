@@ -35,3 +35,23 @@ it(`keeps every accepted document through ${KILLS} SIGKILLs, exactly once`, { ti
   assert.deepEqual(report.serverErrors, {}, context);
   assert.deepEqual(report.unexpectedStatuses, {}, context);
 });
+
+const PG_KILLS = 10;
+const PG_NODES = 3;
+const PG_DATABASE_RESTARTS = 2;
+
+it(`keeps every accepted document through ${PG_KILLS} SIGKILLs of ${PG_NODES} nodes on PostgreSQL and ${PG_DATABASE_RESTARTS} database restarts, exactly once`, { timeout: DEADLINE_MS + 60_000 }, async () => {
+  const lines: string[] = [];
+  const report = await runCrash({ kills: PG_KILLS, engine: 'postgres', nodes: PG_NODES, databaseRestarts: PG_DATABASE_RESTARTS, deadlineMs: DEADLINE_MS, log: (l) => lines.push(l) });
+  const context = `seed ${report.seed} (replay: npm run crash -- --engine postgres --nodes ${PG_NODES} --db-restarts ${PG_DATABASE_RESTARTS} --kills ${PG_KILLS} --seed ${report.seed})\n${JSON.stringify(report, null, 2)}`;
+  assert.deepEqual(report.violations, [], context);
+  assert.equal(report.kills, PG_KILLS, 'every kill hit a live node (none died by itself)');
+  assert.equal(report.databaseRestarts, PG_DATABASE_RESTARTS, context);
+  assert.ok(report.documentsAccepted > 0, context);
+  assert.equal(report.audit.ok, true, context);
+  assert.deepEqual([report.blobs.orphans, report.blobs.missing, report.blobs.both, report.blobs.staged], [0, 0, 0, 0], context);
+  assert.equal(report.counters.sent, report.counters.documents, context);
+  assert.equal(report.counters.received, report.counters.deliveries, context);
+  // While the database restarts the nodes answer 503 (retried); nothing else but 2xx.
+  assert.deepEqual(report.unexpectedStatuses, {}, context);
+});

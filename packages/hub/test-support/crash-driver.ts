@@ -4,6 +4,10 @@
 // original ids, that the evidence chain verifies and that no packet is orphaned, missing or kept twice (a file
 // in blobs/ or a row of blobs_inline, never both). Seeded: the seed chooses the
 // packets, the decisions of every loop and the kill delays (the interleaving still depends on timing).
+//
+// `engine: 'postgres'` runs `nodes` servers on one throwaway PostgreSQL cluster instead: requests go to any
+// node that is up, a random node is killed each time while the others keep serving, and the database itself
+// is restarted (fast and immediate shutdown, alternately) `databaseRestarts` times during the run.
 
 import { createHash, randomInt } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -15,6 +19,8 @@ import { verifyAudit } from '../src/audit.ts';
 import { CRASH_SYSTEMS, type CrashSystemName } from './crash-server.ts';
 import { openHub } from '../src/hub.ts';
 import { HubProcess, hubServerErrors } from './hub-process.ts';
+import pg from 'pg';
+import { startPostgres, type PgCluster } from './postgres.ts';
 import { prng } from './prng.ts';
 
 export interface CrashOptions {
@@ -28,9 +34,19 @@ export interface CrashOptions {
   /** Keep the data folder afterwards (it is printed) instead of removing it. */
   keepData?: boolean;
   log?: (line: string) => void;
+  /** 'sqlite' (default): one server on a data folder; 'postgres': `nodes` servers on one database. */
+  engine?: 'sqlite' | 'postgres';
+  nodes?: number;
+  /** PostgreSQL: database restarts spread over the run (fast and immediate shutdown in turn). */
+  databaseRestarts?: number;
 }
 
 export interface CrashReport {
+  engine: 'sqlite' | 'postgres';
+  nodes: number;
+  databaseRestarts: number;
+  /** Counters against rows: the sum of `sent` and of `received`, and the edoc documents and deliveries stored. */
+  counters: { sent: number; documents: number; received: number; deliveries: number };
   seed: number;
   seconds: number;
   /** SIGKILLs that hit a live server (counted as sent, not taken from the options). */
@@ -134,23 +150,27 @@ function seededBytes(rand: () => number, n: number): Buffer {
   return out;
 }
 
-/** Where the server is now; requests wait here while it restarts. */
+/** Where the servers are now (one per node slot); requests go to any that is up, and wait while none is. */
 class Link {
-  #url: string | undefined;
+  readonly #urls = new Map<number, string>();
   #waiters: (() => void)[] = [];
+  #next = 0;
 
-  up(url: string): void {
-    this.#url = url;
+  up(url: string, slot = 0): void {
+    this.#urls.set(slot, url);
     for (const w of this.#waiters.splice(0)) w();
   }
 
-  down(): void {
-    this.#url = undefined;
+  /** One slot down, or every slot. */
+  down(slot?: number): void {
+    if (slot === undefined) this.#urls.clear();
+    else this.#urls.delete(slot);
   }
 
   async url(): Promise<string> {
-    while (this.#url === undefined) await new Promise<void>((r) => this.#waiters.push(r));
-    return this.#url;
+    while (this.#urls.size === 0) await new Promise<void>((r) => this.#waiters.push(r));
+    const urls = [...this.#urls.values()];
+    return urls[this.#next++ % urls.length] ?? '';
   }
 }
 
@@ -210,7 +230,19 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
   const started = performance.now();
   const deadline = started + (o.deadlineMs ?? Math.max(DEADLINE_MS_MIN, o.kills * DEADLINE_MS_PER_KILL));
   const dataDir = mkdtempSync(join(tmpdir(), 'vdxp-crash-'));
-  log(`crash: seed ${seed}, ${o.kills} kills, data ${dataDir}`);
+  const engine = o.engine ?? 'sqlite';
+  const nodes = engine === 'postgres' ? Math.max(1, o.nodes ?? 1) : 1;
+  const databaseRestartsWanted = engine === 'postgres' ? o.databaseRestarts ?? 0 : 0;
+  let cluster: PgCluster | undefined;
+  let databaseUrl: string | undefined;
+  const keyFile = join(dataDir, 'nodes.key');
+  if (engine === 'postgres') {
+    cluster = await startPostgres();
+    databaseUrl = await cluster.createDatabase('crash');
+    process.env['VDXP_KEY_FILE'] = keyFile;
+  }
+  log(`crash: seed ${seed}, ${o.kills} kills, ${engine === 'postgres' ? `${nodes} nodes on ${databaseUrl}, ${databaseRestartsWanted} database restarts` : `data ${dataDir}`}`);
+  let databaseRestarts = 0;
 
   const violations: string[] = [];
   const violate = (s: string): void => {
@@ -237,21 +269,22 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
   let deliveriesAccepted = 0;
 
   const link = new Link();
-  let server: HubProcess | undefined;
+  const servers: (HubProcess | undefined)[] = Array.from({ length: nodes }, () => undefined);
+  let slot = 0;
   let tokens: Record<string, string> = {};
   const tokenOf = (name: string): string => tokens[name] ?? '';
 
-  const start = async (): Promise<HubProcess> => {
-    const p = new HubProcess(dataDir, { startTimeoutMs: START_TIMEOUT_MS });
-    server = p;
+  const start = async (at = slot): Promise<HubProcess> => {
+    const p = new HubProcess(databaseUrl ?? dataDir, { startTimeoutMs: START_TIMEOUT_MS });
+    servers[at] = p;
     return p;
   };
-  const awaitReady = async (p: HubProcess): Promise<void> => {
+  const awaitReady = async (p: HubProcess, at = slot): Promise<void> => {
     const ready = await p.ready;
     if (ready.tokens) tokens = ready.tokens;
     recovery.completed += ready.recovery.completed;
     recovery.removedStaged += ready.recovery.removedStaged;
-    link.up(ready.url);
+    link.up(ready.url, at);
   };
 
   const agenciesOf = new Map(CRASH_SYSTEMS.map((s) => [s.name as string, [...s.agencies] as string[]]));
@@ -453,8 +486,10 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
   };
 
   try {
-    await awaitReady(await start());
-    log(`crash: hub ready (pid ${server?.pid}), tokens for ${Object.keys(tokens).join(', ')}`);
+    // The first node alone: it seeds the registry (and prints the tokens); then the others.
+    for (let i = 0; i < nodes; i++) await awaitReady(await start(i), i);
+    log(`crash: ${nodes} hub node(s) ready (pids ${servers.map((x) => x?.pid).join(', ')}), tokens for ${Object.keys(tokens).join(', ')}`);
+    const restartEvery = databaseRestartsWanted > 0 ? Math.max(1, Math.floor(o.kills / (databaseRestartsWanted + 1))) : Infinity;
     const rand = prng(seed);
     const senders = CRASH_SYSTEMS.map((s, i) => sender(s.name, i));
     const receivers = CRASH_SYSTEMS.map((s, i) => receiver(s.name, i, false));
@@ -467,8 +502,16 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
     }));
     for (let k = 1; k <= o.kills && failed === undefined; k++) {
       await sleep(killMin + Math.floor(rand() * (killMax - killMin)));
-      link.down();
-      if (await server?.kill('SIGKILL')) r.kills++;
+      if (cluster !== undefined && k % restartEvery === 0 && databaseRestarts < databaseRestartsWanted) {
+        // The database itself goes away under load; the nodes answer 503 meanwhile and reconnect after.
+        const mode = databaseRestarts % 2 === 0 ? 'fast' : 'immediate';
+        await cluster.restart(mode);
+        databaseRestarts++;
+        log(`crash: database restarted (${mode} shutdown), ${databaseRestarts}/${databaseRestartsWanted}`);
+      }
+      slot = Math.floor(rand() * nodes);
+      link.down(slot);
+      if (await servers[slot]?.kill('SIGKILL')) r.kills++;
       const next = await start();
       if (k < o.kills && rand() < STARTUP_KILL_CHANCE) {
         // Kill it again while it is still recovering: recovery itself must survive a crash.
@@ -494,11 +537,14 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
 
     // A final clean stop and start: recovery runs once more on a quiet folder, then the inboxes drain.
     link.down();
-    await server?.kill('SIGTERM');
+    for (const x of servers) await x?.kill('SIGTERM');
+    slot = 0;
     const final = await start();
     await awaitReady(final);
-    const staged = readdirSync(join(dataDir, 'tmp')).length;
-    if (staged > 0) violate(`${staged} staged files are left in tmp/ after the final start's recovery`);
+    if (engine === 'sqlite') {
+      const staged = readdirSync(join(dataDir, 'tmp')).length;
+      if (staged > 0) violate(`${staged} staged files are left in tmp/ after the final start's recovery`);
+    }
     await Promise.all(CRASH_SYSTEMS.map((s, i) => receiver(s.name, i, true)));
     link.down();
     await final.kill('SIGTERM');
@@ -517,38 +563,30 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
       if (!expectedDeliveries.has(id)) violate(`DUPLICATE or unknown: delivery ${id} of document ${t.documentId} was handed out, but no 2xx named it`);
     }
 
-    const db = new DatabaseSync(join(dataDir, 'vdxp.sqlite'), { readOnly: true });
-    let dbDigests: Set<string>;
-    const inline = new Set<string>();
-    try {
-      const dups = db.prepare(`SELECT from_agency, edxml_id, business_type, count(*) AS n FROM documents WHERE kind = 'edoc'
-        GROUP BY from_agency, edxml_id, business_type HAVING count(*) > 1`).all();
-      for (const d of dups) violate(`DUPLICATE: ${String(d['n'])} documents for ${String(d['edxml_id'])}`);
-      const docs = db.prepare("SELECT id FROM documents WHERE kind = 'edoc'").all().map((x) => x['id'] as string);
-      for (const id of docs) if (!accepted.has(id)) violate(`DUPLICATE or unknown: document ${id} is stored but no 2xx named it`);
-      if (docs.length !== accepted.size) violate(`${docs.length} edoc documents are stored, ${accepted.size} were accepted`);
-      const notDone = db.prepare("SELECT id, state FROM deliveries WHERE kind = 'edoc' AND state <> 'done'").all();
-      for (const d of notDone) violate(`delivery ${String(d['id'])} is ${String(d['state'])} after the drain`);
-      dbDigests = new Set(db.prepare('SELECT DISTINCT digest FROM documents').all().map((x) => x['digest'] as string));
-      for (const row of db.prepare('SELECT digest, bytes FROM blobs_inline').iterate()) {
-        const digest = row['digest'] as string;
-        inline.add(digest);
-        if (sha256(row['bytes'] as Uint8Array) !== digest) violate(`inline packet ${digest}: its bytes hash to something else`);
-      }
-    } finally {
-      db.close();
-    }
-    const files = new Set(readdirSync(join(dataDir, 'blobs')).flatMap((d) => readdirSync(join(dataDir, 'blobs', d))));
+    const stored = engine === 'postgres'
+      ? await readPostgres(databaseUrl ?? '', keyFile)
+      : readSqlite(dataDir);
+    for (const d of stored.duplicates) violate(`DUPLICATE: ${d.n} documents for ${d.edxmlId}`);
+    for (const id of stored.edocs) if (!accepted.has(id)) violate(`DUPLICATE or unknown: document ${id} is stored but no 2xx named it`);
+    if (stored.edocs.length !== accepted.size) violate(`${stored.edocs.length} edoc documents are stored, ${accepted.size} were accepted`);
+    for (const d of stored.notDone) violate(`delivery ${d.id} is ${d.state} after the drain`);
+    for (const d of stored.badInline) violate(`inline packet ${d}: its bytes hash to something else`);
+    const dbDigests = stored.digests;
+    const inline = stored.inline;
+    const files = stored.files;
+    const c = stored.counters;
+    if (c.sent !== c.documents || c.received !== c.deliveries) violate(`counters differ from the rows: ${JSON.stringify(c)}`);
     const orphans = [...files, ...inline].filter((f) => !dbDigests.has(f));
     const missing = [...dbDigests].filter((d) => !files.has(d) && !inline.has(d));
     const both = [...files].filter((f) => inline.has(f));
     for (const f of orphans.slice(0, 10)) violate(`orphan ${inline.has(f) ? 'inline packet' : 'blob file'} ${f}: no document references it`);
     for (const d of missing.slice(0, 10)) violate(`missing packet ${d}: a document references it, but it is neither a file nor inline`);
     for (const d of both.slice(0, 10)) violate(`packet ${d} is kept twice: a file and inline`);
-    const stagedAfter = readdirSync(join(dataDir, 'tmp')).length;
-    if (stagedAfter > 0) violate(`${stagedAfter} staged files in tmp/ after the clean stop`);
+    const stagedAfter = stored.staged;
+    if (stagedAfter > 0) violate(`${stagedAfter} staged uploads after the clean stop`);
+    recovery.removedStaged += stored.abandonedUploads;
 
-    const hub = await openHub({ dataDir, recover: false });
+    const hub = await openHub(engine === 'postgres' ? { databaseUrl: databaseUrl ?? '', keyFile, recover: false } : { dataDir, recover: false });
     let audit;
     try {
       audit = await verifyAudit(hub.ctx);
@@ -558,6 +596,7 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
     if (!audit.ok) violate(`the evidence chain does not verify: ${JSON.stringify({ brokenAt: audit.brokenAt, packetProblems: audit.packetProblems.slice(0, 5) })}`);
 
     const report: CrashReport = {
+      engine, nodes, databaseRestarts, counters: c,
       seed, seconds: Number(((performance.now() - started) / 1000).toFixed(1)), kills: r.kills, killsDuringStartup: r.killsDuringStartup, recovery,
       documentsAccepted: accepted.size, deliveriesExpected: expectedDeliveries.size,
       submits: r.submits, submitsUnanswered: r.submitsUnanswered, unansweredButCommitted: r.unansweredButCommitted,
@@ -574,7 +613,101 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
     link.down();
     stopSending = true;
     stopReceiving = true;
-    await server?.kill('SIGKILL');
-    if (!o.keepData) rmSync(dataDir, { recursive: true, force: true });
+    for (const x of servers) await x?.kill('SIGKILL');
+    if (engine === 'postgres') delete process.env['VDXP_KEY_FILE'];
+    if (!o.keepData) {
+      await cluster?.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+}
+
+interface Stored {
+  duplicates: { edxmlId: string; n: number }[];
+  edocs: string[];
+  notDone: { id: string; state: string }[];
+  digests: Set<string>;
+  inline: Set<string>;
+  badInline: string[];
+  /** Large packets: files in blobs/ (SQLite) or rows of `packets` (PostgreSQL). */
+  files: Set<string>;
+  /** Staged files in tmp/, or upload rows left after abandoned uploads were collected. */
+  staged: number;
+  /** PostgreSQL: uploads of killed nodes, collected here once every node is stopped. */
+  abandonedUploads: number;
+  counters: { sent: number; documents: number; received: number; deliveries: number };
+}
+
+const DUPLICATES_SQL = `SELECT from_agency, edxml_id, business_type, count(*) AS n FROM documents WHERE kind = 'edoc'
+  GROUP BY from_agency, edxml_id, business_type HAVING count(*) > 1`;
+const COUNTERS_SQL = `SELECT
+  (SELECT coalesce(sum(value), 0) FROM counters WHERE metric = 'sent') AS sent,
+  (SELECT count(*) FROM documents WHERE kind = 'edoc') AS documents,
+  (SELECT coalesce(sum(value), 0) FROM counters WHERE metric = 'received') AS received,
+  (SELECT count(*) FROM deliveries WHERE kind = 'edoc') AS deliveries`;
+
+function readSqlite(dataDir: string): Stored {
+  const db = new DatabaseSync(join(dataDir, 'vdxp.sqlite'), { readOnly: true });
+  try {
+    const inline = new Set<string>();
+    const badInline: string[] = [];
+    for (const row of db.prepare('SELECT digest, bytes FROM blobs_inline').iterate()) {
+      const digest = row['digest'] as string;
+      inline.add(digest);
+      if (sha256(row['bytes'] as Uint8Array) !== digest) badInline.push(digest);
+    }
+    const c = db.prepare(COUNTERS_SQL).get() ?? {};
+    return {
+      duplicates: db.prepare(DUPLICATES_SQL).all().map((d) => ({ edxmlId: String(d['edxml_id']), n: Number(d['n']) })),
+      edocs: db.prepare("SELECT id FROM documents WHERE kind = 'edoc'").all().map((x) => x['id'] as string),
+      notDone: db.prepare("SELECT id, state FROM deliveries WHERE kind = 'edoc' AND state <> 'done'").all().map((d) => ({ id: String(d['id']), state: String(d['state']) })),
+      digests: new Set(db.prepare('SELECT DISTINCT digest FROM documents').all().map((x) => x['digest'] as string)),
+      inline, badInline,
+      files: new Set(readdirSync(join(dataDir, 'blobs')).flatMap((d) => readdirSync(join(dataDir, 'blobs', d)))),
+      staged: readdirSync(join(dataDir, 'tmp')).length,
+      abandonedUploads: 0,
+      counters: { sent: Number(c['sent']), documents: Number(c['documents']), received: Number(c['received']), deliveries: Number(c['deliveries']) },
+    };
+  } finally {
+    db.close();
+  }
+}
+
+async function readPostgres(url: string, keyFile: string): Promise<Stored> {
+  // Every node is stopped: uploads nobody adopted are those of killed nodes; a node's sweep would collect
+  // them after pgStagedUploadIdleSeconds, here they are collected at once through the hub's own code.
+  const hub = await openHub({ databaseUrl: url, keyFile, recover: false });
+  let abandonedUploads: number;
+  try {
+    abandonedUploads = await hub.ctx.blobs.collectIdle(0);
+  } finally {
+    await hub.close();
+  }
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    const rows = async (sql: string): Promise<Record<string, unknown>[]> => (await db.query(sql)).rows as Record<string, unknown>[];
+    const inline = new Set<string>();
+    const badInline: string[] = [];
+    for (const row of await rows('SELECT digest, bytes FROM blobs_inline')) {
+      const digest = row['digest'] as string;
+      inline.add(digest);
+      if (sha256(row['bytes'] as Buffer) !== digest) badInline.push(digest);
+    }
+    const c = (await rows(COUNTERS_SQL))[0] ?? {};
+    return {
+      duplicates: (await rows(DUPLICATES_SQL)).map((d) => ({ edxmlId: String(d['edxml_id']), n: Number(d['n']) })),
+      edocs: (await rows("SELECT id FROM documents WHERE kind = 'edoc'")).map((x) => x['id'] as string),
+      notDone: (await rows("SELECT id, state FROM deliveries WHERE kind = 'edoc' AND state <> 'done'")).map((d) => ({ id: String(d['id']), state: String(d['state']) })),
+      digests: new Set((await rows('SELECT DISTINCT digest FROM documents')).map((x) => x['digest'] as string)),
+      inline, badInline,
+      files: new Set((await rows('SELECT digest FROM packets')).map((x) => x['digest'] as string)),
+      staged: Number((await rows('SELECT count(*) AS n FROM packet_uploads'))[0]?.['n'])
+        + Number((await rows('SELECT count(DISTINCT upload_id) AS n FROM packet_chunks c WHERE NOT EXISTS (SELECT 1 FROM packets p WHERE p.upload_id = c.upload_id)'))[0]?.['n']),
+      abandonedUploads,
+      counters: { sent: Number(c['sent']), documents: Number(c['documents']), received: Number(c['received']), deliveries: Number(c['deliveries']) },
+    };
+  } finally {
+    await db.end();
   }
 }

@@ -57,9 +57,12 @@ export async function openPostgresStore(url: string, o: PostgresStoreOptions = {
     connectionString: url, max: o.poolConnectionsMax ?? PG_POOL_CONNECTIONS_MAX_DEFAULT, types,
     connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, application_name: 'vdxp',
   });
-  // An idle client losing its connection (the database restarted) is dropped by the pool; without a listener
-  // the 'error' event would end the process.
+  // A client losing its connection (the database restarted) emits 'error', which ends the process when nobody
+  // listens: the pool listens for idle clients only, so every client gets a listener of its own for the time
+  // it is checked out between two queries (found by the crash test: nodes died at database restarts). The
+  // failure still reaches the caller through its next query, and the pool drops the broken client.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => { client.on('error', () => undefined); });
   try {
     await migrate(pool);
   } catch (e) {
