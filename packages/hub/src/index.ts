@@ -20,5 +20,6 @@ export {
 } from './archive.ts';
 export { DEMO_AGENCIES, DEMO_LABEL, DEMO_MERGERS, DEMO_SYSTEMS, DEMO_SYSTEM_PREFIX, registryIsEmpty, seedDemo, type DemoSeedResult } from './demo.ts';
 export { stats } from './stats.ts';
+export { copyStore, type CopyProgress, type CopyResult } from './store/copy.ts';
 export type { HubContext } from './context.ts';
 export type { Agency, DeliveryRow, DocumentRow, Store, SystemRecord } from './store/store.ts';
