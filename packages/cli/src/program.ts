@@ -10,6 +10,7 @@ import { registerBuild } from './commands/build.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSystem } from './commands/system.ts';
+import { registerUser } from './commands/user.ts';
 import { registerValidate } from './commands/validate.ts';
 import { CliError, EXIT_CODES, createContext, type CliContext, type CliIo, type ExitCode } from './context.ts';
 
@@ -24,6 +25,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerServe,
   registerAgency,
   registerSystem,
+  registerUser,
   registerAudit,
   registerArchive,
 ];
