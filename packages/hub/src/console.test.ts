@@ -72,7 +72,8 @@ async function send(token: string, packet: Buffer): Promise<{ id: string; delive
 describe('console API', () => {
   it('logs in with a session cookie (HttpOnly, SameSite), refuses a wrong password, and records both', async () => {
     const b = new Browser();
-    assert.equal(errorCode(await b.call('GET', '/console/api/me')), 'VDXP_E_CONSOLE_AUTH');
+    assert.equal(errorCode(await b.call('GET', '/console/api/overview')), 'VDXP_E_CONSOLE_AUTH');
+    assert.deepEqual((await b.call('GET', '/console/api/me')).json, { user: null }, 'asking who is logged in is not an error');
     assert.equal(await b.login('vpcp', 'wrong password!'), 401);
     assert.equal(await b.login('nobody', 'wrong password!'), 401);
     const res = await fetch(`${url}/console/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'vpcp', password: PASSWORD }) });
@@ -102,7 +103,7 @@ describe('console API', () => {
     const b = new Browser();
     assert.equal(await b.login('leaver'), 200);
     await disableUser(t.hub.ctx, 'leaver', 'test');
-    assert.equal((await b.call('GET', '/console/api/me')).status, 401);
+    assert.equal((await b.call('GET', '/console/api/overview')).status, 401);
     assert.equal(await b.login('leaver'), 401, 'a disabled account cannot log in');
     await resetPassword(t.hub.ctx, 'leaver', 'another password', 'test');
     assert.equal(await b.login('leaver', 'another password'), 200);
@@ -117,7 +118,7 @@ describe('console API', () => {
     b.csrf = csrf;
     assert.equal(errorCode(await b.call('POST', '/console/api/agencies/000.00.00.H99/merge', { into: '000.00.00.H41' })), 'VDXP_E_CONSOLE_ROLE');
     assert.equal((await b.call('POST', '/console/api/logout')).status, 200);
-    assert.equal((await b.call('GET', '/console/api/me')).status, 401, 'logged out');
+    assert.equal((await b.call('GET', '/console/api/overview')).status, 401, 'logged out');
   });
 
   it('holds a Nghệ An leader to Nghệ An, in the API: Hà Nội\'s documents, agencies and scope are refused', async () => {
@@ -168,7 +169,7 @@ describe('console API', () => {
     const listed = async (): Promise<string[]> => ((await b.call('GET', '/console/api/overdue')).json['items'] as { documentId: string }[]).map((i) => i.documentId);
     assert.ok(!(await listed()).includes(sent.id));
     t.clock.advance(5 * 24 * 3600 * 1000);
-    assert.equal((await b.call('GET', '/console/api/me')).status, 401, 'the session (8 h) ended meanwhile');
+    assert.equal((await b.call('GET', '/console/api/overview')).status, 401, 'the session (8 h) ended meanwhile');
     assert.equal(await b.login('nghean'), 200);
     assert.ok((await listed()).includes(sent.id), 'past the end of the next working day without an answer');
     const csv = await b.call('GET', '/console/api/overdue?format=csv');

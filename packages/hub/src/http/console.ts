@@ -100,9 +100,14 @@ export function registerConsole(app: FastifyInstance, hub: Hub, o: ConsoleOption
       setCookie(reply, '', 0);
       return { ok: true };
     });
+    // Asked by every page load: "not logged in" is an answer here (user null), not an error.
     api.get('/me', async (req) => {
-      const { user, session } = await auth(req);
-      return { user, csrf: session.csrf, expiresAt: new Date(session.expiresAt).toISOString() };
+      let s;
+      try { s = await auth(req); } catch (e) {
+        if (e instanceof HubError && e.code === 'VDXP_E_CONSOLE_AUTH') return { user: null };
+        throw e;
+      }
+      return { user: s.user, csrf: s.session.csrf, expiresAt: new Date(s.session.expiresAt).toISOString() };
     });
 
     api.get('/overview', async (req) => {
