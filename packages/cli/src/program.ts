@@ -7,6 +7,7 @@ import { registerAgency } from './commands/agency.ts';
 import { registerArchive } from './commands/archive.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerBuild } from './commands/build.ts';
+import { registerCalendar } from './commands/calendar.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSystem } from './commands/system.ts';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerAgency,
   registerSystem,
   registerUser,
+  registerCalendar,
   registerAudit,
   registerArchive,
 ];

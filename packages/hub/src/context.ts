@@ -1,6 +1,7 @@
 // What every hub operation needs, passed explicitly so tests can swap the clock, randomness and limits.
 
 import type { BlobStore } from './blobs.ts';
+import type { WorkCalendar } from './calendar.ts';
 import type { Clock, Random } from './clock.ts';
 import type { HubEmitter, InboxNotifier } from './events.ts';
 import type { HubLimits } from './limits.ts';
@@ -23,6 +24,8 @@ export interface HubContext {
   emitter: HubEmitter;
   notifier: InboxNotifier;
   policy: HubPolicy;
+  /** Working days: statutory holidays and the operator's entries (calendar.ts). */
+  calendar: WorkCalendar;
 }
 
 /** Appends an evidence event stamped with the hub's clock. */

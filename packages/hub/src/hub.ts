@@ -3,6 +3,7 @@
 
 import { join } from 'node:path';
 import { BlobStore } from './blobs.ts';
+import { WorkCalendar } from './calendar.ts';
 import { systemClock, systemRandom, type Clock, type Random } from './clock.ts';
 import type { HubContext, HubPolicy } from './context.ts';
 import { checkPrivateDir, ensurePrivateDir, touchPrivateFile } from './data-folder.ts';
@@ -59,14 +60,17 @@ export async function openHub(o: HubOptions): Promise<Hub> {
     emitter: new HubEmitter(),
     notifier: new InboxNotifier(),
     policy: { requireValidSignature: false, ...o.policy },
+    calendar: new WorkCalendar(),
   };
+  await ctx.calendar.reload(store);
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> = Promise.resolve();
   return {
     ctx, recovery, warnings,
     startSweeper(intervalMs) {
       timer = setInterval(() => {
-        sweeping = sweeping.then(() => sweep(ctx)).catch((e: unknown) => {
+        // The calendar is read again first: `vdxp calendar` may have changed it beside the running hub.
+        sweeping = sweeping.then(async () => { await ctx.calendar.reload(ctx.store); await sweep(ctx); }).catch((e: unknown) => {
           console.error('vdxp: the periodic sweep failed; it will run again', e);
         });
       }, intervalMs);

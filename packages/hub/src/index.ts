@@ -21,5 +21,6 @@ export {
 export { DEMO_AGENCIES, DEMO_LABEL, DEMO_MERGERS, DEMO_SYSTEMS, DEMO_SYSTEM_PREFIX, DEMO_USERS, registryIsEmpty, seedDemo, seedDemoUsers, type DemoSeedResult } from './demo.ts';
 export { addUser, disableUser, login, resetPassword, userView, type UserView } from './users.ts';
 export { stats } from './stats.ts';
+export { changeCalendar, lunarToSolar, statutoryHolidays, WorkCalendar } from './calendar.ts';
 export type { HubContext } from './context.ts';
 export { USER_ROLES, type Agency, type DeliveryRow, type DocumentRow, type Store, type SystemRecord, type UserRole } from './store/store.ts';

@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   agencyPage, csvText, documentPage, effectiveScope, overdueList, overdueTable, overview, searchAgencies, searchDocuments,
 } from '../console.ts';
+import { changeCalendar, statutoryHolidays } from '../calendar.ts';
 import { HubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
 import { dissolveAgency, mergeAgency } from '../registry.ts';
@@ -175,6 +176,20 @@ export function registerConsole(app: FastifyInstance, hub: Hub, o: ConsoleOption
       effectiveScope(user, code);
       if (successor !== null) effectiveScope(user, successor);
       return { agency: await dissolveAgency(ctx, code, successor, `console:${user.username}`) };
+    });
+    // The calendar is the country's: everyone reads it, a nationwide operator changes it.
+    api.get('/calendar', async (req) => {
+      await auth(req);
+      const year = int((req.query as Record<string, unknown>)['year'], 'year') ?? Number(new Date(ctx.clock.now() + 7 * 3600 * 1000).toISOString().slice(0, 4));
+      if (year < 1900 || year > 2199) throw new HubError('VDXP_E_BAD_REQUEST', 'year must be from 1900 to 2199');
+      return { year, holidays: statutoryHolidays(year), entries: await ctx.store.calendarDays(`${year}-01-01`, `${year}-12-31`) };
+    });
+    api.post('/calendar', async (req) => {
+      const { user } = await auth(req, ['operator']);
+      if (user.scope !== null) throw new HubError('VDXP_E_CONSOLE_SCOPE', 'Lịch làm việc là của cả nước: cần tài khoản vận hành toàn quốc / the calendar is national: a nationwide operator changes it');
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const kind = body['kind'] === null || body['kind'] === 'remove' ? null : body['kind'];
+      return changeCalendar(ctx, text(body['day'], 'day', 10) ?? '', kind as 'off' | 'working' | null, text(body['note'], 'note', 200) ?? null, `console:${user.username}`);
     });
     api.get('/scope-check', async (req) => {
       const { user } = await auth(req);

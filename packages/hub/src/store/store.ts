@@ -102,7 +102,7 @@ export interface DeliveryExpectation {
 }
 
 /** The columns a change may set; `firstFetchedAt` sets fetchedAt only where none is recorded yet. */
-export type DeliveryPatch = Partial<Pick<DeliveryRow, 'state' | 'attempts' | 'businessStatus' | 'lastReason' | 'ackedAt' | 'overdue'>> & {
+export type DeliveryPatch = Partial<Pick<DeliveryRow, 'state' | 'attempts' | 'businessStatus' | 'lastReason' | 'ackedAt' | 'overdue' | 'answerDueAt'>> & {
   firstFetchedAt?: number;
 };
 
@@ -350,6 +350,11 @@ export interface StoreOps {
   documentEvents(documentId: string, limit: number): Promise<EventRow[]>;
   /** Agencies matching `within`, by code after `afterCode`; `text` matches code or name (a substring). */
   searchAgencies(o: { within: AgencyPattern; text?: string; afterCode?: string; limit: number }): Promise<Agency[]>;
+  /**
+   * Edoc deliveries still awaiting an acceptance (answerable, business status none or 13) with an answer time,
+   * by seq after `afterSeq`: what a calendar change recomputes.
+   */
+  awaitingAnswer(afterSeq: number, limit: number): Promise<DeliveryRow[]>;
   /** Agencies whose successor is `code` (merged or dissolved into it). */
   agencyPredecessors(code: string): Promise<Agency[]>;
   /** Active agencies matching `within`, and how many of them a system acts for. */

@@ -78,7 +78,7 @@ const toDelivery = (r: Row, prefix = ''): DeliveryRow => ({
 
 const PATCH_COLUMNS: Record<keyof DeliveryPatch, string> = {
   state: 'state', attempts: 'attempts', businessStatus: 'business_status', lastReason: 'last_reason', ackedAt: 'acked_at',
-  overdue: 'overdue', firstFetchedAt: 'fetched_at',
+  overdue: 'overdue', firstFetchedAt: 'fetched_at', answerDueAt: 'answer_due_at',
 };
 /** PENDING_STATES as an SQL list, for queries that name them in their text. */
 const sqlList = (states: readonly string[]): string => states.map((s) => `'${s}'`).join(', ');
@@ -517,6 +517,11 @@ class SqliteOps implements StoreOps {
       WHERE c.day >= ? AND c.day <= ? ${o.within === null ? '' : 'AND c.agency LIKE ?'} GROUP BY c.day, a.level, letter, c.metric ORDER BY c.day`,
     o.fromDay, o.toDay, ...(o.within === null ? [] : [o.within]))
       .map((r) => ({ day: r['day'] as string, level: r['level'] as number | null, letter: r['letter'] as string, metric: r['metric'] as string, value: r['value'] as number }));
+  }
+
+  async awaitingAnswer(afterSeq: number, limit: number): Promise<DeliveryRow[]> {
+    return this.#all(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE seq > ? AND kind = 'edoc' AND state IN (${ANSWERABLE_SQL})
+        AND answer_due_at IS NOT NULL AND (business_status IS NULL OR business_status = '13') ORDER BY seq LIMIT ?`, afterSeq, limit).map((r) => toDelivery(r));
   }
 
   async agencyPredecessors(code: string): Promise<Agency[]> {
