@@ -33,6 +33,18 @@ ensure_deps() {
   fi
 }
 
+# The console's pages (packages/console, Vite) are built into packages/console/dist, which the hub serves; built
+# again only when their sources or the lock file changed (a stamp, as for the dependencies).
+ensure_console_build() {
+  local stamp="packages/console/dist/.vdxp-sources-sha" want
+  want=$( (cd packages/console && find index.html package.json tsconfig.json src -type f -print0 | sort -z | xargs -0 sha256sum; sha256sum ../../package-lock.json) | sha256sum | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "vdxp: building the console (vite)…" >&2
+    npm run --silent build -w packages/console >/dev/null
+    echo "$want" > "$stamp"
+  fi
+}
+
 # Debian packages the test suite drives for real: xmlsec1 (signature interop), PostgreSQL 15 server,
 # Chromium (dashboard). Installed only when missing.
 ensure_system_packages() {
@@ -41,6 +53,7 @@ ensure_system_packages() {
   command -v openssl >/dev/null || missing+=(openssl)
   # The store contract and the scale-out tests start a throwaway PostgreSQL 15 cluster (test-support/postgres.ts).
   [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
       echo "vdxp: the tests need: ${missing[*]} (apt-get install ${missing[*]}); run as root or install them." >&2
@@ -55,12 +68,13 @@ ensure_system_packages() {
 task=${1:-start}; shift || true
 ensure_node
 ensure_deps
+case "$task" in start|test) ensure_console_build ;; esac
 case "$task" in
   start)
     exec node packages/cli/src/main.ts serve "$@" ;;
   test)
     ensure_system_packages
-    echo "== type check" >&2; tsc -p tsconfig.json
+    echo "== type check" >&2; tsc -p tsconfig.json; tsc -p packages/console/tsconfig.json
     echo "== lint" >&2; eslint --max-warnings 0 .
     echo "== tests" >&2
     exec node --test --test-concurrency=2 "packages/*/src/**/*.test.ts" "scripts/**/*.test.ts" "$@" ;;

@@ -15,6 +15,8 @@ export interface CliIo {
   now: () => Date;
   /** Relative file names are resolved against this. */
   cwd: string;
+  /** What `--password-stdin` reads (process.stdin when absent). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 export interface CliContext extends CliIo {

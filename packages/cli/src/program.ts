@@ -7,10 +7,12 @@ import { registerAgency } from './commands/agency.ts';
 import { registerArchive } from './commands/archive.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerBuild } from './commands/build.ts';
+import { registerCalendar } from './commands/calendar.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStore } from './commands/store.ts';
 import { registerSystem } from './commands/system.ts';
+import { registerUser } from './commands/user.ts';
 import { registerValidate } from './commands/validate.ts';
 import { CliError, EXIT_CODES, createContext, type CliContext, type CliIo, type ExitCode } from './context.ts';
 
@@ -25,6 +27,8 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerServe,
   registerAgency,
   registerSystem,
+  registerUser,
+  registerCalendar,
   registerAudit,
   registerArchive,
   registerStore,

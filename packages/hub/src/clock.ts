@@ -33,19 +33,7 @@ export function vnDay(t: number): string {
   return new Date(t + VN_UTC_OFFSET_MS).toISOString().slice(0, 10);
 }
 
-/**
- * End of the next working day in Việt Nam after `t` (Monday–Friday; public holidays are not known to the
- * hub yet, so they count as working days). Decree 30/2020: receipt is notified the same day, at the latest
- * the next working morning; we give the recipient until the end of the next working day.
- */
-export function endOfNextWorkingDay(t: number): number {
-  const local = new Date(t + VN_UTC_OFFSET_MS);
-  let day = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate());
-  do {
-    day += 24 * 3600 * 1000;
-  } while ([0, 6].includes(new Date(day).getUTCDay()));
-  return day + 24 * 3600 * 1000 - VN_UTC_OFFSET_MS - 1;
-}
+// The end of the next working day (holidays included) is the calendar's: calendar.ts, WorkCalendar.
 
 /** Parses an edXML date `yyyy/MM/dd` as the end of that day in Việt Nam; undefined if it is not one. */
 export function edxmlDateEnd(s: string | undefined): number | undefined {

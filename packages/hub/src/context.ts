@@ -1,6 +1,7 @@
 // What every hub operation needs, passed explicitly so tests can swap the clock, randomness and limits.
 
 import type { PacketStore } from './blobs.ts';
+import type { WorkCalendar } from './calendar.ts';
 import type { Clock, Random } from './clock.ts';
 import type { HubEmitter, InboxNotifier } from './events.ts';
 import type { ReplayClaims } from './http/vdxp/replay-cache.ts';
@@ -26,6 +27,8 @@ export interface HubContext {
   policy: HubPolicy;
   /** VDXP replay protection shared by every node (PostgreSQL); absent: each process keeps its own, in memory. */
   replayClaims?: ReplayClaims;
+  /** Working days: statutory holidays and the operator's entries (calendar.ts). */
+  calendar: WorkCalendar;
 }
 
 /** Appends an evidence event stamped with the hub's clock. */

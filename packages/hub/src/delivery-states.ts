@@ -35,6 +35,8 @@ export const TRANSITIONS = {
   businessStatus: { from: DELIVERY_STATES },
   /** The overdue flag, set once by the sweeper. */
   overdue: { from: ANSWERABLE_STATES },
+  /** The calendar changed: a new answer time (and the overdue flag lifted when no longer late). */
+  reschedule: { from: ANSWERABLE_STATES },
 } as const satisfies Record<string, Transition>;
 
 export type TransitionName = keyof typeof TRANSITIONS;

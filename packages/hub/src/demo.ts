@@ -5,6 +5,8 @@
 
 import type { HubContext } from './context.ts';
 import { addSystem, importAgencies, mergeAgency, type AgencyDraft, type Credentials } from './registry.ts';
+import { addUser } from './users.ts';
+import type { UserRole } from './store/store.ts';
 
 export const DEMO_LABEL = '[DEMO]';
 
@@ -187,4 +189,24 @@ export async function seedDemo(ctx: HubContext, actor = 'demo-seed'): Promise<De
 /** Whether the registry holds nothing yet: `vdxp serve` seeds the demo registry by default only then. */
 export async function registryIsEmpty(ctx: HubContext): Promise<boolean> {
   return (await ctx.store.countAgencies()) === 0 && (await ctx.store.listSystems()).length === 0;
+}
+
+/** Console accounts a new demo hub gets: a leader who sees everything (the Government Office) and an operator. */
+export const DEMO_USERS: readonly { username: string; role: UserRole; scope: string | null }[] = [
+  { username: 'demo-lanhdao', role: 'leader', scope: null },
+  { username: 'demo-lanhdao-nghean', role: 'leader', scope: '000.00.00.H41' },
+  { username: 'demo-vanhanh', role: 'operator', scope: null },
+];
+
+/** Creates the demo console accounts that do not exist yet, each with a fresh random password shown only now. */
+export async function seedDemoUsers(ctx: HubContext, actor = 'demo-seed'): Promise<{ username: string; role: UserRole; scope: string | null; password: string }[]> {
+  const made = [];
+  for (const u of DEMO_USERS) {
+    if (await ctx.store.getUser(u.username)) continue;
+    if (u.scope !== null && !(await ctx.store.getAgency(u.scope))) continue;
+    const password = ctx.random.token(12);
+    await addUser(ctx, { ...u, password }, actor);
+    made.push({ ...u, password });
+  }
+  return made;
 }

@@ -42,6 +42,16 @@ export const HUB_ERRORS = {
   VDXP_E_VDXP_HASH_FILE: { status: 422, title: 'The SHA-256 of the sendEdoc body does not match its hash-file header' },
   VDXP_E_VDXP_MULTIPART: { status: 400, title: 'A multipart sendEdoc body is malformed or has no file_doc part' },
   VDXP_E_VDXP_AGENCY_FORBIDDEN: { status: 403, title: 'registerAgency/deleteAgency: the system does not act for the agency\'s parent' },
+  VDXP_E_CONSOLE_AUTH: { status: 401, title: 'Console: no session, or it ended (logged out, expired, account disabled)' },
+  VDXP_E_CONSOLE_LOGIN_FAILED: { status: 401, title: 'Console: the username or password is wrong, or the account is disabled' },
+  VDXP_E_CONSOLE_LOGIN_RATE_LIMITED: { status: 429, title: 'Console: too many failed logins for this account or address within limits.loginFailureWindowSeconds' },
+  VDXP_E_CONSOLE_CSRF: { status: 403, title: 'Console: a state-changing call without the session\'s x-csrf-token' },
+  VDXP_E_CONSOLE_ROLE: { status: 403, title: 'Console: the account\'s role may not do this' },
+  VDXP_E_CONSOLE_SCOPE: { status: 403, title: 'Console: the document, agency or scope asked for is outside the account\'s scope' },
+  VDXP_E_CONSOLE_USER_EXISTS: { status: 409, title: 'An account with this username exists already' },
+  VDXP_E_CONSOLE_USER_UNKNOWN: { status: 404, title: 'No such console account' },
+  VDXP_E_CONSOLE_USER_INVALID: { status: 400, title: 'A username, role, scope or password breaks the account rules (length, characters, a known agency)' },
+  VDXP_E_CONSOLE_CALENDAR_INVALID: { status: 400, title: 'A calendar day is not a yyyy-MM-dd date, or its kind is not off or working' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type HubErrorCode = keyof typeof HUB_ERRORS;

@@ -5,6 +5,7 @@
 
 import { join } from 'node:path';
 import { BlobStore } from './blobs.ts';
+import { WorkCalendar } from './calendar.ts';
 import { systemClock, systemRandom, type Clock, type Random } from './clock.ts';
 import type { HubContext, HubPolicy } from './context.ts';
 import { checkPrivateDir, ensurePrivateDir, touchPrivateFile } from './data-folder.ts';
@@ -77,7 +78,9 @@ export async function openHub(o: HubOptions): Promise<Hub> {
     emitter: new HubEmitter(),
     notifier: new InboxNotifier(),
     policy: { requireValidSignature: false, ...o.policy },
+    calendar: new WorkCalendar(),
   };
+  await ctx.calendar.reload(store);
   return hubAround(ctx, recovery, warnings, async () => { await store.close(); }, async () => undefined);
 }
 
@@ -118,7 +121,9 @@ async function openPostgresHub(o: HubOptions & { databaseUrl: string }): Promise
       emitter: new HubEmitter(),
       notifier: new InboxNotifier(),
       policy: { requireValidSignature: false, ...o.policy },
+      calendar: new WorkCalendar(),
     };
+    await ctx.calendar.reload(store);
     // Only a serving node needs the wake; an operator command opening the database does not.
     if (o.recover !== false) {
       const l = listenInbox(o.databaseUrl, { notify: (agency) => ctx.notifier.notify([agency]), reconnected: () => ctx.notifier.wakeAll() });
@@ -147,7 +152,8 @@ function hubAround(ctx: HubContext, recovery: Hub['recovery'], warnings: string[
     startSweeper(intervalMs) {
       // On PostgreSQL every node sweeps: each change is a compare-and-set, so two sweeps of one delivery make one.
       timer = setInterval(() => {
-        sweeping = sweeping.then(async () => { await sweep(ctx); await housekeeping(); }).catch((e: unknown) => {
+        // The calendar is read again first: `vdxp calendar` may have changed it beside the running hub.
+        sweeping = sweeping.then(async () => { await ctx.calendar.reload(ctx.store); await sweep(ctx); await housekeeping(); }).catch((e: unknown) => {
           console.error('vdxp: the periodic sweep failed; it will run again', e);
         });
       }, intervalMs);

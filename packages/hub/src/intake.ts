@@ -9,7 +9,7 @@ import {
   type ByteSource, type MessageHeader, type ParsedPacket, type StatusCode,
 } from '@vdxp/edxml';
 import type { StagedBlob } from './blobs.ts';
-import { edxmlDateEnd, endOfNextWorkingDay, vnDay } from './clock.ts';
+import { edxmlDateEnd, vnDay } from './clock.ts';
 import { record, type HubContext } from './context.ts';
 import { HubError } from './errors.ts';
 import { resolveRecipient, type ResolvedRecipient } from './registry.ts';
@@ -191,7 +191,7 @@ async function accept(ctx: HubContext, system: SystemRecord, packet: ParsedPacke
             id: ctx.random.uuid(), documentId: doc.id, kind: doc.kind, recipient: r.recipient, addressedTo: r.addressedTo,
             state: 'queued', attempts: 0, businessStatus: null, lastReason: null, createdAt: now, fetchedAt: null, ackedAt: null,
             expiresAt: now + ctx.limits.deliveryTtlSeconds * 1000,
-            answerDueAt: doc.kind === 'edoc' ? endOfNextWorkingDay(now) : null, overdue: false,
+            answerDueAt: doc.kind === 'edoc' ? ctx.calendar.endOfNextWorkingDay(now) : null, overdue: false,
           }));
         }
       }

@@ -65,6 +65,25 @@ export interface HubLimits {
   pgStagedUploadIdleSeconds: number;
   /** PostgreSQL: connections one hub node keeps in its pool (plus one for LISTEN). */
   pgPoolConnectionsMax: number;
+  /** Console passwords: scrypt's cost N (a power of two), block size r and parallelization p; memory is 128·N·r bytes. */
+  passwordScryptCost: number;
+  passwordScryptBlockSize: number;
+  passwordScryptParallelization: number;
+  /** Console passwords: the shortest accepted, and the longest read (a longer one is refused before hashing). */
+  passwordCharsMin: number;
+  passwordCharsMax: number;
+  /** How long a console session lasts after login. */
+  consoleSessionSeconds: number;
+  /** Failed logins counted per account and per address within the window before further tries are refused. */
+  loginFailuresPerAccountMax: number;
+  loginFailuresPerAddressMax: number;
+  loginFailureWindowSeconds: number;
+  /** Rows in one console list page (overdue, documents, agencies). */
+  consolePageRowsMax: number;
+  /** Rows in one CSV or .xlsx export. */
+  consoleExportRowsMax: number;
+  /** Events shown on one document's timeline. */
+  consoleTimelineEventsMax: number;
 }
 
 export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
@@ -106,6 +125,20 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   pgPacketReadChunks: 4,
   pgStagedUploadIdleSeconds: 3600,
   pgPoolConnectionsMax: 10,
+  // OWASP's password storage cheat sheet lists N=2^17 r=8 p=1 (128 MiB) as the minimum and N=2^15 r=8 p=3 as an
+  // equal-cost choice at 32 MiB: that one, so four logins at once stay far below the hub's memory.
+  passwordScryptCost: 2 ** 15,
+  passwordScryptBlockSize: 8,
+  passwordScryptParallelization: 3,
+  passwordCharsMin: 10,
+  passwordCharsMax: 256,
+  consoleSessionSeconds: 8 * 3600,
+  loginFailuresPerAccountMax: 5,
+  loginFailuresPerAddressMax: 30,
+  loginFailureWindowSeconds: 15 * 60,
+  consolePageRowsMax: 500,
+  consoleExportRowsMax: 100_000,
+  consoleTimelineEventsMax: 2_000,
 });
 
 export function hubLimits(overrides?: HubLimitsOverrides): HubLimits {

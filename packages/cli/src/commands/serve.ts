@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
-  ARCHIVE_DIR_NAME, DEMO_LABEL, DEMO_SYSTEM_PREFIX, HubError, buildServer, openHub, registryIsEmpty, seedDemo, startArchiveSchedule,
+  ARCHIVE_DIR_NAME, DEMO_LABEL, DEMO_SYSTEM_PREFIX, HubError, buildServer, openHub, registryIsEmpty, seedDemo, seedDemoUsers, startArchiveSchedule,
   type DemoSeedResult, type Hub, type HubLimits, type TlsOptions,
 } from '@vdxp/hub';
 import { readFileSync } from 'node:fs';
@@ -54,6 +54,8 @@ export interface ServeHandle {
   hub: Hub;
   /** What the demo seeding did, when it ran. */
   demo: DemoSeedResult | undefined;
+  /** Demo console accounts created by this run, with their only clear copy of the password. */
+  demoUsers: Awaited<ReturnType<typeof seedDemoUsers>>;
   /** Stops taking requests, lets those in flight finish, then closes the hub. Idempotent. */
   close(): Promise<void>;
 }
@@ -130,11 +132,13 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
   }
   const app = buildServer(hub, { logger: o.logger ?? false, ...(o.tls ? { tls: o.tls } : {}) });
   let demo: DemoSeedResult | undefined;
+  let demoUsers: Awaited<ReturnType<typeof seedDemoUsers>> = [];
   let port: number;
   try {
     // Nodes starting together on a new database would each seed it: on PostgreSQL only an explicit --demo does.
     const seed = o.demo ?? (o.databaseUrl === undefined && (await registryIsEmpty(hub.ctx)));
     demo = seed ? await seedDemo(hub.ctx, 'serve:demo') : undefined;
+    if (seed) demoUsers = await seedDemoUsers(hub.ctx, 'serve:demo');
     await app.listen({ port: o.port, host: o.host });
     port = (app.server.address() as AddressInfo).port;
   } catch (e) {
@@ -156,9 +160,13 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
   });
   const url = `${o.tls ? 'https' : 'http'}://${urlHost(o.host)}:${port}`;
   await printBanner(o, hub, url, demo);
+  if (demoUsers.length > 0) {
+    o.out(`${DEMO_LABEL} Bảng điều khiển / Console: ${url}/console/ — tài khoản thử, mật khẩu chỉ hiện lần này / demo accounts, passwords shown only this once:`);
+    for (const u of demoUsers) o.out(`  ${u.username} / ${u.password}  (${u.role}, ${u.scope ?? 'toàn quốc / everything'})`);
+  }
   let closing: Promise<void> | undefined;
   return {
-    url, port, hub, demo,
+    url, port, hub, demo, demoUsers,
     close() {
       closing ??= (async () => {
         await app.close();
@@ -202,6 +210,7 @@ async function printBanner(o: ServeOptions, hub: Hub, url: string, demo: DemoSee
     ['  Tài liệu / Docs', `${url}/docs`],
     ['  OpenAPI', `${url}/openapi.json`],
     ['  Số đo / Metrics', `${url}/metrics`],
+    ['  Bảng điều khiển / Console', `${url}/console/`],
     ['  Lưu trữ / Archival', o.archiveAfterMs === undefined ? 'tắt / off (--archive-after 90d)'
       : `hourly: documents ended and received ${formatDuration(o.archiveAfterMs)} ago → ${join(o.dataDir, ARCHIVE_DIR_NAME)}`],
   ])) out(line);

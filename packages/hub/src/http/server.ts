@@ -4,6 +4,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Hub } from '../hub.ts';
 import { describeError } from '../errors.ts';
+import { registerConsole } from './console.ts';
 import { registerNativeApi } from './native.ts';
 import { registerOps } from './ops.ts';
 import { Metrics } from './metrics.ts';
@@ -22,6 +23,8 @@ export interface TlsOptions {
 export interface ServerOptions {
   logger?: boolean;
   tls?: TlsOptions;
+  /** The built console front end (default: packages/console/dist). */
+  consoleDistDir?: string;
   /** Extra route groups (the VDXP-compatible API registers itself here). */
   plugins?: ((app: FastifyInstance, hub: Hub, metrics: Metrics) => void)[];
 }
@@ -64,6 +67,7 @@ export function buildServer(hub: Hub, options: ServerOptions = {}): FastifyInsta
   registerOps(app, hub, metrics);
   registerNativeApi(app, hub, { mutualTls: tls?.clientCa !== undefined });
   registerVdxpApi(app, hub, metrics);
+  registerConsole(app, hub, { secure: tls !== undefined, ...(options.consoleDistDir !== undefined ? { distDir: options.consoleDistDir } : {}) });
   for (const plugin of options.plugins ?? []) plugin(app, hub, metrics);
   return app;
 }

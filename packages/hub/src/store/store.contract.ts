@@ -270,5 +270,77 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         assert.equal(await store.getDocument('dup2'), undefined, 'a failed insert leaves no row');
       } finally { await close(); }
     });
+    it('keeps console accounts, sessions, login failures and calendar days', async () => {
+      const { store, close } = await open();
+      try {
+        const u = { username: 'lanhdao', role: 'leader' as const, scope: '000.00.00.H41', passwordHash: 'scrypt$1$2$3$s$h', state: 'active' as const, createdAt: 1, updatedAt: 1 };
+        await store.putUser(u);
+        await store.putUser({ ...u, username: 'a.ops', role: 'operator', scope: null });
+        assert.deepEqual(await store.getUser('lanhdao'), u);
+        assert.deepEqual((await store.listUsers()).map((x) => x.username), ['a.ops', 'lanhdao']);
+        await store.putUser({ ...u, state: 'disabled', updatedAt: 2 });
+        assert.equal((await store.getUser('lanhdao'))?.state, 'disabled');
+        await store.putSession({ tokenHash: 't1', username: 'lanhdao', csrf: 'c', createdAt: 1, expiresAt: 9 });
+        await store.putSession({ tokenHash: 't2', username: 'lanhdao', csrf: 'c', createdAt: 1, expiresAt: 9 });
+        await store.putSession({ tokenHash: 't3', username: 'a.ops', csrf: 'c', createdAt: 1, expiresAt: 9 });
+        assert.equal((await store.getSession('t1'))?.csrf, 'c');
+        await store.deleteSessions({ tokenHash: 't1' });
+        assert.equal(await store.getSession('t1'), undefined);
+        await store.deleteSessions({ username: 'lanhdao' });
+        assert.equal(await store.getSession('t2'), undefined);
+        assert.ok(await store.getSession('t3'));
+        await store.addLoginFailure('user:x', 10, 0);
+        await store.addLoginFailure('user:x', 20, 0);
+        assert.equal(await store.loginFailures('user:x', 15), 1);
+        await store.addLoginFailure('user:x', 30, 15);
+        assert.equal(await store.loginFailures('user:x', 0), 2, 'failures before forgetBefore were forgotten');
+        await store.clearLoginFailures('user:x');
+        assert.equal(await store.loginFailures('user:x', 0), 0);
+        await store.putCalendarDay({ day: '2026-04-30', kind: 'off', note: null, updatedAt: 1 });
+        await store.putCalendarDay({ day: '2026-05-09', kind: 'working', note: 'bù', updatedAt: 1 });
+        await store.putCalendarDay({ day: '2026-04-30', kind: 'off', note: 'Giải phóng', updatedAt: 2 });
+        assert.deepEqual((await store.calendarDays('2026-01-01', '2026-12-31')).map((d) => [d.day, d.kind, d.note]), [['2026-04-30', 'off', 'Giải phóng'], ['2026-05-09', 'working', 'bù']]);
+        assert.equal(await store.deleteCalendarDay('2026-05-09'), true);
+        assert.equal(await store.deleteCalendarDay('2026-05-09'), false);
+      } finally { await close(); }
+    });
+
+    it('answers the console\'s reads within a scope pattern', async () => {
+      const { store, close } = await open();
+      try {
+        await store.putAgencies([agency('000.00.00.H41', { level: 1 }), agency('000.00.15.H41', { level: 2, parent: '000.00.00.H41' }), agency('000.00.00.H24'),
+          agency('000.00.00.H22', { state: 'merged', successor: '000.00.00.H41' })], 5);
+        await store.putSystem({ id: 's1', name: 'S', tokenHash: 'h1', secret: 'x', state: 'active', pushUrl: null, vdxpStrict: false, createdAt: 1, updatedAt: 1 });
+        await store.setSystemAgencies('s1', ['000.00.15.H41']);
+        const within = '___.__.__.H41';
+        await store.insertDocument(doc('d1', { fromAgency: '000.00.00.G22', subject: 'Về việc 100% kế hoạch', receivedAt: 1000, dueAt: 50_000 }), []);
+        await store.insertDocument(doc('d2', { fromAgency: '000.00.00.G22', subject: 'Khác', receivedAt: 2000, codeNotation: 'UBND-VP' }), []);
+        await store.insertDelivery(delivery('v1', 'd1', '000.00.15.H41', { answerDueAt: 3000 }));
+        await store.insertDelivery(delivery('v2', 'd2', '000.00.00.H24', { answerDueAt: 3000 }));
+        await store.insertDelivery(delivery('v3', 'd2', '000.00.00.H41', { answerDueAt: 3000, businessStatus: '03', state: 'done' }));
+        await store.appendEvent({ at: 1000, type: 'document:accepted', actor: 'x', documentId: 'd1', data: {} });
+        await store.bumpCounter('2026-01-02', '000.00.15.H41', 'received', 2);
+        await store.bumpCounter('2026-01-02', '000.00.00.H24', 'received', 5);
+        assert.deepEqual(await store.counterSums({ fromDay: '2026-01-01', toDay: '2026-12-31', within }), [{ day: '2026-01-02', level: 2, letter: 'H', metric: 'received', value: 2 }]);
+        assert.equal((await store.counterSums({ fromDay: '2026-01-01', toDay: '2026-12-31', within: null })).reduce((n, r) => n + r.value, 0), 7);
+        assert.deepEqual(await store.pendingCounts(within, 2999), { inFlight: 1, overdue: 0 });
+        assert.deepEqual(await store.pendingCounts(within, 3000), { inFlight: 1, overdue: 1 });
+        assert.deepEqual(await store.pendingCounts(null, 3000), { inFlight: 2, overdue: 2 }, 'v3 answered 03: not overdue');
+        assert.deepEqual((await store.overdueDeliveries({ within, now: 3000, limit: 10 })).map((r) => [r.delivery.id, r.document.subject]), [['v1', 'Về việc 100% kế hoạch']]);
+        assert.deepEqual((await store.overdueDeliveries({ within: null, now: 3000, fromAt: 1500, limit: 10 })).map((r) => r.delivery.id), ['v2']);
+        assert.deepEqual((await store.searchDocuments({ within, limit: 10 })).map((d) => d.id), ['d2', 'd1'], 'd2 reached H41 too, newest first');
+        assert.deepEqual((await store.searchDocuments({ within: null, text: '100%', limit: 10 })).map((d) => d.id), ['d1'], '% is the text, not a wildcard');
+        assert.deepEqual((await store.searchDocuments({ within: null, text: 'UBND-VP', limit: 10 })).map((d) => d.id), ['d2']);
+        assert.deepEqual((await store.searchDocuments({ within: null, agency: '000.00.00.H24', limit: 10 })).map((d) => d.id), ['d2']);
+        assert.equal(await store.documentWithin('d1', '___.__.__.H24'), false);
+        assert.equal(await store.documentWithin('d2', '___.__.__.H24'), true);
+        assert.deepEqual((await store.documentEvents('d1', 10)).map((e) => e.type), ['document:accepted']);
+        assert.deepEqual((await store.searchAgencies({ within, limit: 10 })).map((a) => a.code), ['000.00.00.H41', '000.00.15.H41']);
+        assert.deepEqual((await store.searchAgencies({ within: null, text: 'H2', limit: 10 })).map((a) => a.code), ['000.00.00.H22', '000.00.00.H24']);
+        assert.deepEqual((await store.searchAgencies({ within: null, afterCode: '000.00.00.H41', limit: 10 })).map((a) => a.code), ['000.00.15.H41']);
+        assert.deepEqual(await store.connectedCounts(within), { agencies: 2, connected: 1 });
+        assert.deepEqual((await store.agencyPredecessors('000.00.00.H41')).map((a) => a.code), ['000.00.00.H22']);
+      } finally { await close(); }
+    });
   });
 }

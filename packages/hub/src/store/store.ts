@@ -102,7 +102,7 @@ export interface DeliveryExpectation {
 }
 
 /** The columns a change may set; `firstFetchedAt` sets fetchedAt only where none is recorded yet. */
-export type DeliveryPatch = Partial<Pick<DeliveryRow, 'state' | 'attempts' | 'businessStatus' | 'lastReason' | 'ackedAt' | 'overdue'>> & {
+export type DeliveryPatch = Partial<Pick<DeliveryRow, 'state' | 'attempts' | 'businessStatus' | 'lastReason' | 'ackedAt' | 'overdue' | 'answerDueAt'>> & {
   firstFetchedAt?: number;
 };
 
@@ -174,6 +174,51 @@ export interface CounterRow {
   agency: string;
   metric: string;
   value: number;
+}
+
+export const USER_ROLES = ['leader', 'operator', 'auditor'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+/** A person who logs in to the console (users.ts). */
+export interface UserRecord {
+  username: string;
+  role: UserRole;
+  /** The agency code whose subtree the account sees (scope.ts); null: everything (the Government Office). */
+  scope: string | null;
+  /** `scrypt$N$r$p$salt$hash`, never the password. */
+  passwordHash: string;
+  state: 'active' | 'disabled';
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface SessionRecord {
+  /** SHA-256 (hex) of the cookie's token. */
+  tokenHash: string;
+  username: string;
+  csrf: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** An operator's entry in the working-day calendar: a day off, or a make-up working day (calendar.ts). */
+export interface CalendarDay {
+  day: string;
+  kind: 'off' | 'working';
+  note: string | null;
+  updatedAt: number;
+}
+
+/**
+ * Which agencies a console query covers: a LIKE pattern over agency codes (scope.ts makes it), or null for all.
+ * Plain SQL LIKE ('_' one character, '%' any), so every engine answers it the same way.
+ */
+export type AgencyPattern = string | null;
+
+/** A delivery the console lists as overdue, with what the row shows of its document. */
+export interface OverdueRow {
+  delivery: DeliveryRow;
+  document: Pick<DocumentRow, 'id' | 'fromAgency' | 'edxmlId' | 'subject' | 'codeNumber' | 'codeNotation' | 'dueAt' | 'receivedAt'>;
 }
 
 /** Operations, all usable inside a transaction (StoreTx) and outside it (Store). */
@@ -266,6 +311,54 @@ export interface StoreOps {
   archivedDocumentCounts(): Promise<Map<string, number>>;
   bumpCounter(day: string, agency: string, metric: string, by: number): Promise<void>;
   counters(options: { fromDay?: string; toDay?: string; agencies?: string[] }): Promise<CounterRow[]>;
+
+  // console (users.ts, console.ts, calendar.ts)
+  putUser(user: UserRecord): Promise<void>;
+  getUser(username: string): Promise<UserRecord | undefined>;
+  listUsers(): Promise<UserRecord[]>;
+  putSession(session: SessionRecord): Promise<void>;
+  getSession(tokenHash: string): Promise<SessionRecord | undefined>;
+  /** Ends one session (tokenHash) or every session of a user (username). */
+  deleteSessions(by: { tokenHash: string } | { username: string }): Promise<void>;
+  /** Records a failed login under `key` and forgets that key's failures older than `forgetBefore`. */
+  addLoginFailure(key: string, at: number, forgetBefore: number): Promise<void>;
+  loginFailures(key: string, since: number): Promise<number>;
+  clearLoginFailures(key: string): Promise<void>;
+  putCalendarDay(day: CalendarDay): Promise<void>;
+  deleteCalendarDay(day: string): Promise<boolean>;
+  calendarDays(fromDay: string, toDay: string): Promise<CalendarDay[]>;
+  /**
+   * Counters summed per day, metric, the agency's level and the letter of its level-1 body (third character from
+   * the end of the code: G central, H province), for agencies matching `within`.
+   */
+  counterSums(o: { fromDay: string; toDay: string; within: AgencyPattern }): Promise<{ day: string; level: number | null; letter: string; metric: string; value: number }[]>;
+  /** Pending deliveries of edocs to agencies matching `within`, and how many of them are overdue at `now`. */
+  pendingCounts(within: AgencyPattern, now: number): Promise<{ inFlight: number; overdue: number }>;
+  /**
+   * Deliveries overdue at `now` (the rule of delivery.ts's isOverdue, not the flag: an answer takes one off at
+   * once), to agencies matching `within`, documents received in [fromAt, toAt), oldest first.
+   */
+  overdueDeliveries(o: { within: AgencyPattern; now: number; fromAt?: number; toAt?: number; limit: number }): Promise<OverdueRow[]>;
+  /**
+   * Edocs whose sender or a recipient matches `within`, newest first, before seq `beforeSeq`: `text` matches the
+   * DocumentId, notation or subject (a substring), `agency` the sender or a recipient, [fromAt, toAt) the receipt.
+   */
+  searchDocuments(o: { within: AgencyPattern; text?: string; agency?: string; fromAt?: number; toAt?: number; beforeSeq?: number; limit: number }): Promise<DocumentRow[]>;
+  /** Whether the document's sender or one of its recipients matches `within`. */
+  documentWithin(documentId: string, within: AgencyPattern): Promise<boolean>;
+  /** The live evidence events naming this document, in chain order. */
+  documentEvents(documentId: string, limit: number): Promise<EventRow[]>;
+  /** Agencies matching `within`, by code after `afterCode`; `text` matches code or name (a substring). */
+  searchAgencies(o: { within: AgencyPattern; text?: string; afterCode?: string; limit: number }): Promise<Agency[]>;
+  /**
+   * Edoc deliveries still awaiting an acceptance (answerable, business status none or 13) with an answer time,
+   * by seq after `afterSeq`: what a calendar change recomputes.
+   */
+  awaitingAnswer(afterSeq: number, limit: number): Promise<DeliveryRow[]>;
+  /** Agencies whose successor is `code` (merged or dissolved into it). */
+  agencyPredecessors(code: string): Promise<Agency[]>;
+  /** Active agencies matching `within`, and how many of them a system acts for. */
+  connectedCounts(within: AgencyPattern): Promise<{ agencies: number; connected: number }>;
 }
 
 export type StoreTx = StoreOps;

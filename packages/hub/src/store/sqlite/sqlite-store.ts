@@ -9,6 +9,7 @@ import {
   type Agency, type AgencyInput, type ArchiveSegment, type Checkpoint, type CounterRow, type CutResult, type DeliveryExpectation,
   type DeliveryPatch, type DeliveryRow, type DeliveryState, type DocumentRow, type EventInput, type EventRow, type InboxItem,
   type StatusEntry, type Store, type StoreOps, type SystemRecord,
+  type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
 
 type Row = Record<string, SQLInputValue>;
@@ -77,7 +78,7 @@ const toDelivery = (r: Row, prefix = ''): DeliveryRow => ({
 
 const PATCH_COLUMNS: Record<keyof DeliveryPatch, string> = {
   state: 'state', attempts: 'attempts', businessStatus: 'business_status', lastReason: 'last_reason', ackedAt: 'acked_at',
-  overdue: 'overdue', firstFetchedAt: 'fetched_at',
+  overdue: 'overdue', firstFetchedAt: 'fetched_at', answerDueAt: 'answer_due_at',
 };
 /** PENDING_STATES as an SQL list, for queries that name them in their text. */
 const sqlList = (states: readonly string[]): string => states.map((s) => `'${s}'`).join(', ');
@@ -448,7 +449,174 @@ class SqliteOps implements StoreOps {
     o.fromDay ?? '0000-00-00', o.toDay ?? '9999-99-99', ...agencies)
       .map((r) => ({ day: r['day'] as string, agency: r['agency'] as string, metric: r['metric'] as string, value: r['value'] as number }));
   }
+
+  async putUser(u: UserRecord): Promise<void> {
+    this.st(`INSERT INTO users (username, role, scope, password_hash, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (username) DO UPDATE SET role = excluded.role, scope = excluded.scope, password_hash = excluded.password_hash,
+        state = excluded.state, updated_at = excluded.updated_at`).run(u.username, u.role, u.scope, u.passwordHash, u.state, u.createdAt, u.updatedAt);
+  }
+
+  async getUser(username: string): Promise<UserRecord | undefined> {
+    const r = this.#get('SELECT * FROM users WHERE username = ?', username);
+    return r && toUser(r);
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    return this.#all('SELECT * FROM users ORDER BY username').map(toUser);
+  }
+
+  async putSession(x: SessionRecord): Promise<void> {
+    this.st('INSERT INTO sessions (token_hash, username, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+      .run(x.tokenHash, x.username, x.csrf, x.createdAt, x.expiresAt);
+  }
+
+  async getSession(tokenHash: string): Promise<SessionRecord | undefined> {
+    const r = this.#get('SELECT * FROM sessions WHERE token_hash = ?', tokenHash);
+    return r && {
+      tokenHash: r['token_hash'] as string, username: r['username'] as string, csrf: r['csrf'] as string,
+      createdAt: r['created_at'] as number, expiresAt: r['expires_at'] as number,
+    };
+  }
+
+  async deleteSessions(by: { tokenHash: string } | { username: string }): Promise<void> {
+    if ('tokenHash' in by) this.st('DELETE FROM sessions WHERE token_hash = ?').run(by.tokenHash);
+    else this.st('DELETE FROM sessions WHERE username = ?').run(by.username);
+  }
+
+  async addLoginFailure(key: string, at: number, forgetBefore: number): Promise<void> {
+    this.st('DELETE FROM login_failures WHERE key = ? AND at < ?').run(key, forgetBefore);
+    this.st('INSERT INTO login_failures (key, at) VALUES (?, ?)').run(key, at);
+  }
+
+  async loginFailures(key: string, since: number): Promise<number> {
+    return this.#get('SELECT count(*) AS n FROM login_failures WHERE key = ? AND at >= ?', key, since)?.['n'] as number;
+  }
+
+  async clearLoginFailures(key: string): Promise<void> {
+    this.st('DELETE FROM login_failures WHERE key = ?').run(key);
+  }
+
+  async putCalendarDay(c: CalendarDay): Promise<void> {
+    this.st(`INSERT INTO calendar_days (day, kind, note, updated_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, note = excluded.note, updated_at = excluded.updated_at`).run(c.day, c.kind, c.note, c.updatedAt);
+  }
+
+  async deleteCalendarDay(day: string): Promise<boolean> {
+    return Number(this.st('DELETE FROM calendar_days WHERE day = ?').run(day).changes) === 1;
+  }
+
+  async calendarDays(fromDay: string, toDay: string): Promise<CalendarDay[]> {
+    return this.#all('SELECT * FROM calendar_days WHERE day >= ? AND day <= ? ORDER BY day', fromDay, toDay).map((r) => ({
+      day: r['day'] as string, kind: r['kind'] as CalendarDay['kind'], note: r['note'] as string | null, updatedAt: r['updated_at'] as number,
+    }));
+  }
+
+  async counterSums(o: { fromDay: string; toDay: string; within: AgencyPattern }): Promise<{ day: string; level: number | null; letter: string; metric: string; value: number }[]> {
+    return this.#all(`SELECT c.day, a.level, substr(c.agency, length(c.agency) - 2, 1) AS letter, c.metric, sum(c.value) AS value
+      FROM counters c LEFT JOIN agencies a ON a.code = c.agency
+      WHERE c.day >= ? AND c.day <= ? ${o.within === null ? '' : 'AND c.agency LIKE ?'} GROUP BY c.day, a.level, letter, c.metric ORDER BY c.day`,
+    o.fromDay, o.toDay, ...(o.within === null ? [] : [o.within]))
+      .map((r) => ({ day: r['day'] as string, level: r['level'] as number | null, letter: r['letter'] as string, metric: r['metric'] as string, value: r['value'] as number }));
+  }
+
+  async awaitingAnswer(afterSeq: number, limit: number): Promise<DeliveryRow[]> {
+    return this.#all(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE seq > ? AND kind = 'edoc' AND state IN (${ANSWERABLE_SQL})
+        AND answer_due_at IS NOT NULL AND (business_status IS NULL OR business_status = '13') ORDER BY seq LIMIT ?`, afterSeq, limit).map((r) => toDelivery(r));
+  }
+
+  async agencyPredecessors(code: string): Promise<Agency[]> {
+    return this.#all('SELECT * FROM agencies WHERE successor = ? ORDER BY code', code).map(toAgency);
+  }
+
+  async pendingCounts(within: AgencyPattern, now: number): Promise<{ inFlight: number; overdue: number }> {
+    const w = within === null ? '' : 'AND d.recipient LIKE ?';
+    const args = within === null ? [] : [within];
+    const inFlight = this.#get(`SELECT count(*) AS n FROM deliveries d WHERE d.kind = 'edoc' AND d.state IN (${PENDING_SQL}) ${w}`, ...args)?.['n'] as number;
+    const overdue = this.#get(`SELECT count(*) AS n FROM deliveries d JOIN documents doc ON doc.id = d.document_id
+      WHERE ${OVERDUE_NOW_SQL} ${w}`, now, now, ...args)?.['n'] as number;
+    return { inFlight, overdue };
+  }
+
+  async overdueDeliveries(o: { within: AgencyPattern; now: number; fromAt?: number; toAt?: number; limit: number }): Promise<OverdueRow[]> {
+    const cols = DELIVERY_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ');
+    const rows = this.#all(`SELECT ${cols}, doc.from_agency, doc.edxml_id, doc.subject, doc.code_number, doc.code_notation, doc.due_at,
+        doc.received_at FROM deliveries d JOIN documents doc ON doc.id = d.document_id
+      WHERE ${OVERDUE_NOW_SQL} ${o.within === null ? '' : 'AND d.recipient LIKE ?'} AND doc.received_at >= ? AND doc.received_at < ?
+      ORDER BY d.created_at, d.seq LIMIT ?`,
+    o.now, o.now, ...(o.within === null ? [] : [o.within]), o.fromAt ?? 0, o.toAt ?? Number.MAX_SAFE_INTEGER, o.limit);
+    return rows.map((r) => ({
+      delivery: toDelivery(r),
+      document: {
+        id: r['document_id'] as string, fromAgency: r['from_agency'] as string, edxmlId: r['edxml_id'] as string | null,
+        subject: r['subject'] as string | null, codeNumber: r['code_number'] as string | null, codeNotation: r['code_notation'] as string | null,
+        dueAt: r['due_at'] as number | null, receivedAt: r['received_at'] as number,
+      },
+    }));
+  }
+
+  async searchDocuments(o: { within: AgencyPattern; text?: string; agency?: string; fromAt?: number; toAt?: number; beforeSeq?: number; limit: number }): Promise<DocumentRow[]> {
+    const where = ["doc.kind = 'edoc'", 'doc.seq < ?', 'doc.received_at >= ?', 'doc.received_at < ?'];
+    const args: SQLInputValue[] = [o.beforeSeq ?? Number.MAX_SAFE_INTEGER, o.fromAt ?? 0, o.toAt ?? Number.MAX_SAFE_INTEGER];
+    if (o.within !== null) {
+      where.push('(doc.from_agency LIKE ? OR EXISTS (SELECT 1 FROM deliveries x WHERE x.document_id = doc.id AND x.recipient LIKE ?))');
+      args.push(o.within, o.within);
+    }
+    if (o.agency !== undefined) {
+      where.push('(doc.from_agency = ? OR EXISTS (SELECT 1 FROM deliveries x WHERE x.document_id = doc.id AND x.recipient = ?))');
+      args.push(o.agency, o.agency);
+    }
+    if (o.text !== undefined && o.text !== '') {
+      const t = `%${likeEscape(o.text)}%`;
+      where.push("(doc.edxml_id LIKE ? ESCAPE '\\' OR doc.code_notation LIKE ? ESCAPE '\\' OR doc.subject LIKE ? ESCAPE '\\' OR doc.id = ?)");
+      args.push(t, t, t, o.text);
+    }
+    return this.#all(`SELECT doc.* FROM documents doc WHERE ${where.join(' AND ')} ORDER BY doc.seq DESC LIMIT ?`, ...args, o.limit).map(toDocument);
+  }
+
+  async documentWithin(documentId: string, within: AgencyPattern): Promise<boolean> {
+    if (within === null) return (await this.getDocument(documentId)) !== undefined;
+    return this.#get(`SELECT 1 AS y FROM documents doc WHERE doc.id = ? AND (doc.from_agency LIKE ?
+      OR EXISTS (SELECT 1 FROM deliveries x WHERE x.document_id = doc.id AND x.recipient LIKE ?))`, documentId, within, within) !== undefined;
+  }
+
+  async documentEvents(documentId: string, limit: number): Promise<EventRow[]> {
+    return this.#all('SELECT * FROM events WHERE document_id = ? ORDER BY seq LIMIT ?', documentId, limit).map(toEvent);
+  }
+
+  async searchAgencies(o: { within: AgencyPattern; text?: string; afterCode?: string; limit: number }): Promise<Agency[]> {
+    const where = ['deleted = 0', 'code > ?'];
+    const args: SQLInputValue[] = [o.afterCode ?? ''];
+    if (o.within !== null) { where.push('code LIKE ?'); args.push(o.within); }
+    if (o.text !== undefined && o.text !== '') {
+      const t = `%${likeEscape(o.text)}%`;
+      where.push("(code LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')");
+      args.push(t, t);
+    }
+    return this.#all(`SELECT * FROM agencies WHERE ${where.join(' AND ')} ORDER BY code LIMIT ?`, ...args, o.limit).map(toAgency);
+  }
+
+  async connectedCounts(within: AgencyPattern): Promise<{ agencies: number; connected: number }> {
+    const w = within === null ? '' : 'AND a.code LIKE ?';
+    const args = within === null ? [] : [within];
+    const r = this.#get(`SELECT count(*) AS n, sum(EXISTS (SELECT 1 FROM system_agencies sa WHERE sa.agency = a.code)) AS c
+      FROM agencies a WHERE a.deleted = 0 AND a.state = 'active' ${w}`, ...args);
+    return { agencies: (r?.['n'] as number | undefined) ?? 0, connected: (r?.['c'] as number | null | undefined) ?? 0 };
+  }
 }
+
+/** The overdue rule of delivery.ts's isOverdue as SQL over `d` and `doc`; binds now twice. */
+const OVERDUE_NOW_SQL = `d.kind = 'edoc' AND d.state IN (${ANSWERABLE_SQL})
+  AND ((d.answer_due_at <= ? AND (d.business_status IS NULL OR d.business_status = '13'))
+    OR (doc.due_at <= ? AND coalesce(d.business_status, '') NOT IN ('06', '02', '15')))`;
+
+/** A user's text inside a LIKE pattern: its own %, _ and \ match themselves. */
+const likeEscape = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+const toUser = (r: Row): UserRecord => ({
+  username: r['username'] as string, role: r['role'] as UserRecord['role'], scope: r['scope'] as string | null,
+  passwordHash: r['password_hash'] as string, state: r['state'] as UserRecord['state'], createdAt: r['created_at'] as number,
+  updatedAt: r['updated_at'] as number,
+});
 
 /**
  * SQLite allows one writer; we also keep readers out of an open transaction, because on one connection they

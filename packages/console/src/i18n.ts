@@ -1,0 +1,113 @@
+// The console's words, Vietnamese first, English one click away; the choice is kept in localStorage.
+
+export type Lang = 'vi' | 'en';
+
+const WORDS = {
+  appName: ['Trục liên thông văn bản — Bảng điều khiển', 'Document-exchange axis — Console'],
+  skip: ['Bỏ qua đến nội dung', 'Skip to content'],
+  switchLang: ['English', 'Tiếng Việt'],
+  loginTitle: ['Đăng nhập', 'Log in'],
+  username: ['Tên đăng nhập', 'Username'],
+  password: ['Mật khẩu', 'Password'],
+  login: ['Đăng nhập', 'Log in'],
+  logout: ['Đăng xuất', 'Log out'],
+  loginFailed: ['Sai tên đăng nhập hoặc mật khẩu.', 'Wrong username or password.'],
+  rateLimited: ['Đăng nhập sai quá nhiều lần; vui lòng thử lại sau.', 'Too many failed logins; try again later.'],
+  overview: ['Tổng quan', 'Overview'],
+  overdue: ['Chậm xử lý', 'Overdue'],
+  documents: ['Văn bản', 'Documents'],
+  agencies: ['Cơ quan', 'Agencies'],
+  scope: ['Phạm vi', 'Scope'],
+  everything: ['Toàn quốc', 'Nationwide'],
+  role_leader: ['Lãnh đạo', 'Leader'],
+  role_operator: ['Vận hành', 'Operator'],
+  role_auditor: ['Kiểm tra', 'Auditor'],
+  sentToday: ['Gửi trong năm', 'Sent this year'],
+  receivedYear: ['Nhận trong năm', 'Received this year'],
+  inFlight: ['Đang chờ nhận', 'In flight'],
+  overdueNow: ['Đang chậm xử lý', 'Overdue now'],
+  connected: ['Cơ quan đã kết nối', 'Connected bodies'],
+  perDay: ['Theo ngày (30 ngày gần nhất)', 'Per day (last 30 days)'],
+  perMonth: ['Theo tháng', 'Per month'],
+  byGroup: ['Theo cấp', 'By level'],
+  sent: ['Gửi', 'Sent'],
+  received: ['Nhận', 'Received'],
+  group_central: ['Cơ quan trung ương', 'Central bodies'],
+  group_province: ['Cấp tỉnh', 'Provinces'],
+  group_commune: ['Cấp xã', 'Communes'],
+  group_other: ['Cơ quan Đảng, Mặt trận và khác', 'Party, Front and others'],
+  updatedAt: ['Cập nhật lúc', 'Updated at'],
+  from: ['Từ ngày', 'From'],
+  to: ['Đến ngày', 'To'],
+  filter: ['Lọc', 'Filter'],
+  search: ['Tìm', 'Search'],
+  exportCsv: ['Xuất CSV', 'Export CSV'],
+  exportXlsx: ['Xuất Excel (.xlsx)', 'Export Excel (.xlsx)'],
+  noOverdue: ['Không có văn bản chậm xử lý.', 'No overdue documents.'],
+  recipient: ['Cơ quan nhận', 'Recipient'],
+  sender: ['Cơ quan gửi', 'Sender'],
+  notation: ['Số, ký hiệu', 'Number, notation'],
+  subject: ['Trích yếu', 'Subject'],
+  receivedAt: ['Nhận lúc', 'Received at'],
+  ageDays: ['Số ngày', 'Age (days)'],
+  status: ['Trạng thái', 'Status'],
+  documentsCount: ['văn bản', 'documents'],
+  searchHint: ['Mã văn bản, số ký hiệu, từ trong trích yếu', 'DocumentId, notation, subject words'],
+  agencyCode: ['Mã cơ quan', 'Agency code'],
+  noResults: ['Không tìm thấy.', 'Nothing found.'],
+  attachments: ['Tệp đính kèm', 'Attachments'],
+  deliveries: ['Nơi nhận', 'Recipients'],
+  timeline: ['Diễn biến', 'Timeline'],
+  evidence: ['Chuỗi bằng chứng', 'Evidence chain'],
+  evidenceOk: ['Toàn vẹn', 'Intact'],
+  evidenceBad: ['Bị sửa đổi!', 'Tampered!'],
+  name: ['Tên', 'Name'],
+  size: ['Dung lượng', 'Size'],
+  state: ['Tình trạng', 'State'],
+  more: ['Xem thêm', 'More'],
+  traffic: ['Lưu lượng theo tháng', 'Traffic per month'],
+  systems: ['Hệ thống phục vụ', 'Systems serving it'],
+  predecessors: ['Đã sáp nhập vào cơ quan này', 'Merged into this agency'],
+  merge: ['Sáp nhập vào', 'Merge into'],
+  successorCode: ['Mã cơ quan kế thừa', 'Successor code'],
+  confirm: ['Xác nhận', 'Confirm'],
+  cancel: ['Hủy', 'Cancel'],
+  mergeWarn: [
+    'Văn bản gửi tới {code} từ nay sẽ đến {into}. {n} văn bản đang chờ vẫn ở lại {code} cho tới khi được nhận hoặc hết hạn.',
+    'Documents sent to {code} will go to {into} from now on. {n} documents in flight stay with {code} until fetched or expired.',
+  ],
+  done: ['Đã thực hiện.', 'Done.'],
+  error: ['Lỗi', 'Error'],
+  outOfScope: ['Nằm ngoài phạm vi của tài khoản.', 'Outside your scope.'],
+  loading: ['Đang tải…', 'Loading…'],
+  open: ['Mở', 'Open'],
+} as const satisfies Record<string, readonly [string, string]>;
+
+export type WordKey = keyof typeof WORDS;
+
+let lang: Lang = (localStorage.getItem('vdxp.lang') as Lang | null) ?? 'vi';
+
+export function currentLang(): Lang {
+  return lang;
+}
+
+export function setLang(next: Lang): void {
+  lang = next;
+  localStorage.setItem('vdxp.lang', next);
+  document.documentElement.lang = next;
+}
+
+export function t(key: WordKey, vars: Record<string, string | number> = {}): string {
+  const text: string = WORDS[key][lang === 'vi' ? 0 : 1];
+  return text.replace(/\{(\w+)\}/g, (_m, k: string) => String(vars[k] ?? ''));
+}
+
+export function formatNumber(n: number): string {
+  return n.toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB');
+}
+
+/** A time as Việt Nam reads it (UTC+7), whatever the browser's zone. */
+export function formatTime(iso: string | null): string {
+  if (iso === null) return '—';
+  return new Date(iso).toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' });
+}

@@ -1,0 +1,218 @@
+// The pages: each renders into the main element from the console API, for the logged-in account's scope.
+
+import { api, query, type User } from './api.ts';
+import { chart } from './charts.ts';
+import { field, h, table } from './dom.ts';
+import { formatNumber, formatTime, t, type WordKey } from './i18n.ts';
+
+export interface PageContext {
+  user: User;
+  main: HTMLElement;
+  params: URLSearchParams;
+  /** Called again by pages that refresh themselves; cleared when the page changes. */
+  every(ms: number, fn: () => Promise<void>): void;
+}
+
+interface Overview {
+  scope: string | null; today: string; year: number;
+  days: { day: string; sent: number; received: number }[];
+  months: { month: string; sent: number; received: number }[];
+  byGroup: Record<string, { sent: number; received: number }>;
+  yearTotals: { sent: number; received: number; overdue: number };
+  connected: { agencies: number; connected: number };
+  inFlight: number; overdueNow: number;
+}
+
+function figure(label: string, value: string, id: string): HTMLElement {
+  return h('div', { class: 'figure', 'data-figure': id }, h('div', { class: 'figure-value' }, value), h('div', { class: 'figure-label' }, label));
+}
+
+export async function overviewPage(p: PageContext): Promise<void> {
+  const render = async (): Promise<void> => {
+    const o = await api<Overview>('GET', `/overview${query({ scope: p.params.get('scope') ?? undefined })}`);
+    const last30 = o.days.slice(-30);
+    const groups = ['central', 'province', 'commune', 'other'];
+    p.main.replaceChildren(
+      h('h1', {}, t('overview'), ' — ', o.scope ?? t('everything')),
+      h('div', { class: 'figures' },
+        figure(t('sentToday'), formatNumber(o.yearTotals.sent), 'sent'),
+        figure(t('receivedYear'), formatNumber(o.yearTotals.received), 'received'),
+        figure(t('inFlight'), formatNumber(o.inFlight), 'in-flight'),
+        figure(t('overdueNow'), formatNumber(o.overdueNow), 'overdue'),
+        figure(t('connected'), `${formatNumber(o.connected.connected)}/${formatNumber(o.connected.agencies)}`, 'connected')),
+      h('div', { class: 'charts' },
+        chart('bar', t('perDay'), last30.map((d) => d.day.slice(5)), [{ label: t('sent'), data: last30.map((d) => d.sent) }, { label: t('received'), data: last30.map((d) => d.received) }]),
+        chart('line', t('perMonth'), o.months.map((m) => m.month), [{ label: t('sent'), data: o.months.map((m) => m.sent) }, { label: t('received'), data: o.months.map((m) => m.received) }]),
+        chart('bar', t('byGroup'), groups.map((g) => t(`group_${g}` as WordKey)), [
+          { label: t('sent'), data: groups.map((g) => o.byGroup[g]?.sent ?? 0) }, { label: t('received'), data: groups.map((g) => o.byGroup[g]?.received ?? 0) }])),
+      h('p', { class: 'muted' }, `${t('updatedAt')} ${formatTime(new Date().toISOString())}`),
+    );
+  };
+  await render();
+  p.every(30_000, render);
+}
+
+interface OverdueItem {
+  deliveryId: string; documentId: string; recipient: string; recipientName: string | null; from: string; fromName: string | null;
+  edxmlId: string | null; notation: string | null; subject: string | null; receivedAt: string; businessStatus: string | null; ageDays: number;
+}
+
+export async function overduePage(p: PageContext): Promise<void> {
+  const filters = { scope: p.params.get('scope') ?? '', from: p.params.get('from') ?? '', to: p.params.get('to') ?? '' };
+  const list = await api<{ items: OverdueItem[] }>('GET', `/overdue${query(filters)}`);
+  const byAgency = new Map<string, OverdueItem[]>();
+  for (const i of list.items) byAgency.set(i.recipient, [...(byAgency.get(i.recipient) ?? []), i]);
+  // Agencies with the oldest waiting document first; rows within each already come oldest first.
+  const groups = [...byAgency].sort((a, b) => (b[1][0]?.ageDays ?? 0) - (a[1][0]?.ageDays ?? 0) || b[1].length - a[1].length);
+  const form = h('form', { class: 'filters', role: 'search' },
+    h('label', {}, t('scope'), h('input', { name: 'scope', value: filters.scope, placeholder: p.user.scope ?? '000.00.00.H41', size: '16' })),
+    h('label', {}, t('from'), h('input', { name: 'from', type: 'date', value: filters.from })),
+    h('label', {}, t('to'), h('input', { name: 'to', type: 'date', value: filters.to })),
+    h('button', { type: 'submit' }, t('filter')));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    location.hash = `#/overdue${query({ scope: field(form, 'scope'), from: field(form, 'from'), to: field(form, 'to') })}`;
+  });
+  const exportQuery = (format: string): string => `/console/api/overdue${query({ ...filters, format })}`;
+  p.main.replaceChildren(
+    h('h1', {}, t('overdue'), ` (${formatNumber(list.items.length)})`),
+    form,
+    h('p', { class: 'actions' },
+      h('a', { href: exportQuery('csv'), download: '', id: 'export-csv', class: 'button' }, t('exportCsv')),
+      h('a', { href: exportQuery('xlsx'), download: '', id: 'export-xlsx', class: 'button' }, t('exportXlsx'))),
+    list.items.length === 0 ? h('p', { id: 'no-overdue' }, t('noOverdue')) : h('div', {}, ...groups.map(([code, items]) => h('section', { class: 'group', 'data-agency': code },
+      h('h2', {}, `${items[0]?.recipientName ?? code} (${code}) — ${formatNumber(items.length)} ${t('documentsCount')}`),
+      table([t('ageDays'), t('notation'), t('subject'), t('sender'), t('receivedAt'), t('status')], items.map((i) => [
+        String(i.ageDays),
+        h('a', { href: `#/documents/${encodeURIComponent(i.documentId)}`, 'data-document': i.documentId }, i.notation ?? i.edxmlId ?? i.documentId),
+        i.subject ?? '', i.fromName ?? i.from, formatTime(i.receivedAt), i.businessStatus ?? '—',
+      ]))))),
+  );
+}
+
+interface DocumentHit { id: string; from: string; edxmlId: string | null; notation: string | null; subject: string | null; receivedAt: string }
+
+export async function documentsPage(p: PageContext): Promise<void> {
+  const id = p.params.get('id');
+  if (id !== null) return documentPage(p, id);
+  const filters = { q: p.params.get('q') ?? '', agency: p.params.get('agency') ?? '', from: p.params.get('from') ?? '', to: p.params.get('to') ?? '' };
+  const form = h('form', { class: 'filters', role: 'search' },
+    h('label', {}, t('search'), h('input', { name: 'q', value: filters.q, placeholder: t('searchHint'), size: '32' })),
+    h('label', {}, t('agencyCode'), h('input', { name: 'agency', value: filters.agency, size: '16' })),
+    h('label', {}, t('from'), h('input', { name: 'from', type: 'date', value: filters.from })),
+    h('label', {}, t('to'), h('input', { name: 'to', type: 'date', value: filters.to })),
+    h('button', { type: 'submit' }, t('search')));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    location.hash = `#/documents${query({ q: field(form, 'q'), agency: field(form, 'agency'), from: field(form, 'from'), to: field(form, 'to') })}`;
+  });
+  const found = await api<{ items: DocumentHit[] }>('GET', `/documents${query(filters)}`);
+  p.main.replaceChildren(h('h1', {}, t('documents')), form,
+    found.items.length === 0 ? h('p', {}, t('noResults')) : table([t('notation'), t('subject'), t('sender'), t('receivedAt')], found.items.map((d) => [
+      h('a', { href: `#/documents/${encodeURIComponent(d.id)}`, 'data-document': d.id }, d.notation ?? d.edxmlId ?? d.id), d.subject ?? '', d.from, formatTime(d.receivedAt),
+    ])));
+}
+
+interface DocumentPageData {
+  document: { id: string; fromAgency: string; edxmlId: string | null; subject: string | null; codeNumber: string | null; codeNotation: string | null; receivedAt: string; dueAt: string | null; bytes: number };
+  attachments: { name: string | null; bytes: number | null; sha256: string | null; type: string | null }[];
+  deliveries: { id: string; recipient: string; recipientName: string | null; addressedTo: string; state: string; businessStatus: string | null; overdue: boolean }[];
+  timeline: { at: string; type: string; actor: string | null; recipient: string | null; data: Record<string, unknown> }[];
+  evidence: { events: number; ok: boolean; archivedIn: string | null };
+}
+
+async function documentPage(p: PageContext, id: string): Promise<void> {
+  const d = await api<DocumentPageData>('GET', `/documents/${encodeURIComponent(id)}`);
+  const doc = d.document;
+  p.main.replaceChildren(
+    h('h1', {}, [doc.codeNumber, doc.codeNotation].filter(Boolean).join('/') || doc.id),
+    h('dl', { class: 'facts' },
+      h('dt', {}, t('subject')), h('dd', {}, doc.subject ?? '—'),
+      h('dt', {}, t('sender')), h('dd', {}, doc.fromAgency),
+      h('dt', {}, 'DocumentId'), h('dd', {}, doc.edxmlId ?? '—'),
+      h('dt', {}, t('receivedAt')), h('dd', {}, formatTime(doc.receivedAt)),
+      h('dt', {}, t('evidence')), h('dd', { id: 'evidence', class: d.evidence.ok ? 'ok' : 'bad' }, `${d.evidence.ok ? t('evidenceOk') : t('evidenceBad')} (${d.evidence.events})`)),
+    h('h2', {}, t('attachments')),
+    d.attachments.length === 0 ? h('p', {}, '—') : table([t('name'), t('size'), 'SHA-256'], d.attachments.map((a) => [a.name ?? '—', a.bytes === null ? '—' : formatNumber(a.bytes), h('code', {}, a.sha256?.slice(0, 16) ?? '—')])),
+    h('h2', {}, t('deliveries')),
+    table([t('recipient'), t('state'), t('status')], d.deliveries.map((x) => [
+      h('a', { href: `#/agencies/${encodeURIComponent(x.recipient)}` }, `${x.recipientName ?? x.recipient} (${x.recipient})`), x.state, `${x.businessStatus ?? '—'}${x.overdue ? ' ⚠' : ''}`,
+    ])),
+    h('h2', {}, t('timeline')),
+    h('ol', { class: 'timeline', id: 'timeline' }, ...d.timeline.map((e) => h('li', { 'data-type': e.type },
+      h('time', { datetime: e.at }, formatTime(e.at)), ' ', h('strong', {}, e.type), e.recipient ? ` → ${e.recipient}` : '', e.actor ? ` (${e.actor})` : ''))),
+  );
+}
+
+interface Agency { code: string; name: string; state: string; successor: string | null; level: number | null }
+
+export async function agenciesPage(p: PageContext): Promise<void> {
+  const code = p.params.get('code');
+  if (code !== null) return agencyPage(p, code);
+  const q = p.params.get('q') ?? '';
+  const input = h('input', { name: 'q', value: q, placeholder: `${t('agencyCode')}, ${t('name')}`, size: '32', 'aria-label': t('search') });
+  const body = h('tbody', {});
+  const more = h('button', { type: 'button', hidden: true }, t('more'));
+  let after = '';
+  let timer = 0;
+  const load = async (reset: boolean): Promise<void> => {
+    if (reset) { after = ''; body.replaceChildren(); }
+    const r = await api<{ items: Agency[] }>('GET', `/agencies${query({ q: input.value, after, limit: '100' })}`);
+    for (const a of r.items) {
+      body.append(h('tr', {}, h('td', {}, h('a', { href: `#/agencies/${encodeURIComponent(a.code)}` }, a.code)), h('td', {}, a.name), h('td', {}, a.state + (a.successor ? ` → ${a.successor}` : ''))));
+    }
+    after = r.items.at(-1)?.code ?? after;
+    more.hidden = r.items.length < 100;
+  };
+  // Each keystroke waits 200 ms for the next: one query per pause, answered from the code index.
+  input.addEventListener('input', () => { clearTimeout(timer); timer = window.setTimeout(() => { void load(true); }, 200); });
+  more.addEventListener('click', () => { void load(false); });
+  p.main.replaceChildren(h('h1', {}, t('agencies')), h('form', { class: 'filters', role: 'search', onsubmit: (e: Event) => { e.preventDefault(); void load(true); } }, input),
+    h('table', { id: 'agency-table' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('agencyCode')), h('th', { scope: 'col' }, t('name')), h('th', { scope: 'col' }, t('state')))), body), more);
+  await load(true);
+}
+
+interface AgencyPageData {
+  agency: Agency; months: { month: string; sent: number; received: number; overdue: number }[]; overdue: OverdueItem[];
+  systems: { id: string; name: string; state: string }[]; predecessors: { code: string; name: string; state: string; validTo: string | null }[]; inFlight: number;
+}
+
+async function agencyPage(p: PageContext, code: string): Promise<void> {
+  const a = await api<AgencyPageData>('GET', `/agencies/${encodeURIComponent(code)}`);
+  const parts: (HTMLElement | null)[] = [
+    h('h1', {}, `${a.agency.name} (${a.agency.code})`),
+    h('p', {}, `${t('state')}: ${a.agency.state}${a.agency.successor ? ` → ${a.agency.successor}` : ''}; ${t('inFlight')}: ${formatNumber(a.inFlight)}`),
+    a.months.length > 0 ? chart('bar', t('traffic'), a.months.map((m) => m.month), [{ label: t('sent'), data: a.months.map((m) => m.sent) }, { label: t('received'), data: a.months.map((m) => m.received) }]) : null,
+    h('h2', {}, t('overdue')),
+    a.overdue.length === 0 ? h('p', {}, t('noOverdue')) : table([t('ageDays'), t('notation'), t('subject')], a.overdue.map((i) => [String(i.ageDays),
+      h('a', { href: `#/documents/${encodeURIComponent(i.documentId)}` }, i.notation ?? i.documentId), i.subject ?? ''])),
+    h('h2', {}, t('systems')),
+    a.systems.length === 0 ? h('p', {}, '—') : h('ul', {}, ...a.systems.map((s) => h('li', {}, `${s.name} (${s.id}, ${s.state})`))),
+    h('h2', {}, t('predecessors')),
+    a.predecessors.length === 0 ? h('p', {}, '—') : h('ul', {}, ...a.predecessors.map((x) => h('li', {}, `${x.name} (${x.code}) — ${x.state} ${formatTime(x.validTo)}`))),
+  ];
+  if (p.user.role === 'operator' && a.agency.state === 'active') parts.push(mergeForm(a));
+  p.main.replaceChildren(...parts.filter((x): x is HTMLElement => x !== null));
+}
+
+function mergeForm(a: AgencyPageData): HTMLElement {
+  const input = h('input', { name: 'into', id: 'merge-into', required: true, size: '16' });
+  const message = h('p', { id: 'merge-warning' });
+  const result = h('p', { role: 'status', id: 'merge-result' });
+  const dialog = h('dialog', { id: 'merge-dialog', 'aria-labelledby': 'merge-title' },
+    h('h2', { id: 'merge-title' }, t('merge')), message,
+    h('form', { method: 'dialog' }, h('button', { value: 'cancel' }, t('cancel')), ' ', h('button', { value: 'ok', id: 'merge-confirm' }, t('confirm'))));
+  dialog.addEventListener('close', () => {
+    if (dialog.returnValue !== 'ok') return;
+    api('POST', `/agencies/${encodeURIComponent(a.agency.code)}/merge`, { into: input.value.trim() })
+      .then(() => { result.textContent = t('done'); setTimeout(() => { location.reload(); }, 300); })
+      .catch((e: Error) => { result.textContent = `${t('error')}: ${e.message}`; });
+  });
+  const form = h('form', { class: 'filters', id: 'merge-form' }, h('label', {}, t('successorCode'), input), h('button', { type: 'submit' }, t('merge')));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    message.textContent = t('mergeWarn', { code: a.agency.code, into: input.value.trim(), n: a.inFlight });
+    dialog.showModal();
+  });
+  return h('section', {}, h('h2', {}, t('merge')), form, dialog, result);
+}

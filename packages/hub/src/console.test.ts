@@ -1,0 +1,223 @@
+// The console's API over a real socket: login (and a wrong password, the rate limit), CSRF, roles, scope (a
+// Nghệ An leader is refused Hà Nội's documents), the overview's numbers against what the test exchanged, the
+// overdue list as the clock passes a deadline and as the answer arrives, exports, and a console merge that
+// routes the next document to the successor. Every VDXP_E_CONSOLE_* code is produced here.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { HUB_ERRORS } from './errors.ts';
+import { importAgencies, addSystem, type Credentials } from './registry.ts';
+import { addUser, disableUser, resetPassword } from './users.ts';
+import { edoc, listen, startTestHub, statusPacket, type TestHub } from '../test-support/testkit.ts';
+import { csvText } from './console.ts';
+
+const FAST_SCRYPT = { passwordScryptCost: 1024, passwordScryptParallelization: 1 };
+const PASSWORD = 'mật-khẩu-thử-1';
+
+let t: TestHub;
+let url: string;
+let stop: () => Promise<void>;
+let hanoi: Credentials;
+const seen = new Map<string, number>();
+
+before(async () => {
+  t = await startTestHub({ limits: { ...FAST_SCRYPT, loginFailuresPerAccountMax: 3 } });
+  await importAgencies(t.hub.ctx, [{ code: '000.00.00.H24', name: 'UBND thành phố Hà Nội' }, { code: '000.00.15.H24', name: 'Sở Nội vụ Hà Nội' }], 'test');
+  hanoi = await addSystem(t.hub.ctx, { id: 'sys.hanoi', agencies: ['000.00.00.H24', '000.00.15.H24'] }, 'test');
+  const s = await listen(t.hub);
+  url = s.url;
+  stop = async () => { await s.app.close(); await t.close(); };
+  await addUser(t.hub.ctx, { username: 'vpcp', role: 'leader', scope: null, password: PASSWORD }, 'test');
+  await addUser(t.hub.ctx, { username: 'nghean', role: 'leader', scope: '000.00.00.H41', password: PASSWORD }, 'test');
+  await addUser(t.hub.ctx, { username: 'ops', role: 'operator', scope: null, password: PASSWORD }, 'test');
+  await addUser(t.hub.ctx, { username: 'ops.nghean', role: 'operator', scope: '000.00.00.H41', password: PASSWORD }, 'test');
+});
+after(async () => stop());
+
+class Browser {
+  cookie = '';
+  csrf = '';
+  async call(method: string, path: string, body?: object, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown>; res: Response }> {
+    const res = await fetch(url + path, {
+      method,
+      headers: {
+        ...(this.cookie ? { cookie: this.cookie } : {}), ...(this.csrf && method !== 'GET' ? { 'x-csrf-token': this.csrf } : {}),
+        ...(body ? { 'content-type': 'application/json' } : {}), ...headers,
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const setCookie = res.headers.get('set-cookie');
+    if (setCookie) this.cookie = setCookie.split(';')[0] ?? '';
+    const type = res.headers.get('content-type') ?? '';
+    const json = type.includes('json') ? (await res.json()) as Record<string, unknown> : {};
+    const code = (json['error'] as { code?: string } | undefined)?.code;
+    if (code) seen.set(code, res.status);
+    return { status: res.status, json, res };
+  }
+  async login(username: string, password = PASSWORD): Promise<number> {
+    const r = await this.call('POST', '/console/api/login', { username, password });
+    if (r.status === 200) this.csrf = r.json['csrf'] as string;
+    return r.status;
+  }
+}
+
+const errorCode = (r: { json: Record<string, unknown> }): string | undefined => (r.json['error'] as { code?: string } | undefined)?.code;
+
+async function send(token: string, packet: Buffer): Promise<{ id: string; deliveries: { id: string; recipient: string }[] }> {
+  const res = await fetch(`${url}/v1/documents`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: packet });
+  assert.ok(res.status === 201 || res.status === 200, `submit answered ${res.status}`);
+  return (await res.json()) as { id: string; deliveries: { id: string; recipient: string }[] };
+}
+
+describe('console API', () => {
+  it('logs in with a session cookie (HttpOnly, SameSite), refuses a wrong password, and records both', async () => {
+    const b = new Browser();
+    assert.equal(errorCode(await b.call('GET', '/console/api/overview')), 'VDXP_E_CONSOLE_AUTH');
+    assert.deepEqual((await b.call('GET', '/console/api/me')).json, { user: null }, 'asking who is logged in is not an error');
+    assert.equal(await b.login('vpcp', 'wrong password!'), 401);
+    assert.equal(await b.login('nobody', 'wrong password!'), 401);
+    const res = await fetch(`${url}/console/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'vpcp', password: PASSWORD }) });
+    const setCookie = res.headers.get('set-cookie') ?? '';
+    assert.match(setCookie, /HttpOnly/);
+    assert.match(setCookie, /SameSite=Strict/);
+    assert.doesNotMatch(setCookie, /Secure/, 'plain HTTP: no Secure flag');
+    assert.equal(await b.login('vpcp'), 200);
+    const me = await b.call('GET', '/console/api/me');
+    assert.equal((me.json['user'] as { username: string }).username, 'vpcp');
+    assert.equal((me.json['user'] as Record<string, unknown>)['passwordHash'], undefined);
+    const types = (await t.hub.ctx.store.events(0, 10_000)).map((e) => e.type);
+    assert.ok(types.includes('console:login') && types.includes('console:login-failed') && types.includes('user:added'));
+  });
+
+  it('rate-limits failed logins per account, even with the right password afterwards', async () => {
+    await addUser(t.hub.ctx, { username: 'target', role: 'leader', scope: null, password: PASSWORD }, 'test');
+    const b = new Browser();
+    for (let i = 0; i < 3; i++) assert.equal(await b.login('target', `wrong password ${i}`), 401);
+    assert.equal(await b.login('target'), 429);
+    t.clock.advance(16 * 60 * 1000);
+    assert.equal(await b.login('target'), 200, 'the window passed');
+  });
+
+  it('ends sessions when an account is disabled or its password reset', async () => {
+    await addUser(t.hub.ctx, { username: 'leaver', role: 'auditor', scope: null, password: PASSWORD }, 'test');
+    const b = new Browser();
+    assert.equal(await b.login('leaver'), 200);
+    await disableUser(t.hub.ctx, 'leaver', 'test');
+    assert.equal((await b.call('GET', '/console/api/overview')).status, 401);
+    assert.equal(await b.login('leaver'), 401, 'a disabled account cannot log in');
+    await resetPassword(t.hub.ctx, 'leaver', 'another password', 'test');
+    assert.equal(await b.login('leaver', 'another password'), 200);
+  });
+
+  it('demands the CSRF token on state changes and the operator role for registry changes', async () => {
+    const b = new Browser();
+    assert.equal(await b.login('vpcp'), 200);
+    const csrf = b.csrf;
+    b.csrf = '';
+    assert.equal(errorCode(await b.call('POST', '/console/api/logout')), 'VDXP_E_CONSOLE_CSRF');
+    b.csrf = csrf;
+    assert.equal(errorCode(await b.call('POST', '/console/api/agencies/000.00.00.H99/merge', { into: '000.00.00.H41' })), 'VDXP_E_CONSOLE_ROLE');
+    assert.equal((await b.call('POST', '/console/api/logout')).status, 200);
+    assert.equal((await b.call('GET', '/console/api/overview')).status, 401, 'logged out');
+  });
+
+  it('holds a Nghệ An leader to Nghệ An, in the API: Hà Nội\'s documents, agencies and scope are refused', async () => {
+    const toHanoi = await send(t.systems['gov']?.token ?? '', await edoc('000.00.00.G22', ['000.00.15.H24']));
+    const toNghean = await send(t.systems['gov']?.token ?? '', await edoc('000.00.00.G22', ['000.00.15.H41']));
+    const leader = new Browser();
+    assert.equal(await leader.login('nghean'), 200);
+    assert.equal(errorCode(await leader.call('GET', `/console/api/documents/${toHanoi.id}`)), 'VDXP_E_CONSOLE_SCOPE');
+    assert.equal((await leader.call('GET', `/console/api/documents/${toNghean.id}`)).status, 200);
+    assert.equal(errorCode(await leader.call('GET', '/console/api/overview?scope=000.00.00.H24')), 'VDXP_E_CONSOLE_SCOPE');
+    assert.equal(errorCode(await leader.call('GET', '/console/api/agencies/000.00.15.H24')), 'VDXP_E_CONSOLE_SCOPE');
+    const found = (await leader.call('GET', '/console/api/documents')).json['items'] as { id: string }[];
+    assert.ok(found.some((d) => d.id === toNghean.id));
+    assert.ok(!found.some((d) => d.id === toHanoi.id), 'search lists only documents within scope');
+    const agencies = (await leader.call('GET', '/console/api/agencies')).json['items'] as { code: string }[];
+    assert.deepEqual(agencies.map((a) => a.code), ['000.00.00.H41', '000.00.15.H41']);
+    const national = new Browser();
+    assert.equal(await national.login('vpcp'), 200);
+    assert.equal((await national.call('GET', `/console/api/documents/${toHanoi.id}`)).status, 200, 'the Government Office sees everything');
+    const ops = new Browser();
+    assert.equal(await ops.login('ops.nghean'), 200);
+    assert.equal(errorCode(await ops.call('POST', '/console/api/agencies/000.00.15.H24/merge', { into: '000.00.00.H24' })), 'VDXP_E_CONSOLE_SCOPE');
+  });
+
+  it('shows on the overview what was exchanged, and a document\'s timeline with its evidence verdict', async () => {
+    const b = new Browser();
+    assert.equal(await b.login('nghean'), 200);
+    const before = (await b.call('GET', '/console/api/overview')).json as { yearTotals: { sent: number; received: number }; inFlight: number; byGroup: Record<string, { received: number }> };
+    const sent = await send(t.systems['gov']?.token ?? '', await edoc('000.00.00.G22', ['000.00.00.H41', '000.00.15.H41', '000.00.00.H14']));
+    await send(t.systems['nghean']?.token ?? '', await edoc('000.00.00.H41', ['000.00.00.G22']));
+    const now = (await b.call('GET', '/console/api/overview')).json as typeof before & { connected: { agencies: number; connected: number }; days: { day: string; received: number }[] };
+    assert.equal(now.yearTotals.received - before.yearTotals.received, 2, 'two deliveries reached Nghệ An (Cao Bằng\'s is not in scope)');
+    assert.equal(now.yearTotals.sent - before.yearTotals.sent, 1);
+    assert.equal(now.inFlight - before.inFlight, 2);
+    assert.equal((now.byGroup['province']?.received ?? 0) - (before.byGroup['province']?.received ?? 0), 2);
+    assert.deepEqual(now.connected, { agencies: 2, connected: 2 });
+    const page = (await b.call('GET', `/console/api/documents/${sent.id}`)).json as { timeline: { type: string }[]; evidence: { ok: boolean; events: number }; deliveries: unknown[] };
+    assert.equal(page.deliveries.length, 3);
+    assert.ok(page.timeline.some((e) => e.type === 'document:accepted'));
+    assert.deepEqual(page.evidence.ok, true);
+    assert.ok(page.evidence.events >= 1);
+  });
+
+  it('lists a document as overdue once the clock passes its answer time, exports it, and drops it when answered', async () => {
+    const sent = await send(t.systems['gov']?.token ?? '', await edoc('000.00.00.G22', ['000.00.15.H41']));
+    const b = new Browser();
+    assert.equal(await b.login('nghean'), 200);
+    const listed = async (): Promise<string[]> => ((await b.call('GET', '/console/api/overdue')).json['items'] as { documentId: string }[]).map((i) => i.documentId);
+    assert.ok(!(await listed()).includes(sent.id));
+    t.clock.advance(5 * 24 * 3600 * 1000);
+    assert.equal((await b.call('GET', '/console/api/overview')).status, 401, 'the session (8 h) ended meanwhile');
+    assert.equal(await b.login('nghean'), 200);
+    assert.ok((await listed()).includes(sent.id), 'past the end of the next working day without an answer');
+    const csv = await b.call('GET', '/console/api/overdue?format=csv');
+    const csvBody = await csv.res.text();
+    assert.match(csv.res.headers.get('content-type') ?? '', /text\/csv/);
+    assert.ok(csvBody.includes(sent.id));
+    const xlsx = await b.call('GET', '/console/api/overdue?format=xlsx');
+    assert.equal((await xlsx.res.arrayBuffer()).byteLength > 100, true);
+    const doc = await t.hub.ctx.store.getDocument(sent.id);
+    await send(t.systems['nghean']?.token ?? '', await statusPacket('000.00.15.H41', '000.00.00.G22', doc?.edxmlId ?? '', '01'));
+    assert.ok(!(await listed()).includes(sent.id), 'answered: no longer overdue');
+    assert.equal(errorCode(await b.call('GET', '/console/api/overdue?from=2026-13-01')), 'VDXP_E_BAD_REQUEST');
+  });
+
+  it('routes the next document to the successor after a merge made in the console', async () => {
+    const ops = new Browser();
+    assert.equal(await ops.login('ops'), 200);
+    const r = await ops.call('POST', '/console/api/agencies/000.00.15.H24/merge', { into: '000.00.00.H24' });
+    assert.equal(r.status, 200);
+    const next = await send(t.systems['gov']?.token ?? '', await edoc('000.00.00.G22', ['000.00.15.H24']));
+    assert.equal(next.deliveries[0]?.recipient, '000.00.00.H24');
+    const page = (await ops.call('GET', '/console/api/agencies/000.00.00.H24')).json as { predecessors: { code: string }[] };
+    assert.deepEqual(page.predecessors.map((p) => p.code), ['000.00.15.H24']);
+    assert.ok((await t.hub.ctx.store.events(0, 100_000)).some((e) => e.type === 'agency:merged' && e.actor === 'console:ops'));
+    void hanoi;
+  });
+
+  it('quotes CSV cells that a spreadsheet would read as formulas', () => {
+    assert.equal(csvText([['=1+1', 'a,b', 'x"y', null, 3]]), '\uFEFF\'=1+1,"a,b","x""y",,3\r\n');
+  });
+
+  it('refuses bad accounts with their codes', async () => {
+    const ctx = t.hub.ctx;
+    const code = async (p: Promise<unknown>): Promise<string> => {
+      try { await p; } catch (e) { const c = (e as { code: string }).code; seen.set(c, (HUB_ERRORS as Record<string, { status: number }>)[c]?.status ?? 0); return c; }
+      return 'none';
+    };
+    assert.equal(await code(addUser(ctx, { username: 'vpcp', role: 'leader', scope: null, password: PASSWORD }, 'test')), 'VDXP_E_CONSOLE_USER_EXISTS');
+    assert.equal(await code(addUser(ctx, { username: 'Bad Name', role: 'leader', scope: null, password: PASSWORD }, 'test')), 'VDXP_E_CONSOLE_USER_INVALID');
+    assert.equal(await code(addUser(ctx, { username: 'short', role: 'leader', scope: null, password: 'short' }, 'test')), 'VDXP_E_CONSOLE_USER_INVALID');
+    assert.equal(await code(addUser(ctx, { username: 'ghost', role: 'leader', scope: '000.00.00.H77', password: PASSWORD }, 'test')), 'VDXP_E_CONSOLE_USER_INVALID');
+    assert.equal(await code(addUser(ctx, { username: 'wild', role: 'leader', scope: '%', password: PASSWORD }, 'test')), 'VDXP_E_CONSOLE_USER_INVALID');
+    assert.equal(await code(disableUser(ctx, 'nobody', 'test')), 'VDXP_E_CONSOLE_USER_UNKNOWN');
+  });
+
+  it('produced every console error code with its status', () => {
+    const missing = Object.keys(HUB_ERRORS).filter((c) => c.startsWith('VDXP_E_CONSOLE_') && c !== 'VDXP_E_CONSOLE_CALENDAR_INVALID' && !seen.has(c));
+    assert.deepEqual(missing, []);
+    for (const [c, status] of seen) assert.equal(status, (HUB_ERRORS as Record<string, { status: number }>)[c]?.status, c);
+  });
+});
