@@ -36,7 +36,7 @@ export async function measurePacket(o: { packetBytes: number; engine: 'postgres'
   const log = o.log ?? (() => undefined);
   const dir = mkdtempSync(join(tmpdir(), 'vdxp-packet-measure-'));
   let cluster: PgCluster | undefined;
-  const child = { kill: (): void => undefined } as { kill: () => void };
+  const child = { kill: (): void => undefined };
   try {
     const keyFile = join(dir, 'nodes.key');
     let where: string[];
