@@ -58,7 +58,8 @@ export async function measurePacket(o: { packetBytes: number; engine: 'postgres'
 
     const config = join(dir, 'limits.json');
     const max = o.packetBytes + 1024 * 1024;
-    writeFileSync(config, JSON.stringify({ edxml: { packetBytesMax: max, attachmentBytesMax: max, attachmentsTotalBytesMax: max } }));
+    // VDXP_MEASURE_LIMITS='{"pgPacketChunkBytes":262144}' tries other limits (HubLimits names).
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(process.env['VDXP_MEASURE_LIMITS'] ?? '{}') as object, edxml: { packetBytesMax: max, attachmentBytesMax: max, attachmentsTotalBytesMax: max } }));
     const proc = spawn(process.execPath, [MAIN, 'serve', ...where, '--port', '0', '--no-demo', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
     child.kill = () => { proc.kill('SIGKILL'); };
     const base = await new Promise<string>((resolve, reject) => {
