@@ -54,6 +54,8 @@ ensure_system_packages() {
   # The store contract and the scale-out tests start a throwaway PostgreSQL 15 cluster (test-support/postgres.ts).
   [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  # deploy/haproxy.cfg is tested with two nodes behind a real HAProxy (scripts/deploy-haproxy.test.ts).
+  command -v haproxy >/dev/null || missing+=(haproxy)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
       echo "vdxp: the tests need: ${missing[*]} (apt-get install ${missing[*]}); run as root or install them." >&2

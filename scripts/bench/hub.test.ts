@@ -40,3 +40,17 @@ it('measures the hub at the tiny size: figures present, sane and of the sizes as
   assert.deepEqual(json.map((j) => j.case), ['disk', 'hub-exchange', 'hub-exchange', 'hub-submit-phases', 'hub-submit-phases']);
   assert.ok(lines.some((l) => l.includes('hub docs/s')), 'the readable table is printed');
 });
+
+it('measures the exchange on two PostgreSQL nodes beside SQLite at the tiny size', async () => {
+  const lines: string[] = [];
+  const r = await benchHub({ size: 'tiny', postgresNodes: 2, out: (l) => lines.push(l), log: () => undefined });
+  assert.deepEqual(r.exchange.map((e) => [e.engine, e.nodes, e.packetBytes]), [
+    ['sqlite', 1, TINY_PACKET_BYTES[0]], ['postgres', 2, TINY_PACKET_BYTES[0]], ['sqlite', 1, TINY_PACKET_BYTES[1]], ['postgres', 2, TINY_PACKET_BYTES[1]],
+  ]);
+  for (const e of r.exchange) {
+    for (const k of ['docsPerSec', 'MBps', 'submitP50Ms', 'submitP99Ms', 'fetchP50Ms', 'fetchP99Ms', 'serverPeakRssMB'] as const) {
+      assert.ok(Number.isFinite(e[k]) && e[k] > 0, `${e.engine} ${e.packetBytes} ${k} = ${e[k]}`);
+    }
+  }
+  assert.ok(lines.some((l) => l.includes('postgres×2')), 'side by side in the table');
+});

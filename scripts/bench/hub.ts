@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { buildPacket, buildPacketBytes, type PacketModel } from '@vdxp/edxml';
 import { addSystem, importAgencies, openHub, submitPacket, type HubContext } from '@vdxp/hub';
 import { HubProcess } from '../../packages/hub/test-support/hub-process.ts';
+import { startPostgres, type PgCluster } from '../../packages/hub/test-support/postgres.ts';
 
 export type BenchSize = 'tiny' | 'full';
 
@@ -20,6 +21,9 @@ export interface DiskFigures { case: 'disk'; writeMBps: number; writeBytes: numb
 
 export interface ExchangeFigures {
   case: 'hub-exchange';
+  /** The store the hub ran on, and how many hub processes shared it (the load spread over them). */
+  engine: 'sqlite' | 'postgres';
+  nodes: number;
   packetBytes: number;
   documents: number;
   senders: number;
@@ -233,14 +237,42 @@ async function startServer(dir: string): Promise<{ server: HubProcess; url: stri
   return { server, url: ready.url, tokens: ready.tokens };
 }
 
+/** Where an exchange runs: one server on a data folder, or `nodes` servers on one PostgreSQL database. */
+export interface BenchEngine { engine: 'sqlite' | 'postgres'; nodes: number }
+
+/** Starts the servers of `e`; requests are spread over them in turn. */
+async function startServers(dir: string, e: BenchEngine, cluster: PgCluster | undefined): Promise<{ servers: HubProcess[]; urls: string[]; tokens: Record<string, string> }> {
+  if (e.engine === 'sqlite') {
+    const { server, url, tokens } = await startServer(dir);
+    return { servers: [server], urls: [url], tokens };
+  }
+  if (cluster === undefined) throw new Error('assertion: a PostgreSQL cluster for the postgres engine');
+  const databaseUrl = await cluster.createDatabase('bench');
+  process.env['VDXP_KEY_FILE'] = join(dir, 'nodes.key');
+  const servers: HubProcess[] = [];
+  let tokens: Record<string, string> | undefined;
+  // The first node alone (it seeds the registry), then the others.
+  for (let i = 0; i < e.nodes; i++) {
+    const server = new HubProcess(databaseUrl, { startTimeoutMs: START_TIMEOUT_MS, nodeArgs: serverNodeArgs });
+    servers.push(server);
+    tokens ??= (await server.ready).tokens;
+  }
+  const urls = await Promise.all(servers.map(async (x) => (await x.ready).url));
+  if (!tokens) throw new Error('assertion: a fresh database prints its tokens');
+  return { servers, urls, tokens };
+}
+
 async function request(url: string, token: string, init: RequestInit = {}): Promise<Response> {
   const res = await fetch(url, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   return res;
 }
 
-async function exchange(root: string, packetBytes: number, documents: number): Promise<ExchangeFigures> {
+async function exchange(root: string, packetBytes: number, documents: number, e: BenchEngine = { engine: 'sqlite', nodes: 1 }, cluster?: PgCluster): Promise<ExchangeFigures> {
   const dir = mkdtempSync(join(root, 'exchange-'));
-  const { server, url, tokens } = await startServer(dir);
+  const { servers, urls, tokens } = await startServers(dir, e, cluster);
+  let turn = 0;
+  /** Each request to the next node in turn (one node: always the same). */
+  const node = (): string => urls[turn++ % urls.length] ?? '';
   try {
     // templates[sender][receiver]
     const templates = await Promise.all(SENDING.map((s) => Promise.all(RECEIVING.map((r) => template(s.agency, r.agency, packetBytes)))));
@@ -261,7 +293,7 @@ async function exchange(root: string, packetBytes: number, documents: number): P
         if (!t) throw new Error('assertion: a template');
         const body = stamp(t, n);
         const at = performance.now();
-        const res = await request(`${url}/v1/documents`, tokens[s.system] ?? '', { method: 'POST', body, headers: { 'content-type': 'application/xml' } });
+        const res = await request(`${node()}/v1/documents`, tokens[s.system] ?? '', { method: 'POST', body, headers: { 'content-type': 'application/xml' } });
         const json = await res.json() as { bytes?: number };
         submitMs.push(performance.now() - at);
         if (res.status !== 201 || json.bytes !== packetBytes) throw new Error(`Submit answered ${res.status}: ${JSON.stringify(json)}`);
@@ -273,7 +305,7 @@ async function exchange(root: string, packetBytes: number, documents: number): P
       let done = 0;
       while (done < expected) {
         if (performance.now() > deadline) throw new Error(`The ${packetBytes}-byte exchange passed its ${CASE_TIMEOUT_MS} ms deadline`);
-        const res = await request(`${url}/v1/inbox?kind=edoc&limit=${INBOX_PAGE_ITEMS}&wait=${INBOX_WAIT_SECONDS}&after=${after}`, token);
+        const res = await request(`${node()}/v1/inbox?kind=edoc&limit=${INBOX_PAGE_ITEMS}&wait=${INBOX_WAIT_SECONDS}&after=${after}`, token);
         const page = await res.json() as { items: { deliveryId: string; bytes: number }[]; next: string | null };
         if (res.status !== 200) throw new Error(`Inbox answered ${res.status}`);
         after = page.next ?? after;
@@ -281,20 +313,20 @@ async function exchange(root: string, packetBytes: number, documents: number): P
         await Promise.all(Array.from({ length: RECEIVER_PARALLEL }, async () => {
           for (let item = queue.shift(); item; item = queue.shift()) {
             const at = performance.now();
-            let got = await request(`${url}/v1/deliveries/${item.deliveryId}/packet`, token);
+            let got = await request(`${node()}/v1/deliveries/${item.deliveryId}/packet`, token);
             let bytes = (await got.arrayBuffer()).byteLength;
             // A fetch in the moment between a document's commit and its blob's rename got a 500 until the hub
             // waited for the rename; a real client fetches again, so the benchmark does too, and counts it (0 now).
             for (let retry = 1; got.status >= 500 && retry <= FETCH_RETRIES_MAX; retry++) {
               fetchRetries++;
               await sleep(FETCH_RETRY_PAUSE_MS);
-              got = await request(`${url}/v1/deliveries/${item.deliveryId}/packet`, token);
+              got = await request(`${node()}/v1/deliveries/${item.deliveryId}/packet`, token);
               bytes = (await got.arrayBuffer()).byteLength;
             }
             fetchMs.push(performance.now() - at);
             if (got.status !== 200 || bytes !== packetBytes) throw new Error(`Fetch answered ${got.status} with ${bytes} bytes`);
             fetchedBytes += bytes;
-            const ack = await request(`${url}/v1/deliveries/${item.deliveryId}/ack`, token, {
+            const ack = await request(`${node()}/v1/deliveries/${item.deliveryId}/ack`, token, {
               method: 'POST', body: JSON.stringify({ result: 'done' }), headers: { 'content-type': 'application/json' },
             });
             await ack.arrayBuffer();
@@ -315,14 +347,15 @@ async function exchange(root: string, packetBytes: number, documents: number): P
     submitMs.sort((a, b) => a - b);
     fetchMs.sort((a, b) => a - b);
     return {
-      case: 'hub-exchange', packetBytes, documents, senders: SENDERS, receivers: RECEIVERS, seconds: round(seconds, 3),
+      case: 'hub-exchange', engine: e.engine, nodes: e.nodes, packetBytes, documents, senders: SENDERS, receivers: RECEIVERS, seconds: round(seconds, 3),
       docsPerSec: rate(documents / seconds, 0), MBps: rate(documents * packetBytes / seconds / 1e6),
       submitP50Ms: round(percentile(submitMs, 0.5), 2), submitP99Ms: round(percentile(submitMs, 0.99), 2),
       fetchP50Ms: round(percentile(fetchMs, 0.5), 2), fetchP99Ms: round(percentile(fetchMs, 0.99), 2),
-      serverPeakRssMB: toMB(server.peakRssBytes() ?? Number.NaN), fetchRetries,
+      serverPeakRssMB: toMB(Math.max(...servers.map((x) => x.peakRssBytes() ?? Number.NaN))), fetchRetries,
     };
   } finally {
-    await server.kill('SIGTERM');
+    for (const x of servers) await x.kill('SIGTERM');
+    if (e.engine === 'postgres') delete process.env['VDXP_KEY_FILE'];
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -522,6 +555,8 @@ export async function benchHub(o: {
   log?: (line: string) => void;
   /** Node flags for the hub server processes, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] to see where time goes. */
   serverNodeArgs?: string[];
+  /** Beside SQLite, the exchange on PostgreSQL with this many nodes (`npm run bench -- hub --engine postgres --nodes 2`). */
+  postgresNodes?: number;
 }): Promise<HubBenchResult> {
   serverNodeArgs = o.serverNodeArgs ?? [];
   const out = o.out ?? ((line: string) => { console.log(line); });
@@ -533,9 +568,17 @@ export async function benchHub(o: {
     log(`bench hub (${o.size}): disk…`);
     const disk = emit(measureDisk(root, plan));
     const exchangeFigures: ExchangeFigures[] = [];
-    for (const c of plan.exchange) {
-      log(`bench hub (${o.size}): exchange of ${c.documents} × ${c.packetBytes} bytes…`);
-      exchangeFigures.push(emit(await exchange(root, c.packetBytes, c.documents)));
+    const engines: BenchEngine[] = [{ engine: 'sqlite', nodes: 1 }, ...(o.postgresNodes !== undefined ? [{ engine: 'postgres' as const, nodes: o.postgresNodes }] : [])];
+    const cluster = o.postgresNodes !== undefined ? await startPostgres() : undefined;
+    try {
+      for (const c of plan.exchange) {
+        for (const e of engines) {
+          log(`bench hub (${o.size}): exchange of ${c.documents} × ${c.packetBytes} bytes on ${e.engine}${e.engine === 'postgres' ? ` (${e.nodes} nodes)` : ''}…`);
+          exchangeFigures.push(emit(await exchange(root, c.packetBytes, c.documents, e, cluster)));
+        }
+      }
+    } finally {
+      await cluster?.destroy();
     }
     const phaseFigures: PhaseFigures[] = [];
     for (const c of plan.phaseSubmits) {
@@ -569,11 +612,11 @@ function table(r: HubBenchResult): string[] {
   const lines = [
     '',
     `vdxp hub benchmark (${r.size}) — disk: ${r.disk.writeMBps} MB/s sequential (fdatasync), ${r.disk.syncWritesPerSec} synced ${r.disk.syncWriteBytes / KB} KB writes/s`,
-    `${'packet'.padEnd(8)} ${pad('docs', 6)} ${pad('hub docs/s', 11)} ${pad('hub MB/s', 9)} ${pad('submit p50/p99 ms', 18)} ${pad('fetch p50/p99 ms', 17)} ${pad('peak RSS MB', 12)} | ${pad('rabbitmq msg/s', 15)} ${pad('MB/s', 7)}`,
+    `${'packet'.padEnd(8)} ${'store'.padEnd(13)} ${pad('docs', 6)} ${pad('hub docs/s', 11)} ${pad('hub MB/s', 9)} ${pad('submit p50/p99 ms', 18)} ${pad('fetch p50/p99 ms', 17)} ${pad('peak RSS MB', 12)} | ${pad('rabbitmq msg/s', 15)} ${pad('MB/s', 7)}`,
   ];
   for (const e of r.exchange) {
     const peer = Array.isArray(r.rabbitmq) ? r.rabbitmq.find((p) => p.size === e.packetBytes) : undefined;
-    lines.push(`${label(e.packetBytes).padEnd(8)} ${pad(e.documents, 6)} ${pad(e.docsPerSec, 11)} ${pad(e.MBps, 9)} ${pad(`${e.submitP50Ms} / ${e.submitP99Ms}`, 18)} ${pad(`${e.fetchP50Ms} / ${e.fetchP99Ms}`, 17)} ${pad(e.serverPeakRssMB, 12)} | ${pad(peer?.msgsPerSec ?? '–', 15)} ${pad(peer?.MBps ?? '–', 7)}`);
+    lines.push(`${label(e.packetBytes).padEnd(8)} ${(e.engine === 'sqlite' ? 'sqlite' : `postgres×${e.nodes}`).padEnd(13)} ${pad(e.documents, 6)} ${pad(e.docsPerSec, 11)} ${pad(e.MBps, 9)} ${pad(`${e.submitP50Ms} / ${e.submitP99Ms}`, 18)} ${pad(`${e.fetchP50Ms} / ${e.fetchP99Ms}`, 17)} ${pad(e.serverPeakRssMB, 12)} | ${pad(peer?.msgsPerSec ?? '–', 15)} ${pad(peer?.MBps ?? '–', 7)}`);
   }
   if (!Array.isArray(r.rabbitmq)) lines.push(`rabbitmq: skipped — ${r.rabbitmq.skipped}`);
   if (r.ingest) {

@@ -42,6 +42,9 @@ export interface HubOptions {
   recover?: boolean;
 }
 
+/** How long a starting node waits for its LISTEN connection before it serves without it (it keeps trying). */
+const LISTEN_READY_WAIT_MS = 10_000;
+
 /** What a data folder holds that others must not reach; checked at every open (others' write refuses, read warns). */
 const DATA_FOLDER_ENTRIES = ['vdxp.sqlite', 'vdxp.sqlite-wal', 'vdxp.sqlite-shm', 'secret.key', 'blobs', 'tmp'];
 const DATABASE_FILE = 'vdxp.sqlite';
@@ -128,7 +131,11 @@ async function openPostgresHub(o: HubOptions & { databaseUrl: string }): Promise
     if (o.recover !== false) {
       const l = listenInbox(o.databaseUrl, { notify: (agency) => ctx.notifier.notify([agency]), reconnected: () => ctx.notifier.wakeAll() });
       listener = l;
-      await l.ready;
+      // Its first LISTEN normally takes a round trip; if the database is slow to take it, serve anyway: the
+      // listener keeps trying, and long-polls still end at their time until it is in place.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([l.ready, new Promise<void>((r) => { timer = setTimeout(r, LISTEN_READY_WAIT_MS); })]);
+      clearTimeout(timer);
     }
     return hubAround(ctx, recovery, [], async () => {
       await listener?.close();

@@ -119,8 +119,8 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   archiveScheduledEventsMin: 1_000,
   // A document line carries its deliveries (up to recipientsMax) with their statuses: ~0.5 KB each.
   archiveLineBytesMax: 16 * 1024 * 1024,
-  // 1 MiB rows: a 2 GB packet is 2,048 INSERTs of a few ms each; node-postgres sends a bytea parameter as hex
-  // text, so one row in flight costs ~3 MiB of memory (buffer, hex string, socket), far inside 256 MB.
+  // 1 MiB rows: a 2 GB packet is ~2,000 INSERTs of a few ms each; node-postgres sends a Buffer parameter in
+  // binary, and the download asks for binary results, so one row in flight costs a few MiB of memory.
   pgPacketChunkBytes: 1024 * 1024,
   pgPacketReadChunks: 4,
   pgStagedUploadIdleSeconds: 3600,

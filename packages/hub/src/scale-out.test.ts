@@ -14,11 +14,14 @@ import type { FastifyInstance } from 'fastify';
 import { parsePacketBytes } from '@vdxp/edxml';
 import { HubProcess } from '../test-support/hub-process.ts';
 import { startPostgres, type PgCluster } from '../test-support/postgres.ts';
-import { AGENCIES, edoc, listen } from '../test-support/testkit.ts';
+import { AGENCIES, edoc, listen, startTestHub } from '../test-support/testkit.ts';
 import { waitFor } from '../test-support/wait-for.ts';
+import { archive, verifyArchive } from './archive.ts';
 import { verifyAudit } from './audit.ts';
+import { ackDelivery, inbox } from './delivery.ts';
+import { submitPacket } from './intake.ts';
 import { openHub, type Hub } from './hub.ts';
-import { addSystem, importAgencies } from './registry.ts';
+import { addSystem, authenticateToken, importAgencies } from './registry.ts';
 import type { PostgresStore } from './store/postgres/postgres-store.ts';
 
 let cluster: PgCluster;
@@ -275,5 +278,33 @@ describe('hub nodes on one PostgreSQL database', () => {
     await first.close();
     await assert.rejects(openHub({ databaseUrl, keyFile: join(work, 'other.key') }), (e: Error & { code?: string }) => e.code === 'VDXP_E_KEY_MISMATCH');
     await assert.rejects(openHub({ databaseUrl }), (e: Error & { code?: string }) => e.code === 'VDXP_E_KEY_MISMATCH' && /--key-file/.test(e.message));
+  });
+
+  it('archives on PostgreSQL: ended documents leave the live store with their chain segment, large packets included', async () => {
+    const t = await startTestHub({ databaseUrl: await cluster.createDatabase(), limits: LIMITS });
+    try {
+      const gov = await authenticateToken(t.hub.ctx, t.systems['gov']?.token);
+      const nghean = await authenticateToken(t.hub.ctx, t.systems['nghean']?.token);
+      const big = randomBytes(200 * 1024);
+      const docs = [];
+      for (let i = 0; i < 4; i++) {
+        const attachments = i % 2 === 0 ? [{ ContentId: 'cid:1', AttachmentName: 'a.pdf', ContentType: 'application/pdf', content: Buffer.concat([big, Buffer.from([i])]) }] : [];
+        docs.push((await submitPacket(t.hub.ctx, gov, [await edoc('000.00.00.G22', ['000.00.00.H41'], {}, attachments)], { via: 'native' })).document);
+      }
+      for (const item of await inbox(t.hub.ctx, nghean, {})) await ackDelivery(t.hub.ctx, nghean, item.delivery.id, 'done');
+      t.clock.advance(100 * 24 * 3600 * 1000);
+      const run = await archive(t.hub.ctx, { archiveDir: join(t.dir, 'archive'), olderThanMs: 90 * 24 * 3600 * 1000, actor: 'test' });
+      assert.equal(run.archives.length, 1);
+      assert.equal(run.archives[0]?.documents, 4);
+      const pool = (t.hub.ctx.store as PostgresStore).pool;
+      assert.equal(await count(pool, 'SELECT count(*) AS n FROM packets'), 0, 'the large packets left the live store');
+      assert.equal(await count(pool, 'SELECT count(*) AS n FROM packet_chunks'), 0, 'with their chunks');
+      assert.equal((await verifyArchive(run.archives[0].path, t.hub.ctx.limits.archiveLineBytesMax, t.hub.ctx.store)).ok, true);
+      const audit = await verifyAudit(t.hub.ctx);
+      assert.equal(audit.ok, true, JSON.stringify(audit));
+      assert.equal((await t.hub.ctx.store.getDocument(docs[0]!.id))?.archivedIn, run.archives[0]?.file);
+    } finally {
+      await t.close();
+    }
   });
 });
