@@ -81,6 +81,13 @@ const WORDS = {
   outOfScope: ['Nằm ngoài phạm vi của tài khoản.', 'Outside your scope.'],
   loading: ['Đang tải…', 'Loading…'],
   open: ['Mở', 'Open'],
+  systemsPage: ['Hệ thống', 'Systems'],
+  healthPage: ['Vận hành', 'Health'],
+  rotate: ['Cấp lại khóa', 'Rotate credentials'],
+  rotateConfirm: ['Cấp khóa mới cho {id}? Khóa cũ hết hiệu lực ngay.', 'Issue new credentials for {id}? The old ones stop working at once.'],
+  shownOnce: ['Lưu lại ngay: khóa mới chỉ hiện lần này.', 'Save these now: the new credentials are shown only this once.'],
+  deadLetters: ['Gửi lỗi (dead letter)', 'Dead letters'],
+  queues: ['Hàng đợi theo trạng thái', 'Queues by state'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type WordKey = keyof typeof WORDS;

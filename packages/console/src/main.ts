@@ -4,13 +4,15 @@ import './style.css';
 import { api, ApiError, setCsrf, type User } from './api.ts';
 import { field, h } from './dom.ts';
 import { currentLang, setLang, t, type WordKey } from './i18n.ts';
-import { agenciesPage, documentsPage, overduePage, overviewPage, type PageContext } from './pages.ts';
+import { agenciesPage, documentsPage, healthPage, overduePage, overviewPage, systemsPage, type PageContext } from './pages.ts';
 
-const PAGES: Record<string, { word: WordKey; render: (p: PageContext) => Promise<void>; param?: string }> = {
+const PAGES: Record<string, { word: WordKey; render: (p: PageContext) => Promise<void>; param?: string; roles?: readonly User['role'][] }> = {
   overview: { word: 'overview', render: overviewPage },
   overdue: { word: 'overdue', render: overduePage },
   documents: { word: 'documents', render: documentsPage, param: 'id' },
   agencies: { word: 'agencies', render: agenciesPage, param: 'code' },
+  systems: { word: 'systemsPage', render: systemsPage, roles: ['operator', 'auditor'] },
+  health: { word: 'healthPage', render: healthPage, roles: ['operator', 'auditor'] },
 };
 
 const main = document.getElementById('main') as HTMLElement;
@@ -54,7 +56,7 @@ function renderTop(current: string): void {
   top.hidden = false;
   top.replaceChildren(
     h('span', { class: 'brand' }, 'vdxp'),
-    h('nav', { 'aria-label': t('appName') }, h('ul', {}, ...Object.entries(PAGES).map(([key, page]) =>
+    h('nav', { 'aria-label': t('appName') }, h('ul', {}, ...Object.entries(PAGES).filter(([, page]) => !page.roles || page.roles.includes(u.role)).map(([key, page]) =>
       h('li', {}, h('a', { href: `#/${key}`, ...(key === current ? { 'aria-current': 'page' } : {}) }, t(page.word)))))),
     h('span', { class: 'who' }, `${u.username} · ${t(`role_${u.role}` as WordKey)} · ${u.scope ?? t('everything')}`),
     langButton(),

@@ -216,3 +216,36 @@ function mergeForm(a: AgencyPageData): HTMLElement {
   });
   return h('section', {}, h('h2', {}, t('merge')), form, dialog, result);
 }
+
+interface SystemItem { id: string; name: string; state: string; vdxpStrict: boolean; agencies: number; sample: string[] }
+
+export async function systemsPage(p: PageContext): Promise<void> {
+  const r = await api<{ items: SystemItem[] }>('GET', '/systems');
+  const shown = h('div', { role: 'status', id: 'credentials' });
+  p.main.replaceChildren(h('h1', {}, t('systemsPage')), shown,
+    table([t('name'), 'ID', t('state'), t('agencies'), ''], r.items.map((s) => [s.name, h('code', {}, s.id), s.state,
+      `${formatNumber(s.agencies)} (${s.sample.join(', ')}${s.agencies > s.sample.length ? ', …' : ''})`,
+      p.user.role === 'operator' ? h('button', { type: 'button', 'data-rotate': s.id, onclick: () => {
+        if (!window.confirm(t('rotateConfirm', { id: s.id }))) return;
+        void api<{ token: string; secret: string }>('POST', `/systems/${encodeURIComponent(s.id)}/rotate`).then((c) => {
+          shown.replaceChildren(h('p', {}, t('shownOnce')), h('dl', { class: 'facts' }, h('dt', {}, 'Token'), h('dd', {}, h('code', { id: 'new-token' }, c.token)), h('dt', {}, 'Secret'), h('dd', {}, h('code', {}, c.secret))));
+        });
+      } }, t('rotate')) : '',
+    ])));
+}
+
+export async function healthPage(p: PageContext): Promise<void> {
+  const render = async (): Promise<void> => {
+    const r = await api<{ engine: string; states: Record<string, number>; inFlight: number; overdueNow: number; registryVersion: number; agencies: number }>('GET', '/health');
+    p.main.replaceChildren(h('h1', {}, t('healthPage')),
+      h('div', { class: 'figures' },
+        figure(t('inFlight'), formatNumber(r.inFlight), 'in-flight'),
+        figure(t('overdueNow'), formatNumber(r.overdueNow), 'overdue'),
+        figure(t('deadLetters'), formatNumber(r.states['dead'] ?? 0), 'dead'),
+        figure(t('agencies'), formatNumber(r.agencies), 'agencies')),
+      table([t('state'), t('documentsCount')], Object.entries(r.states).map(([k, v]) => [k, formatNumber(v)]), `${t('queues')} (${r.engine})`),
+      h('p', { class: 'muted' }, `${t('updatedAt')} ${formatTime(new Date().toISOString())}`));
+  };
+  await render();
+  p.every(15_000, render);
+}

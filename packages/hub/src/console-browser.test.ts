@@ -226,6 +226,34 @@ describe('console in Chromium', () => {
     await page.close();
   });
 
+  it('shows operators the systems (rotating credentials shows them once) and the health page; leaders see neither', async () => {
+    const page = await newPage();
+    await logIn(page, 'ops');
+    await page.waitForSelector('[data-figure=received]');
+    await page.goto(`${url}/console/#/systems`);
+    await page.waitForSelector('[data-rotate="sys.caobang"]');
+    await shot(page, '08-systems');
+    assert.deepEqual(await axeViolations(page), []);
+    page.once('dialog', (d) => { void d.accept(); });
+    await page.click('[data-rotate="sys.caobang"]');
+    const token = (await page.locator('#new-token').textContent()) ?? '';
+    const inbox = await fetch(`${url}/v1/inbox`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(inbox.status, 200, 'the token shown once works');
+    const old = await fetch(`${url}/v1/inbox`, { headers: { authorization: `Bearer ${t.systems['caobang']?.token}` } });
+    assert.equal(old.status, 401, 'the old one stopped working');
+    forgive(/status of 401/);
+    await page.goto(`${url}/console/#/health`);
+    await page.waitForSelector('[data-figure=dead]');
+    await shot(page, '09-health');
+    assert.deepEqual(await axeViolations(page), []);
+    await page.close();
+    const leader = await newPage();
+    await logIn(leader, 'nghean');
+    await leader.waitForSelector('[data-figure=received]');
+    assert.doesNotMatch(await leader.textContent('nav') ?? '', /Hệ thống|Vận hành/);
+    await leader.close();
+  });
+
   it('had no page error and no console error on any page', () => {
     assert.deepEqual(problems, []);
   });

@@ -117,6 +117,8 @@ describe('console API', () => {
     assert.equal(errorCode(await b.call('POST', '/console/api/logout')), 'VDXP_E_CONSOLE_CSRF');
     b.csrf = csrf;
     assert.equal(errorCode(await b.call('POST', '/console/api/agencies/000.00.00.H99/merge', { into: '000.00.00.H41' })), 'VDXP_E_CONSOLE_ROLE');
+    assert.equal(errorCode(await b.call('GET', '/console/api/systems')), 'VDXP_E_CONSOLE_ROLE', 'a leader does not see systems');
+    assert.equal(errorCode(await b.call('GET', '/console/api/health')), 'VDXP_E_CONSOLE_ROLE');
     assert.equal((await b.call('POST', '/console/api/logout')).status, 200);
     assert.equal((await b.call('GET', '/console/api/overview')).status, 401, 'logged out');
   });
@@ -141,6 +143,9 @@ describe('console API', () => {
     const ops = new Browser();
     assert.equal(await ops.login('ops.nghean'), 200);
     assert.equal(errorCode(await ops.call('POST', '/console/api/agencies/000.00.15.H24/merge', { into: '000.00.00.H24' })), 'VDXP_E_CONSOLE_SCOPE');
+    const systems = (await ops.call('GET', '/console/api/systems')).json['items'] as { id: string }[];
+    assert.deepEqual(systems.map((x) => x.id), ['sys.nghean'], 'a Nghệ An operator sees the systems serving Nghệ An');
+    assert.equal(errorCode(await ops.call('POST', '/console/api/systems/sys.hanoi/rotate')), 'VDXP_E_CONSOLE_SCOPE');
   });
 
   it('shows on the overview what was exchanged, and a document\'s timeline with its evidence verdict', async () => {

@@ -13,7 +13,7 @@ import {
 import { changeCalendar, statutoryHolidays } from '../calendar.ts';
 import { HubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
-import { dissolveAgency, mergeAgency } from '../registry.ts';
+import { dissolveAgency, mergeAgency, rotateSystemCredentials } from '../registry.ts';
 import { inScope } from '../scope.ts';
 import type { SessionRecord, UserRole } from '../store/store.ts';
 import { login, logout, sessionOf, type UserView } from '../users.ts';
@@ -190,6 +190,29 @@ export function registerConsole(app: FastifyInstance, hub: Hub, o: ConsoleOption
       const body = (req.body ?? {}) as Record<string, unknown>;
       const kind = body['kind'] === null || body['kind'] === 'remove' ? null : body['kind'];
       return changeCalendar(ctx, text(body['day'], 'day', 10) ?? '', kind as 'off' | 'working' | null, text(body['note'], 'note', 200) ?? null, `console:${user.username}`);
+    });
+    // Systems and health: operators and auditors. Systems a scoped account sees are those acting for an agency in its scope.
+    api.get('/systems', async (req) => {
+      const { user } = await auth(req, ['operator', 'auditor']);
+      const items = [];
+      for (const s of await ctx.store.listSystems()) {
+        const agencies = await ctx.store.systemAgencies(s.id);
+        if (user.scope !== null && !agencies.some((a) => inScope(user.scope, a))) continue;
+        items.push({ id: s.id, name: s.name, state: s.state, vdxpStrict: s.vdxpStrict, agencies: agencies.length, sample: agencies.slice(0, 5), createdAt: new Date(s.createdAt).toISOString() });
+      }
+      return { items };
+    });
+    // New credentials are shown in this answer only; the hub keeps the token's hash and the sealed secret.
+    api.post('/systems/:id/rotate', async (req) => {
+      const { user } = await auth(req, ['operator']);
+      const id = (req.params as { id: string }).id;
+      for (const a of await ctx.store.systemAgencies(id)) effectiveScope(user, a);
+      return rotateSystemCredentials(ctx, id, `console:${user.username}`);
+    });
+    api.get('/health', async (req) => {
+      await auth(req, ['operator', 'auditor']);
+      const { inFlight, overdue } = await ctx.store.pendingCounts(null, ctx.clock.now());
+      return { engine: ctx.store.engine, states: await ctx.store.deliveryStateCounts(), inFlight, overdueNow: overdue, registryVersion: await ctx.store.registryVersion(), agencies: await ctx.store.countAgencies() };
     });
     api.get('/scope-check', async (req) => {
       const { user } = await auth(req);

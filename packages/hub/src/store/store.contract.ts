@@ -340,6 +340,7 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         assert.deepEqual((await store.searchAgencies({ within: null, afterCode: '000.00.00.H41', limit: 10 })).map((a) => a.code), ['000.00.15.H41']);
         assert.deepEqual(await store.connectedCounts(within), { agencies: 2, connected: 1 });
         assert.deepEqual((await store.agencyPredecessors('000.00.00.H41')).map((a) => a.code), ['000.00.00.H22']);
+        assert.deepEqual(await store.deliveryStateCounts(), { done: 1, queued: 2 });
       } finally { await close(); }
     });
   });

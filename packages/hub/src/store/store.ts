@@ -355,6 +355,8 @@ export interface StoreOps {
    * by seq after `afterSeq`: what a calendar change recomputes.
    */
   awaitingAnswer(afterSeq: number, limit: number): Promise<DeliveryRow[]>;
+  /** How many deliveries (edocs and statuses) are in each state: the queues the Health page shows. */
+  deliveryStateCounts(): Promise<Record<string, number>>;
   /** Agencies whose successor is `code` (merged or dissolved into it). */
   agencyPredecessors(code: string): Promise<Agency[]>;
   /** Active agencies matching `within`, and how many of them a system acts for. */
