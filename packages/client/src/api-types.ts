@@ -48,6 +48,24 @@ export interface Schemas {
     attempts: number;
     receivedAt: string;
   };
+  Delivery: {
+    deliveryId: string;
+    documentId: string;
+    kind: "edoc" | "status";
+    from: string;
+    to: string;
+    addressedTo: string;
+    edxmlDocumentId: string | null;
+    subject: string | null;
+    statusCode: string | null;
+    answers: string | null;
+    businessType: number;
+    bytes: number;
+    digest: string;
+    state: "queued" | "fetched" | "done" | "dead" | "expired" | "recalled";
+    attempts: number;
+    receivedAt: string;
+  };
   InboxPage: {
     items: Schemas['InboxItem'][];
     /** cursor for `after` */
@@ -109,6 +127,7 @@ export type Operation =
   | 'POST /v1/documents'
   | 'GET /v1/inbox'
   | 'GET /v1/deliveries/{id}/packet'
+  | 'GET /v1/deliveries/{id}'
   | 'POST /v1/deliveries/{id}/ack'
   | 'GET /v1/documents/{id}'
   | 'GET /v1/stats'

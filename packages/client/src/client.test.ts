@@ -138,6 +138,11 @@ describe('@vdxp/client', () => {
     assert.ok(got.has(sent.id));
     assert.equal((await client('gov').document(sent.id)).deliveries[0]?.state, 'done');
     assert.deepEqual(events, ['received', 'failed']);
+    const deliveryId = sent.deliveries[0]?.id ?? '';
+    const mine = await client('caobang').delivery(deliveryId);
+    assert.deepEqual([mine.state, mine.documentId, mine.from], ['done', sent.id, '000.00.00.G22']);
+    const other = await client('mof').delivery(deliveryId).catch((x: unknown) => x);
+    assert.equal((other as VdxpClientError).code, 'VDXP_E_DELIVERY_NOT_FOUND');
   });
 
   it('stops a long-poll when aborted, promptly, and leaves nothing acked', async () => {

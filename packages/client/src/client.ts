@@ -12,6 +12,7 @@ import { businessModel, statusModel, type BusinessChange, type StatusDraft } fro
 export type SubmitResult = Schemas['SubmitResult'] & { /** true: a new document; false: a resend of one (same bytes or DocumentId). */ created: boolean };
 export type InboxItem = Schemas['InboxItem'];
 export type InboxPage = Schemas['InboxPage'];
+export type Delivery = Schemas['Delivery'];
 export type AckResult = Schemas['AckResult'];
 export type DocumentView = Schemas['DocumentView'];
 
@@ -125,6 +126,11 @@ export class VdxpClient {
       throw new VdxpClientError('VDXP_CLIENT_E_RESPONSE', `The packet of delivery ${deliveryId} came without its length or digest`, { status: res.status });
     }
     return { deliveryId, digest, bytes, body: counting(res.body, 'download', bytes, o.onProgress) };
+  }
+
+  /** One of this system's deliveries, in any state (what answering it needs: its sender and DocumentId). */
+  async delivery(deliveryId: string, o: { signal?: AbortSignal } = {}): Promise<Delivery> {
+    return json<Delivery>(await this.#call('GET', `/v1/deliveries/${encodeURIComponent(deliveryId)}`, o.signal));
   }
 
   /** Transport acknowledgement: `done` once the packet is stored, `fail` to have it handed out again. */

@@ -38,6 +38,16 @@ export const OPENAPI = {
         },
         required: ['deliveryId', 'documentId', 'kind', 'from', 'to', 'addressedTo', 'edxmlDocumentId', 'subject', 'statusCode', 'answers', 'businessType', 'bytes', 'digest', 'state', 'attempts', 'receivedAt'],
       },
+      Delivery: {
+        type: 'object', description: 'An inbox item in any state',
+        properties: {
+          deliveryId: { type: 'string' }, documentId: { type: 'string' }, kind: { enum: ['edoc', 'status'] }, from: { type: 'string' }, to: { type: 'string' },
+          addressedTo: { type: 'string' }, edxmlDocumentId: { type: ['string', 'null'] }, subject: { type: ['string', 'null'] }, statusCode: { type: ['string', 'null'] },
+          answers: { type: ['string', 'null'] }, businessType: { type: 'integer' }, bytes: { type: 'integer' }, digest: { type: 'string' },
+          state: { enum: [...DELIVERY_STATES] }, attempts: { type: 'integer' }, receivedAt: { type: 'string', format: 'date-time' },
+        },
+        required: ['deliveryId', 'documentId', 'kind', 'from', 'to', 'addressedTo', 'edxmlDocumentId', 'subject', 'statusCode', 'answers', 'businessType', 'bytes', 'digest', 'state', 'attempts', 'receivedAt'],
+      },
       InboxPage: {
         type: 'object', required: ['items', 'next'],
         properties: { items: { type: 'array', items: { $ref: '#/components/schemas/InboxItem' } }, next: { type: ['string', 'null'], description: 'cursor for `after`' } },
@@ -115,6 +125,14 @@ export const OPENAPI = {
         summary: 'The packet bytes of a delivery — Tải gói tin',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
         responses: { 200: { description: 'The exact stored bytes; header x-vdxp-sha256 gives their digest', content: { 'application/xml': { schema: { type: 'string', format: 'binary' } } } }, 404: errorResponse('Unknown'), 410: errorResponse('Recalled, expired or dead; or the document was archived (VDXP_E_DOCUMENT_ARCHIVED)') },
+      },
+    },
+    '/v1/deliveries/{id}': {
+      get: {
+        summary: 'One of this system\'s deliveries, in any state — Một lần chuyển',
+        description: 'What a recipient needs to answer a document it received (its sender, its DocumentId), also after the ack.',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'The delivery', content: { 'application/json': { schema: { $ref: '#/components/schemas/Delivery' } } } }, 404: errorResponse('Unknown') },
       },
     },
     '/v1/deliveries/{id}/ack': {
