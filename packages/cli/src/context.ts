@@ -15,6 +15,8 @@ export interface CliIo {
   now: () => Date;
   /** Relative file names are resolved against this. */
   cwd: string;
+  /** Environment (VDXP_TOKEN, VDXP_HUB); default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface CliContext extends CliIo {
