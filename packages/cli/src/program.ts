@@ -7,6 +7,7 @@ import { registerAgency } from './commands/agency.ts';
 import { registerArchive } from './commands/archive.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerBuild } from './commands/build.ts';
+import { registerConnect } from './commands/connect.ts';
 import { registerExchange } from './commands/exchange.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerServe } from './commands/serve.ts';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerArchive,
   // An agency's side, over the native API: one file each.
   registerExchange,
+  registerConnect,
 ];
 
 export function createProgram(ctx: CliContext, commands: readonly CommandRegistrar[] = COMMANDS): Command {
