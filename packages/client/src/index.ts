@@ -7,3 +7,4 @@ export { receive, type ReceiveEvent, type ReceiveOptions, type ReceiveSummary, t
 export { businessModel, statusModel, type BusinessChange, type StatusDraft } from './packets.ts';
 export { modelSource, type PacketSource, type Progress, type ProgressListener, type ReopenableSource } from './sources.ts';
 export type { Operation, Schemas } from './api-types.ts';
+export { PUSH_SIGNATURE_HEADER, PUSH_TIMESTAMP_HEADER, PUSH_TOLERANCE_SECONDS_DEFAULT, verifyPushNotice, type PushCheck, type PushNotice } from './push.ts';

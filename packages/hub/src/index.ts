@@ -7,7 +7,7 @@ export { DEFAULT_HUB_LIMITS, changedLimits, hubLimits, limitsFromConfig, operato
 export { checkPrivateDir, ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, touchPrivateFile, writePrivateFile } from './data-folder.ts';
 export { ManualClock, systemClock, systemRandom, type Clock, type Random } from './clock.ts';
 export {
-  addAgency, addSystem, authenticateToken, dissolveAgency, importAgencies, mergeAgency, resolveRecipient, rotateSystemCredentials, setSystemVdxpStrict, systemSecret,
+  addAgency, addSystem, authenticateToken, dissolveAgency, importAgencies, mergeAgency, resolveRecipient, rotateSystemCredentials, setSystemPushUrl, setSystemVdxpStrict, systemSecret,
   type AgencyDraft, type Credentials,
 } from './registry.ts';
 export { submitPacket, type SubmitOptions, type SubmitResult } from './intake.ts';
@@ -20,5 +20,6 @@ export {
 } from './archive.ts';
 export { DEMO_AGENCIES, DEMO_LABEL, DEMO_MERGERS, DEMO_SYSTEMS, DEMO_SYSTEM_PREFIX, registryIsEmpty, seedDemo, type DemoSeedResult } from './demo.ts';
 export { stats } from './stats.ts';
+export { PUSH_SIGNATURE_HEADER, PUSH_TIMESTAMP_HEADER, PushNotifier, signPushBody, type PushNotice, type PushOptions } from './push.ts';
 export type { HubContext } from './context.ts';
 export type { Agency, DeliveryRow, DocumentRow, Store, SystemRecord } from './store/store.ts';

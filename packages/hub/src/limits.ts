@@ -54,6 +54,14 @@ export interface HubLimits {
   archiveScheduledEventsMin: number;
   /** The longest line of an archive's events.jsonl or documents.jsonl that verification reads (it holds one line). */
   archiveLineBytesMax: number;
+  /** Push notices: how long one POST to a system's push URL may take. */
+  pushTimeoutSeconds: number;
+  /** Push notices: failed POSTs in a row after which the hub stops until the next queued delivery (the system still polls). */
+  pushAttemptsMax: number;
+  /** Push notices: the longest wait between two retries. */
+  pushDelaySecondsMax: number;
+  /** Push notices: deliveries one notice lists (the rest: `more: true`). */
+  pushDeliveriesPerNoticeMax: number;
 }
 
 export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
@@ -89,6 +97,11 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   archiveScheduledEventsMin: 1_000,
   // A document line carries its deliveries (up to recipientsMax) with their statuses: ~0.5 KB each.
   archiveLineBytesMax: 16 * 1024 * 1024,
+  pushTimeoutSeconds: 10,
+  // 1, 2, 4 … 300 s: eight failures span about ten minutes.
+  pushAttemptsMax: 8,
+  pushDelaySecondsMax: 300,
+  pushDeliveriesPerNoticeMax: 100,
 });
 
 export function hubLimits(overrides?: HubLimitsOverrides): HubLimits {
