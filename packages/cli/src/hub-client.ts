@@ -4,6 +4,7 @@
 
 import type { Command } from 'commander';
 import { VdxpClient, VdxpClientError, type Progress, type ProgressListener } from '@vdxp/client';
+import { nodeFetch } from '@vdxp/client/node';
 import { CliError, EXIT_CODES, type CliContext } from './context.ts';
 import { formatBytes } from './format.ts';
 
@@ -27,7 +28,7 @@ export function hubClient(ctx: CliContext, opts: HubClientOpts): VdxpClient {
   if (!hub) throw new CliError('cần --hub URL (hoặc VDXP_HUB) / --hub URL (or VDXP_HUB) is needed', EXIT_CODES.usage);
   if (!token) throw new CliError('cần --token (hoặc VDXP_TOKEN) / --token (or VDXP_TOKEN) is needed', EXIT_CODES.usage);
   try {
-    return new VdxpClient({ hub, token });
+    return new VdxpClient({ hub, token, fetch: nodeFetch });
   } catch (e) {
     throw new CliError(`--hub "${hub}": không phải URL / not a URL`, EXIT_CODES.usage, { cause: e });
   }

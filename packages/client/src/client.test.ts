@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { parsePacketBytes } from '@vdxp/edxml';
 import { edoc, listen, startTestHub, type TestHub } from '../../hub/test-support/testkit.ts';
 import { VdxpClient, VdxpClientError, type Progress, type ReceiveEvent } from './index.ts';
-import { fileSource, writeFileDurably } from './node.ts';
+import { fileSource, nodeFetch, writeFileDurably } from './node.ts';
 
 let t: TestHub;
 let url: string;
@@ -171,6 +171,28 @@ describe('@vdxp/client', () => {
     // Aborted inside the handler: the ack is not sent, the delivery comes back to the next loop.
     assert.equal(summary.acked, 0);
     assert.ok((await drain(client('mof'))).has(sent.id));
+  });
+
+  it('works the same over nodeFetch (node:http): send, resend, refusal, receive, ack, abort', async () => {
+    const gov = client('gov', { fetch: nodeFetch });
+    const packet = await edoc('000.00.00.G22', ['000.00.00.G12'], {}, [{ ContentId: 'cid:1', AttachmentName: 'a.bin', ContentType: 'application/octet-stream', content: Buffer.alloc(300_000, 9) }]);
+    const file = join(dir, 'node-fetch.edxml');
+    writeFileSync(file, packet);
+    const first = await gov.send(await fileSource(file));
+    assert.equal(first.created, true);
+    assert.equal((await gov.send(packet)).id, first.id);
+    const refused = await gov.send(await edoc('000.00.00.G22', ['000.00.00.Z99'])).catch((x: unknown) => x);
+    assert.equal((refused as VdxpClientError).code, 'VDXP_E_RECIPIENT_UNKNOWN');
+    const got = new Map<string, Buffer>();
+    await client('mof', { fetch: nodeFetch }).receive(async (p) => { got.set(p.item.documentId, Buffer.from(await new Response(p.body).arrayBuffer())); }, { once: true, kind: 'edoc' });
+    assert.deepEqual(got.get(first.id), packet);
+    assert.equal((await gov.document(first.id)).deliveries[0]?.state, 'done');
+    const abort = new AbortController();
+    const loop = client('mof', { fetch: nodeFetch }).receive(async () => {}, { signal: abort.signal, waitSeconds: 30 });
+    setTimeout(() => abort.abort(), 100);
+    assert.deepEqual(await loop, { acked: 0, failed: 0, gone: 0 });
+    const down = await new VdxpClient({ hub: 'http://127.0.0.1:1', token: 'x', fetch: nodeFetch, retry: { attemptsMax: 2, delayMsInitial: 1 } }).inbox().catch((x: unknown) => x);
+    assert.deepEqual([(down as VdxpClientError).code, (down as VdxpClientError).retryable], ['VDXP_CLIENT_E_NETWORK', true]);
   });
 
   it('sends statuses, a recall, an update and a replacement', async () => {
