@@ -2,8 +2,10 @@
 // crash run against real hub servers (one on SQLite, or several nodes on a throwaway PostgreSQL cluster whose
 // database is restarted during the run); prints the seed first and the report last, and exits 1 when the hub
 // lost, duplicated or changed anything.
+// `npm run crash -- --connector --kills 200 [--seed N]`: the same for the folder connector (`vdxp connect`).
 
 import { parseArgs } from 'node:util';
+import { runConnectorCrash } from '../packages/cli/test-support/connector-crash.ts';
 import { runCrash } from '../packages/hub/test-support/crash-driver.ts';
 
 const KILLS_DEFAULT = 200;
@@ -12,6 +14,7 @@ const { values } = parseArgs({
   options: {
     kills: { type: 'string' }, seed: { type: 'string' }, keep: { type: 'boolean' },
     engine: { type: 'string' }, nodes: { type: 'string' }, 'db-restarts': { type: 'string' },
+    connector: { type: 'boolean' },
   },
 });
 const engine = values.engine ?? 'sqlite';
@@ -24,10 +27,20 @@ const nodes = Number(values.nodes ?? (engine === 'postgres' ? 3 : 1));
 const databaseRestarts = Number(values['db-restarts'] ?? (engine === 'postgres' ? 6 : 0));
 const kills = Number(values.kills ?? KILLS_DEFAULT);
 if (!Number.isSafeInteger(kills) || kills < 1) {
-  console.error('usage: npm run crash -- [--kills N] [--seed N] [--keep]');
+  console.error('usage: npm run crash -- [--connector] [--kills N] [--seed N] [--keep]');
   process.exit(2);
 }
 const seed = values.seed === undefined ? undefined : Number(values.seed);
+if (values.connector) {
+  const report = await runConnectorCrash({ kills, ...(seed === undefined ? {} : { seed }), log: (line) => { console.error(line); } });
+  console.log(JSON.stringify(report));
+  if (report.violations.length > 0) {
+    console.error(`crash: ${report.violations.length} violations with seed ${report.seed}; replay with --connector --seed ${report.seed}`);
+    process.exit(1);
+  }
+  console.error(`crash: OK — connector, seed ${report.seed}, ${report.kills} kills, ${report.received} documents received, ${report.sent} files sent, ${report.failed} refused, ${report.seconds} s`);
+  process.exit(0);
+}
 const report = await runCrash({
   kills, ...(seed === undefined ? {} : { seed }), keepData: values.keep ?? false, engine, nodes, databaseRestarts,
   log: (line) => { console.error(line); },

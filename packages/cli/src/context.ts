@@ -17,6 +17,8 @@ export interface CliIo {
   cwd: string;
   /** What `--password-stdin` reads (process.stdin when absent). */
   stdin?: NodeJS.ReadableStream;
+  /** Environment (VDXP_TOKEN, VDXP_HUB); default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface CliContext extends CliIo {

@@ -9,5 +9,5 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 process.exitCode = await runCli(process.argv.slice(2), {
-  stdout: process.stdout, stderr: process.stderr, now: () => new Date(), cwd: process.cwd(),
+  stdout: process.stdout, stderr: process.stderr, now: () => new Date(), cwd: process.cwd(), env: process.env,
 });

@@ -8,6 +8,8 @@ import { registerArchive } from './commands/archive.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerCalendar } from './commands/calendar.ts';
+import { registerConnect } from './commands/connect.ts';
+import { registerExchange } from './commands/exchange.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStore } from './commands/store.ts';
@@ -32,6 +34,9 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerAudit,
   registerArchive,
   registerStore,
+  // An agency's side, over the native API: one file each.
+  registerExchange,
+  registerConnect,
 ];
 
 export function createProgram(ctx: CliContext, commands: readonly CommandRegistrar[] = COMMANDS): Command {

@@ -28,11 +28,11 @@ class Capture extends Writable {
 /** A fixed clock: 2026/03/01 10:20:30 in Vietnam (03:20:30 UTC). */
 export const TEST_NOW = new Date('2026-03-01T03:20:30Z');
 
-export async function cli(argv: readonly string[], io: Partial<Pick<CliIo, 'cwd' | 'now'>> & { stdin?: string } = {}): Promise<CliRun> {
+export async function cli(argv: readonly string[], io: Partial<Pick<CliIo, 'cwd' | 'now' | 'env'>> & { stdin?: string } = {}): Promise<CliRun> {
   const stdout = new Capture();
   const stderr = new Capture();
   const code = await runCli(argv, {
-    stdout, stderr, now: io.now ?? (() => TEST_NOW), cwd: io.cwd ?? process.cwd(),
+    stdout, stderr, now: io.now ?? (() => TEST_NOW), cwd: io.cwd ?? process.cwd(), env: io.env ?? {},
     ...(io.stdin !== undefined ? { stdin: Readable.from([Buffer.from(io.stdin)]) } : {}),
   });
   return { code, stdout: stdout.bytes().toString('utf8'), stderr: stderr.bytes().toString('utf8'), stdoutBytes: stdout.bytes() };

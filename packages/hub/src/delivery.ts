@@ -6,7 +6,7 @@ import { vnDay } from './clock.ts';
 import { record, type HubContext } from './context.ts';
 import { HubError } from './errors.ts';
 import { canTake, transition } from './delivery-states.ts';
-import type { DeliveryRow, DeliveryState, InboxItem, StoreOps, SystemRecord } from './store/store.ts';
+import type { DeliveryRow, DeliveryState, DocumentRow, InboxItem, StoreOps, SystemRecord } from './store/store.ts';
 
 export interface InboxQuery {
   kind?: 'edoc' | 'status';
@@ -51,6 +51,14 @@ async function ownDelivery(ctx: HubContext, system: SystemRecord, deliveryId: st
     throw new HubError('VDXP_E_DELIVERY_NOT_FOUND', `No delivery ${deliveryId} for system ${system.id}`);
   }
   return d;
+}
+
+/** A delivery of this system's, with its document: what a recipient needs to answer it. */
+export async function deliveryOf(ctx: HubContext, system: SystemRecord, deliveryId: string): Promise<{ delivery: DeliveryRow; document: DocumentRow }> {
+  const delivery = await ownDelivery(ctx, system, deliveryId);
+  const document = await ctx.store.getDocument(delivery.documentId);
+  if (!document) throw new Error(`assertion: document ${delivery.documentId} of delivery ${delivery.id} exists`);
+  return { delivery, document };
 }
 
 export interface FetchedPacket {

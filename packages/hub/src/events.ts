@@ -20,6 +20,7 @@ export class HubEmitter extends EventEmitter<HubEvents> {}
 /** Long-poll waiters: each waits for a delivery to one of its agencies, or for its time to run out. */
 export class InboxNotifier {
   readonly #waiters = new Set<{ agencies: Set<string>; wake: () => void }>();
+  readonly #listeners = new Set<(recipients: readonly string[]) => void>();
   #closed = false;
 
   /** True once the server is shutting down: long-polls answer at once instead of holding the shutdown up. */
@@ -89,6 +90,13 @@ export class InboxNotifier {
 
   notify(recipients: readonly string[]): void {
     for (const w of this.#waiters) if (recipients.some((r) => w.agencies.has(r))) w.wake();
+    for (const l of this.#listeners) l(recipients);
+  }
+
+  /** Calls `listener` with the agencies of every notification (push notices); returns the unsubscribe. */
+  onNotify(listener: (recipients: readonly string[]) => void): () => void {
+    this.#listeners.add(listener);
+    return () => { this.#listeners.delete(listener); };
   }
 
   get waiting(): number {

@@ -7,7 +7,7 @@ export { DEFAULT_HUB_LIMITS, changedLimits, hubLimits, limitsFromConfig, operato
 export { checkPrivateDir, ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, touchPrivateFile, writePrivateFile } from './data-folder.ts';
 export { ManualClock, systemClock, systemRandom, type Clock, type Random } from './clock.ts';
 export {
-  addAgency, addSystem, authenticateToken, dissolveAgency, importAgencies, mergeAgency, resolveRecipient, rotateSystemCredentials, setSystemVdxpStrict, systemSecret,
+  addAgency, addSystem, authenticateToken, dissolveAgency, importAgencies, mergeAgency, resolveRecipient, rotateSystemCredentials, setSystemPushUrl, setSystemVdxpStrict, systemSecret,
   type AgencyDraft, type Credentials,
 } from './registry.ts';
 export { submitPacket, type SubmitOptions, type SubmitResult } from './intake.ts';
@@ -23,5 +23,6 @@ export { addUser, disableUser, login, resetPassword, userView, type UserView } f
 export { stats } from './stats.ts';
 export { copyStore, type CopyProgress, type CopyResult } from './store/copy.ts';
 export { changeCalendar, lunarToSolar, statutoryHolidays, WorkCalendar } from './calendar.ts';
+export { PUSH_SIGNATURE_HEADER, PUSH_TIMESTAMP_HEADER, PushNotifier, signPushBody, type PushNotice, type PushOptions } from './push.ts';
 export type { HubContext } from './context.ts';
 export { USER_ROLES, type Agency, type DeliveryRow, type DocumentRow, type Store, type SystemRecord, type UserRole } from './store/store.ts';

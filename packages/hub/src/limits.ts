@@ -84,6 +84,14 @@ export interface HubLimits {
   consoleExportRowsMax: number;
   /** Events shown on one document's timeline. */
   consoleTimelineEventsMax: number;
+  /** Push notices: how long one POST to a system's push URL may take. */
+  pushTimeoutSeconds: number;
+  /** Push notices: failed POSTs in a row after which the hub stops until the next queued delivery (the system still polls). */
+  pushAttemptsMax: number;
+  /** Push notices: the longest wait between two retries. */
+  pushDelaySecondsMax: number;
+  /** Push notices: deliveries one notice lists (the rest: `more: true`). */
+  pushDeliveriesPerNoticeMax: number;
 }
 
 export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
@@ -139,6 +147,11 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   consolePageRowsMax: 500,
   consoleExportRowsMax: 100_000,
   consoleTimelineEventsMax: 2_000,
+  pushTimeoutSeconds: 10,
+  // 1, 2, 4 … 300 s: eight failures span about ten minutes.
+  pushAttemptsMax: 8,
+  pushDelaySecondsMax: 300,
+  pushDeliveriesPerNoticeMax: 100,
 });
 
 export function hubLimits(overrides?: HubLimitsOverrides): HubLimits {

@@ -114,8 +114,9 @@ export async function resolveRecipient(ctx: HubContext, code: string): Promise<R
 }
 
 /** `vdxpStrict`: the VDXP API demands a fresh timestamp and a signature used once (see setSystemVdxpStrict). */
-export async function addSystem(ctx: HubContext, o: { id: string; name?: string; agencies: string[]; secret?: string; vdxpStrict?: boolean }, actor: string): Promise<Credentials> {
+export async function addSystem(ctx: HubContext, o: { id: string; name?: string; agencies: string[]; secret?: string; vdxpStrict?: boolean; pushUrl?: string }, actor: string): Promise<Credentials> {
   if (!o.id || /\s/.test(o.id)) throw new HubError('VDXP_E_BAD_REQUEST', 'A system id is required and has no spaces');
+  if (o.pushUrl !== undefined) checkPushUrl(o.pushUrl);
   if (o.agencies.length > ctx.limits.systemAgenciesMax) {
     throw new HubError('VDXP_E_BAD_REQUEST', `A system may act for at most ${ctx.limits.systemAgenciesMax} agencies`);
   }
@@ -134,11 +135,11 @@ export async function addSystem(ctx: HubContext, o: { id: string; name?: string;
     const now = ctx.clock.now();
     await tx.putSystem({
       id: o.id, name: o.name ?? o.id, tokenHash: hashToken(token), secret: ctx.secrets.seal(secret), state: 'active',
-      pushUrl: null, vdxpStrict: o.vdxpStrict ?? false, createdAt: now, updatedAt: now,
+      pushUrl: o.pushUrl ?? null, vdxpStrict: o.vdxpStrict ?? false, createdAt: now, updatedAt: now,
     });
     await tx.setSystemAgencies(o.id, agencies);
     // vdxpStrict only when on: a lenient system's event stays as it was before the flag existed.
-    await record(ctx, tx, { type: 'system:added', actor, data: { id: o.id, agencies, ...(o.vdxpStrict === true ? { vdxpStrict: true } : {}) } });
+    await record(ctx, tx, { type: 'system:added', actor, data: { id: o.id, agencies, ...(o.vdxpStrict === true ? { vdxpStrict: true } : {}), ...(o.pushUrl !== undefined ? { pushUrl: o.pushUrl } : {}) } });
   });
   return { id: o.id, token, secret };
 }
@@ -169,6 +170,38 @@ export async function setSystemVdxpStrict(ctx: HubContext, id: string, strict: b
     if (s.vdxpStrict === strict) return false;
     await tx.putSystem({ ...s, vdxpStrict: strict, updatedAt: ctx.clock.now() });
     await record(ctx, tx, { type: 'system:vdxp-strict', actor, data: { id, vdxpStrict: strict } });
+    return true;
+  });
+}
+
+function checkPushUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new HubError('VDXP_E_BAD_REQUEST', `Push URL "${url}" is not a URL`);
+  }
+  if (!['http:', 'https:'].includes(parsed.protocol) || parsed.username !== '' || parsed.password !== '' || url.length > PUSH_URL_CHARS_MAX) {
+    throw new HubError('VDXP_E_BAD_REQUEST', `Push URL must be http(s), without user or password, at most ${PUSH_URL_CHARS_MAX} characters`);
+  }
+}
+
+/** Longest push URL kept. */
+const PUSH_URL_CHARS_MAX = 2048;
+
+/**
+ * Sets (or with null removes) the URL the hub POSTs push notices to for this system (push.ts). Only http(s)
+ * URLs without credentials in them; set by the operator, never by the system itself, since the hub makes
+ * requests to whatever it names.
+ */
+export async function setSystemPushUrl(ctx: HubContext, id: string, url: string | null, actor: string): Promise<boolean> {
+  if (url !== null) checkPushUrl(url);
+  return ctx.store.transaction(async (tx) => {
+    const s = await tx.getSystem(id);
+    if (!s) throw new HubError('VDXP_E_SYSTEM_UNKNOWN', `No system ${id}`);
+    if (s.pushUrl === url) return false;
+    await tx.putSystem({ ...s, pushUrl: url, updatedAt: ctx.clock.now() });
+    await record(ctx, tx, { type: 'system:push-url', actor, data: { id, pushUrl: url } });
     return true;
   });
 }

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
-  ARCHIVE_DIR_NAME, DEMO_LABEL, DEMO_SYSTEM_PREFIX, HubError, buildServer, openHub, registryIsEmpty, seedDemo, seedDemoUsers, startArchiveSchedule,
+  ARCHIVE_DIR_NAME, DEMO_LABEL, DEMO_SYSTEM_PREFIX, HubError, PushNotifier, buildServer, openHub, registryIsEmpty, seedDemo, seedDemoUsers, startArchiveSchedule,
   type DemoSeedResult, type Hub, type HubLimits, type TlsOptions,
 } from '@vdxp/hub';
 import { readFileSync } from 'node:fs';
@@ -151,6 +151,9 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
     throw e;
   }
   hub.startSweeper(SWEEP_INTERVAL_MS);
+  // Push notices to systems that registered a URL; a restart sends one to each that has deliveries waiting.
+  const push = new PushNotifier(hub.ctx, { log: (line) => { console.error(line); } });
+  await push.start();
   const archiver = o.archiveAfterMs === undefined ? undefined : startArchiveSchedule(hub.ctx, {
     archiveDir: join(o.dataDir, ARCHIVE_DIR_NAME), olderThanMs: o.archiveAfterMs, actor: 'hub',
     onRun: (run, error) => {
@@ -170,6 +173,7 @@ export async function startServe(o: ServeOptions): Promise<ServeHandle> {
     close() {
       closing ??= (async () => {
         await app.close();
+        await push.close();
         await archiver?.stop();
         await hub.close();
       })();

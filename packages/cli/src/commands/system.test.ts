@@ -167,6 +167,31 @@ describe('vdxp system', () => {
     }
   });
 
+  it('add --push-url and set --push-url URL|off register push notices; a URL that is not http(s) is refused', async () => {
+    const added = await run('system', 'add', '--id', 'sys.push', '--agencies', '000.00.00.G22', '--push-url', 'https://qlvbdh.example.vn/vdxp', '--json');
+    assert.equal(added.code, 0, added.stderr);
+    let shown = (await run('system', 'show', 'sys.push', '--json')).stdout;
+    const show = (): SystemView => JSON.parse(shown) as SystemView;
+    assert.equal(show().pushUrl, 'https://qlvbdh.example.vn/vdxp');
+    const set = await run('system', 'set', 'sys.push', '--push-url', 'http://10.0.0.5:9000/notice', '--json');
+    assert.deepEqual(JSON.parse(set.stdout), { id: 'sys.push', pushUrl: 'http://10.0.0.5:9000/notice', changed: true });
+    shown = (await run('system', 'show', 'sys.push')).stdout;
+    assert.match(shown, /Push URL: +http:\/\/10\.0\.0\.5:9000\/notice/);
+    const off = await run('system', 'set', 'sys.push', '--push-url', 'off');
+    assert.match(off.stdout, /Push URL sys\.push: tắt \/ off/);
+    shown = (await run('system', 'show', 'sys.push', '--json')).stdout;
+    assert.equal(show().pushUrl, null);
+    for (const bad of ['file:///etc/passwd', 'https://user:pw@example.vn/', 'not a url']) {
+      const r = await run('system', 'set', 'sys.push', '--push-url', bad);
+      assert.equal(r.code, 1, bad);
+      assert.match(r.stderr, /VDXP_E_BAD_REQUEST: Push URL/);
+    }
+    const badAdd = await run('system', 'add', '--id', 'sys.push2', '--agencies', '000.00.00.G22', '--push-url', 'ftp://x');
+    assert.equal(badAdd.code, 1);
+    assert.equal((await run('system', 'show', 'sys.push2')).code, 1, 'nothing was added');
+    assert.equal((await run('system', 'set', 'sys.push')).code, 2, 'set needs a setting');
+  });
+
   it('list on an empty registry says how to add a system', async () => {
     const empty = join(root, 'empty');
     assert.equal((await cli(['agency', 'add', '--code', 'A', '--name', 'a', '--data', empty])).code, 0);

@@ -2,7 +2,7 @@
 // its credentials, list and show them (never a token or secret), rotate credentials, and set the VDXP mode.
 
 import type { Command } from 'commander';
-import { HubError, addSystem, rotateSystemCredentials, setSystemVdxpStrict, type Credentials, type Hub, type SystemRecord } from '@vdxp/hub';
+import { HubError, addSystem, rotateSystemCredentials, setSystemPushUrl, setSystemVdxpStrict, type Credentials, type Hub, type SystemRecord } from '@vdxp/hub';
 import { CliError, EXIT_CODES, type CliContext } from '../context.ts';
 import { labelled } from '../format.ts';
 import { addDataOption, commaList, operatorActor, withHub } from '../hub-access.ts';
@@ -39,14 +39,15 @@ export function registerSystem(program: Command, ctx: CliContext): void {
     .option('--name <name>', 'display name (default: the id)')
     .option('--vdxp-strict', 'VDXP API: demand a fresh Việt Nam-time timestamp and each signature once (default off: '
       + 'SDKVXP 2.0.1 reuses one signature); change it later with "vdxp system set"')
+    .option('--push-url <url>', 'push notices: the hub POSTs a signed notice here when deliveries are queued (see "vdxp system set")')
     .option('--json', 'print exactly {"id", "token", "secret"}'))
-    .action(async (opts: DataOpts & { id: string; agencies: string; secret?: string; name?: string; vdxpStrict?: boolean }) => {
+    .action(async (opts: DataOpts & { id: string; agencies: string; secret?: string; name?: string; vdxpStrict?: boolean; pushUrl?: string }) => {
       const agencies = commaList(opts.agencies);
       if (agencies.length === 0) throw new CliError('--agencies cần ít nhất một mã / needs at least one agency code', EXIT_CODES.usage);
       const c = await withHub(ctx, opts, 'create', async (hub) => addSystem(hub.ctx, {
         id: opts.id, agencies: await canonicalCodes(hub, agencies),
         ...(opts.secret !== undefined ? { secret: opts.secret } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}),
-        vdxpStrict: opts.vdxpStrict === true,
+        vdxpStrict: opts.vdxpStrict === true, ...(opts.pushUrl !== undefined ? { pushUrl: opts.pushUrl } : {}),
       }, operatorActor()));
       if (opts.json) return printJsonCredentials(ctx, c);
       ctx.out(`Đã tạo hệ thống / Created system ${c.id} (${agencies.length} cơ quan / agencies)`);
@@ -124,13 +125,27 @@ export function registerSystem(program: Command, ctx: CliContext): void {
       + 'the replay window in Việt Nam time and refuses a signature used before (for clients that sign every call); '
       + 'off (the default): a signature stays valid, as SDKVXP 2.0.1 needs, and every call is safe to replay.')
     .argument('<id>', 'system id')
-    .requiredOption('--vdxp-strict <on|off>', 'VDXP API strict mode')
-    .option('--json', 'print {"id", "vdxpStrict", "changed"}'))
-    .action(async (id: string, opts: DataOpts & { vdxpStrict: string }) => {
-      const strict = onOff(opts.vdxpStrict);
-      const changed = await withHub(ctx, opts, 'existing', (hub) => setSystemVdxpStrict(hub.ctx, id, strict, operatorActor()));
-      if (opts.json) return ctx.out(JSON.stringify({ id, vdxpStrict: strict, changed }));
-      ctx.out(`VDXP ${id}: ${modeWord(strict)}${changed ? '' : ' (đã như vậy / unchanged)'}`);
+    .option('--vdxp-strict <on|off>', 'VDXP API strict mode')
+    .option('--push-url <url|off>', 'push notices: when deliveries are queued for the system the hub POSTs a small JSON notice here, '
+      + 'signed with the system\'s secret (headers x-vdxp-timestamp, x-vdxp-signature: v1=HMAC-SHA256 of "<timestamp>.<body>"); '
+      + 'the system then fetches as usual. Retried with backoff; a running hub picks the change up within 10 s. "off" removes it')
+    .option('--json', 'print {"id", "vdxpStrict"?, "pushUrl"?, "changed"}'))
+    .action(async (id: string, opts: DataOpts & { vdxpStrict?: string; pushUrl?: string }) => {
+      if (opts.vdxpStrict === undefined && opts.pushUrl === undefined) {
+        throw new CliError('cần --vdxp-strict hoặc --push-url / give --vdxp-strict or --push-url', EXIT_CODES.usage);
+      }
+      const strict = opts.vdxpStrict === undefined ? undefined : onOff(opts.vdxpStrict);
+      const pushUrl = opts.pushUrl === undefined ? undefined : opts.pushUrl.trim().toLowerCase() === 'off' ? null : opts.pushUrl.trim();
+      const changed = await withHub(ctx, opts, 'existing', async (hub) => {
+        const a = strict === undefined ? false : await setSystemVdxpStrict(hub.ctx, id, strict, operatorActor());
+        const b = pushUrl === undefined ? false : await setSystemPushUrl(hub.ctx, id, pushUrl, operatorActor());
+        return a || b;
+      });
+      if (opts.json) {
+        return ctx.out(JSON.stringify({ id, ...(strict !== undefined ? { vdxpStrict: strict } : {}), ...(pushUrl !== undefined ? { pushUrl } : {}), changed }));
+      }
+      if (strict !== undefined) ctx.out(`VDXP ${id}: ${modeWord(strict)}${changed ? '' : ' (đã như vậy / unchanged)'}`);
+      if (pushUrl !== undefined) ctx.out(`Đẩy tới / Push URL ${id}: ${pushUrl ?? 'tắt / off'}${changed ? '' : ' (đã như vậy / unchanged)'}`);
     });
 }
 

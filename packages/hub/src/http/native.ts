@@ -2,14 +2,14 @@
 
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ackDelivery, fetchPacket, inbox } from '../delivery.ts';
+import { ackDelivery, deliveryOf, fetchPacket, inbox } from '../delivery.ts';
 import { documentView } from '../documents.ts';
 import { HubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
 import { submitPacket } from '../intake.ts';
 import { authenticateToken } from '../registry.ts';
 import { stats } from '../stats.ts';
-import type { SystemRecord } from '../store/store.ts';
+import type { DeliveryRow, DocumentRow, SystemRecord } from '../store/store.ts';
 import { docsPage, OPENAPI } from './openapi.ts';
 
 function bearer(req: FastifyRequest): string | undefined {
@@ -37,6 +37,16 @@ function checkClientCertificate(req: FastifyRequest, system: SystemRecord): void
   if (cn !== system.id) {
     throw new HubError('VDXP_E_AUTH_INVALID', `The client certificate (CN=${String(cn)}) does not belong to system ${system.id}`);
   }
+}
+
+/** A delivery as its recipient sees it (an inbox item; any state). */
+function deliveryItem(d: DeliveryRow, doc: DocumentRow): Record<string, unknown> {
+  return {
+    deliveryId: d.id, documentId: doc.id, kind: d.kind, from: doc.fromAgency, to: d.recipient, addressedTo: d.addressedTo,
+    edxmlDocumentId: doc.edxmlId, subject: doc.subject, statusCode: doc.statusCode, answers: doc.answers,
+    businessType: doc.businessType, bytes: doc.bytes, digest: doc.digest, state: d.state, attempts: d.attempts,
+    receivedAt: new Date(doc.receivedAt).toISOString(),
+  };
 }
 
 export function registerNativeApi(app: FastifyInstance, hub: Hub, options: { mutualTls: boolean } = { mutualTls: false }): void {
@@ -74,12 +84,7 @@ export function registerNativeApi(app: FastifyInstance, hub: Hub, options: { mut
       ...(waitSeconds !== undefined ? { waitSeconds } : {}), signal: abort.signal,
     });
     return {
-      items: items.map(({ delivery: d, document: doc }) => ({
-        deliveryId: d.id, documentId: doc.id, kind: d.kind, from: doc.fromAgency, to: d.recipient, addressedTo: d.addressedTo,
-        edxmlDocumentId: doc.edxmlId, subject: doc.subject, statusCode: doc.statusCode, answers: doc.answers,
-        businessType: doc.businessType, bytes: doc.bytes, digest: doc.digest, state: d.state, attempts: d.attempts,
-        receivedAt: new Date(doc.receivedAt).toISOString(),
-      })),
+      items: items.map(({ delivery: d, document: doc }) => deliveryItem(d, doc)),
       next: items.length > 0 ? String(items.at(-1)?.delivery.seq) : (q['after'] ?? null),
     };
   });
@@ -94,6 +99,13 @@ export function registerNativeApi(app: FastifyInstance, hub: Hub, options: { mut
       .header('repr-digest', `sha-256=:${Buffer.from(p.digest, 'hex').toString('base64')}:`)
       .header('x-vdxp-sha256', p.digest)
       .send(p.stream);
+  });
+
+  app.get('/v1/deliveries/:id', async (req) => {
+    const system = await auth(req);
+    const { id } = req.params as { id: string };
+    const { delivery, document } = await deliveryOf(ctx, system, id);
+    return deliveryItem(delivery, document);
   });
 
   app.post('/v1/deliveries/:id/ack', async (req) => {

@@ -1,6 +1,6 @@
 // The native API's OpenAPI 3.1 description, served at /openapi.json, and a small docs page at /docs.
 
-import { PENDING_STATES } from '../store/store.ts';
+import { DELIVERY_STATES, PENDING_STATES } from '../store/store.ts';
 
 const error = { $ref: '#/components/schemas/Error' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: error } } });
@@ -20,11 +20,11 @@ export const OPENAPI = {
         properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', example: 'VDXP_E_RECIPIENT_UNKNOWN' }, message: { type: 'string' }, details: { type: 'object' } } } },
       },
       SubmitResult: {
-        type: 'object', required: ['id', 'kind', 'deliveries', 'warnings'],
+        type: 'object', required: ['id', 'kind', 'digest', 'bytes', 'deliveries', 'warnings'],
         properties: {
           id: { type: 'string' }, kind: { enum: ['edoc', 'status'] }, digest: { type: 'string', description: 'sha256 of the packet bytes' }, bytes: { type: 'integer' },
-          deliveries: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, recipient: { type: 'string' }, addressedTo: { type: 'string' } } } },
-          warnings: { type: 'array', items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } } } },
+          deliveries: { type: 'array', items: { type: 'object', required: ['id', 'recipient', 'addressedTo'], properties: { id: { type: 'string' }, recipient: { type: 'string' }, addressedTo: { type: 'string' } } } },
+          warnings: { type: 'array', items: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } } } },
           recall: { enum: ['withdrawn', 'requested'], description: 'status 13 only' },
         },
       },
@@ -35,6 +35,60 @@ export const OPENAPI = {
           addressedTo: { type: 'string' }, edxmlDocumentId: { type: ['string', 'null'] }, subject: { type: ['string', 'null'] }, statusCode: { type: ['string', 'null'] },
           answers: { type: ['string', 'null'] }, businessType: { type: 'integer' }, bytes: { type: 'integer' }, digest: { type: 'string' },
           state: { enum: [...PENDING_STATES] }, attempts: { type: 'integer' }, receivedAt: { type: 'string', format: 'date-time' },
+        },
+        required: ['deliveryId', 'documentId', 'kind', 'from', 'to', 'addressedTo', 'edxmlDocumentId', 'subject', 'statusCode', 'answers', 'businessType', 'bytes', 'digest', 'state', 'attempts', 'receivedAt'],
+      },
+      Delivery: {
+        type: 'object', description: 'An inbox item in any state',
+        properties: {
+          deliveryId: { type: 'string' }, documentId: { type: 'string' }, kind: { enum: ['edoc', 'status'] }, from: { type: 'string' }, to: { type: 'string' },
+          addressedTo: { type: 'string' }, edxmlDocumentId: { type: ['string', 'null'] }, subject: { type: ['string', 'null'] }, statusCode: { type: ['string', 'null'] },
+          answers: { type: ['string', 'null'] }, businessType: { type: 'integer' }, bytes: { type: 'integer' }, digest: { type: 'string' },
+          state: { enum: [...DELIVERY_STATES] }, attempts: { type: 'integer' }, receivedAt: { type: 'string', format: 'date-time' },
+        },
+        required: ['deliveryId', 'documentId', 'kind', 'from', 'to', 'addressedTo', 'edxmlDocumentId', 'subject', 'statusCode', 'answers', 'businessType', 'bytes', 'digest', 'state', 'attempts', 'receivedAt'],
+      },
+      InboxPage: {
+        type: 'object', required: ['items', 'next'],
+        properties: { items: { type: 'array', items: { $ref: '#/components/schemas/InboxItem' } }, next: { type: ['string', 'null'], description: 'cursor for `after`' } },
+      },
+      AckResult: {
+        type: 'object', required: ['deliveryId', 'state', 'attempts', 'changed'],
+        properties: {
+          deliveryId: { type: 'string' }, state: { enum: [...DELIVERY_STATES] }, attempts: { type: 'integer' },
+          changed: { type: 'boolean', description: 'false when this ack changed nothing (a replay)' },
+        },
+      },
+      DocumentView: {
+        type: 'object',
+        required: ['id', 'kind', 'businessType', 'from', 'documentId', 'subject', 'statusCode', 'answers', 'digest', 'bytes', 'receivedAt', 'signature', 'archivedIn', 'deliveries', 'links'],
+        properties: {
+          id: { type: 'string' }, kind: { enum: ['edoc', 'status'] }, businessType: { type: 'integer', description: '0 new, 1 revoke, 2 update, 3 replace' },
+          from: { type: 'string' }, documentId: { type: ['string', 'null'], description: 'the edXML DocumentId' }, subject: { type: ['string', 'null'] },
+          statusCode: { type: ['string', 'null'] }, answers: { type: ['string', 'null'] }, digest: { type: 'string' }, bytes: { type: 'integer' },
+          receivedAt: { type: 'string', format: 'date-time' }, signature: { description: 'the XML signature verdict recorded at intake' },
+          archivedIn: { type: ['string', 'null'] },
+          deliveries: { type: 'array', items: { $ref: '#/components/schemas/DeliveryView' } },
+          links: {
+            type: 'array',
+            items: { type: 'object', required: ['documentId', 'relatedId', 'relation'], properties: { documentId: { type: 'string' }, relatedId: { type: 'string' }, relation: { type: 'string' } } },
+          },
+        },
+      },
+      DeliveryView: {
+        type: 'object',
+        required: ['id', 'recipient', 'addressedTo', 'state', 'attempts', 'businessStatus', 'overdue', 'fetchedAt', 'ackedAt', 'lastReason', 'statuses'],
+        properties: {
+          id: { type: 'string' }, recipient: { type: 'string' }, addressedTo: { type: 'string' }, state: { enum: [...DELIVERY_STATES] }, attempts: { type: 'integer' },
+          businessStatus: { type: ['string', 'null'] }, overdue: { type: 'boolean' }, fetchedAt: { type: ['string', 'null'], format: 'date-time' },
+          ackedAt: { type: ['string', 'null'], format: 'date-time' }, lastReason: { type: ['string', 'null'] },
+          statuses: {
+            type: 'array',
+            items: {
+              type: 'object', required: ['statusCode', 'description', 'at', 'statusDocument'],
+              properties: { statusCode: { type: 'string' }, description: { type: ['string', 'null'] }, at: { type: 'string', format: 'date-time' }, statusDocument: { type: ['string', 'null'] } },
+            },
+          },
         },
       },
     },
@@ -63,7 +117,7 @@ export const OPENAPI = {
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
           { name: 'wait', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 60 }, description: 'long-poll seconds' },
         ],
-        responses: { 200: { description: 'A page', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/InboxItem' } }, next: { type: ['string', 'null'] } } } } } } },
+        responses: { 200: { description: 'A page', content: { 'application/json': { schema: { $ref: '#/components/schemas/InboxPage' } } } } },
       },
     },
     '/v1/deliveries/{id}/packet': {
@@ -73,19 +127,27 @@ export const OPENAPI = {
         responses: { 200: { description: 'The exact stored bytes; header x-vdxp-sha256 gives their digest', content: { 'application/xml': { schema: { type: 'string', format: 'binary' } } } }, 404: errorResponse('Unknown'), 410: errorResponse('Recalled, expired or dead; or the document was archived (VDXP_E_DOCUMENT_ARCHIVED)') },
       },
     },
+    '/v1/deliveries/{id}': {
+      get: {
+        summary: 'One of this system\'s deliveries, in any state — Một lần chuyển',
+        description: 'What a recipient needs to answer a document it received (its sender, its DocumentId), also after the ack.',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'The delivery', content: { 'application/json': { schema: { $ref: '#/components/schemas/Delivery' } } } }, 404: errorResponse('Unknown') },
+      },
+    },
     '/v1/deliveries/{id}/ack': {
       post: {
         summary: 'Acknowledge a delivery — Xác nhận đã nhận',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
         requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['result'], properties: { result: { enum: ['done', 'fail'] }, reason: { type: 'string' } } } } } },
-        responses: { 200: { description: 'Recorded (idempotent)' }, 404: errorResponse('Unknown'), 410: errorResponse('Gone') },
+        responses: { 200: { description: 'Recorded (idempotent)', content: { 'application/json': { schema: { $ref: '#/components/schemas/AckResult' } } } }, 404: errorResponse('Unknown'), 410: errorResponse('Gone') },
       },
     },
     '/v1/documents/{id}': {
       get: {
         summary: 'A sent document: per-recipient state and status timeline — Theo dõi văn bản',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { 200: { description: 'The document view' }, 404: errorResponse('Unknown') },
+        responses: { 200: { description: 'The document view', content: { 'application/json': { schema: { $ref: '#/components/schemas/DocumentView' } } } }, 404: errorResponse('Unknown') },
       },
     },
     '/v1/stats': {

@@ -603,6 +603,10 @@ export class PostgresOps implements StoreOps {
         AND answer_due_at IS NOT NULL AND (business_status IS NULL OR business_status = '13') ORDER BY seq LIMIT ?`, afterSeq, limit)).map((r) => toDelivery(r));
   }
 
+  async deliveryStateCounts(): Promise<Record<string, number>> {
+    return Object.fromEntries((await this.#all('SELECT state, count(*) AS n FROM deliveries GROUP BY state ORDER BY state')).map((r) => [r['state'] as string, r['n'] as number]));
+  }
+
   async agencyPredecessors(code: string): Promise<Agency[]> {
     return (await this.#all('SELECT * FROM agencies WHERE successor = ? ORDER BY code', code)).map(toAgency);
   }

@@ -35,3 +35,5 @@ CREATE TABLE calendar_days (
 
 CREATE INDEX deliveries_answer_due ON deliveries (answer_due_at) WHERE kind = 'edoc';
 CREATE INDEX agencies_successor ON agencies (successor) WHERE successor IS NOT NULL;
+-- An agency's page reads its own counters for a year.
+CREATE INDEX counters_agency ON counters (agency, day);
