@@ -18,7 +18,7 @@ export {
   ARCHIVE_DIR_NAME, ARCHIVE_INTERVAL_MS, ArchiveError, archive, describeProblems, startArchiveSchedule, verifyArchive,
   type ArchiveMade, type ArchiveReport, type ArchiveRun, type ArchiveSchedule,
 } from './archive.ts';
-export { DEMO_AGENCIES, DEMO_LABEL, DEMO_MERGERS, DEMO_SYSTEMS, DEMO_SYSTEM_PREFIX, registryIsEmpty, seedDemo, type DemoSeedResult } from './demo.ts';
+export { DEMO_AGENCIES, DEMO_LABEL, DEMO_MERGERS, DEMO_PROVINCES, DEMO_SYSTEMS, DEMO_SYSTEM_PREFIX, registryIsEmpty, seedDemo, type DemoProvince, type DemoSeedResult } from './demo.ts';
 export { stats } from './stats.ts';
 export type { HubContext } from './context.ts';
 export type { Agency, DeliveryRow, DocumentRow, Store, SystemRecord } from './store/store.ts';
