@@ -9,6 +9,7 @@ import { registerAudit } from './commands/audit.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerSimulate } from './commands/simulate.ts';
 import { registerSystem } from './commands/system.ts';
 import { registerValidate } from './commands/validate.ts';
 import { CliError, EXIT_CODES, createContext, type CliContext, type CliIo, type ExitCode } from './context.ts';
@@ -26,6 +27,8 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerSystem,
   registerAudit,
   registerArchive,
+  // The agency side.
+  registerSimulate,
 ];
 
 export function createProgram(ctx: CliContext, commands: readonly CommandRegistrar[] = COMMANDS): Command {

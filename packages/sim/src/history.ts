@@ -37,6 +37,7 @@ export interface HistoryProgress {
 }
 
 export interface HistoryReport {
+  /** Edocs accepted, the updates and replacements among them. */
   documents: number;
   deliveries: number;
   fetches: number;

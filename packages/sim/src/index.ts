@@ -6,3 +6,5 @@ export { BEHAVIOURS, MONTHLY_DOCUMENTS_NATIONAL, TrafficModel, type Behaviour, t
 export { PacketMaker } from './packets.ts';
 export { SIM_ACTOR, seedNational, type SeedResult } from './seed.ts';
 export { startOfVnDay, writeHistory, type HistoryOptions, type HistoryProgress, type HistoryReport } from './history.ts';
+export { runLive, type LiveOptions, type LiveReport } from './live.ts';
+export { FetchNativeTransport, HubRefusal, type InboxEntry, type NativeTransport, type SubmitAnswer } from './transport.ts';
