@@ -2,6 +2,7 @@
 
 import { benchEdxml } from './bench/edxml.ts';
 import { benchHub } from './bench/hub.ts';
+import { benchSim } from './bench/sim.ts';
 import { benchVdxp } from './bench/vdxp.ts';
 
 type Bench = (options: { size: 'tiny' | 'full' }) => Promise<unknown>;
@@ -12,6 +13,7 @@ const BENCHES: Readonly<Record<string, Bench>> = {
   hub: benchHub,
   // After hub, so the VDXP API's figures print under the native ones.
   vdxp: benchVdxp,
+  sim: benchSim,
 };
 
 const args = process.argv.slice(2);
