@@ -7,6 +7,7 @@ import { registerAgency } from './commands/agency.ts';
 import { registerArchive } from './commands/archive.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerBuild } from './commands/build.ts';
+import { registerConformance } from './commands/conformance.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSimulate } from './commands/simulate.ts';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerArchive,
   // The agency side.
   registerSimulate,
+  registerConformance,
 ];
 
 export function createProgram(ctx: CliContext, commands: readonly CommandRegistrar[] = COMMANDS): Command {

@@ -8,3 +8,9 @@ export { SIM_ACTOR, seedNational, type SeedResult } from './seed.ts';
 export { startOfVnDay, writeHistory, type HistoryOptions, type HistoryProgress, type HistoryReport } from './history.ts';
 export { runLive, type LiveOptions, type LiveReport } from './live.ts';
 export { FetchNativeTransport, HubRefusal, type InboxEntry, type NativeTransport, type SubmitAnswer } from './transport.ts';
+export {
+  ClientConformanceKit, COUNTERPART_AGENCY, SCENARIOS, VENDOR_AGENCY, VENDOR_SYSTEM,
+  type ClientKitOptions, type ConformanceReport, type ScenarioId, type ScenarioResult,
+} from './conformance/client-kit.ts';
+export { ReferenceAgency, type AgencyFaults } from './conformance/reference-agency.ts';
+export { reportHtml } from './conformance/report.ts';
