@@ -14,3 +14,4 @@ export {
 } from './conformance/client-kit.ts';
 export { ReferenceAgency, type AgencyFaults } from './conformance/reference-agency.ts';
 export { reportHtml } from './conformance/report.ts';
+export { HubConformanceKit, type HubKitOptions } from './conformance/hub-kit.ts';

@@ -51,6 +51,8 @@ export interface LiveReport {
   /** Deliveries accepted but not yet acked when the run ended (the sitter's and the down system's included). */
   unackedAtEnd: number;
   refused: Record<string, number>;
+  /** Calls made again after a network error (a reset connection under load); a resend carries the same bytes. */
+  networkRetries: number;
   downSystem: string | null;
   behaviours: Record<Behaviour, number>;
 }
@@ -59,6 +61,7 @@ export interface LiveReport {
 const EXPECTED_REFUSALS = new Set(['VDXP_E_STATUS_TRANSITION', 'VDXP_E_DELIVERY_GONE']);
 const INBOX_WAIT_SECONDS = 5;
 const INBOX_PAGE = 100;
+const NETWORK_ATTEMPTS_MAX = 5;
 
 export async function runLive(o: LiveOptions): Promise<LiveReport> {
   const speed = o.speed ?? 3600;
@@ -91,7 +94,7 @@ export async function runLive(o: LiveOptions): Promise<LiveReport> {
   const acceptedAt = new Map<string, number>();
   const report: LiveReport = {
     seconds: 0, askedPerSecond: o.ratePerSecond, sent: 0, sentPerSecond: 0, behind: 0, submitP50Ms: 0, submitP99Ms: 0, deliveries: 0, fetched: 0,
-    statusesSent: 0, statusesReceived: 0, recalls: 0, deliveryLagP50Ms: 0, deliveryLagP99Ms: 0, unackedAtEnd: 0, refused: {}, downSystem: null,
+    statusesSent: 0, statusesReceived: 0, recalls: 0, deliveryLagP50Ms: 0, deliveryLagP99Ms: 0, unackedAtEnd: 0, refused: {}, networkRetries: 0, downSystem: null,
     behaviours: { prompt: 0, late: 0, sitter: 0 },
   };
   for (const s of o.registry.systems) if (o.tokens.has(s.id)) report.behaviours[traffic.behaviourOf(s.id)]++;
@@ -99,11 +102,25 @@ export async function runLive(o: LiveOptions): Promise<LiveReport> {
     if (e instanceof HubRefusal && EXPECTED_REFUSALS.has(e.code)) report.refused[e.code] = (report.refused[e.code] ?? 0) + 1;
     else throw e;
   };
+  // A network error (not a hub's answer) is tried again: a submit of the same bytes is answered with the
+  // original ids, an ack or a fetch changes nothing the second time.
+  const retrying = async <T>(fn: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (e instanceof HubRefusal || stop.signal.aborted || attempt >= NETWORK_ATTEMPTS_MAX) throw e;
+        report.networkRetries++;
+        await sleep(100 * attempt, stop.signal);
+      }
+    }
+  };
   const sendStatus = async (from: string, responseOrgan: string, documentId: string, code: string): Promise<boolean> => {
     const token = tokenOf(from);
     if (!token) return false;
     try {
-      await o.transport.submit(token, packets.status({ from, responseOrgan, documentId, code, description: `Mô phỏng: trạng thái ${code}`, at: Date.now() }), stop.signal);
+      const bytes = packets.status({ from, responseOrgan, documentId, code, description: `Mô phỏng: trạng thái ${code}`, at: Date.now() });
+      await retrying(() => o.transport.submit(token, bytes, stop.signal));
       report.statusesSent++;
       return true;
     } catch (e) {
@@ -124,7 +141,7 @@ export async function runLive(o: LiveOptions): Promise<LiveReport> {
       }
       let page: { items: InboxEntry[] };
       try {
-        page = await o.transport.inbox(token, { waitSeconds: INBOX_WAIT_SECONDS, limit: INBOX_PAGE }, stop.signal);
+        page = await retrying(() => o.transport.inbox(token, { waitSeconds: INBOX_WAIT_SECONDS, limit: INBOX_PAGE }, stop.signal));
       } catch (e) {
         if (stop.signal.aborted) return;
         throw e;
@@ -135,8 +152,8 @@ export async function runLive(o: LiveOptions): Promise<LiveReport> {
   const handle = async (item: InboxEntry, token: string, behaviour: Behaviour): Promise<void> => {
     try {
       // Acked only once the packet was read whole: an agency that acks what it did not store loses documents.
-      await o.transport.fetchPacket(token, item.deliveryId, stop.signal);
-      await o.transport.ack(token, item.deliveryId, 'done', stop.signal);
+      await retrying(() => o.transport.fetchPacket(token, item.deliveryId, stop.signal));
+      await retrying(() => o.transport.ack(token, item.deliveryId, 'done', stop.signal));
     } catch (e) {
       if (stop.signal.aborted) return;
       refuse(e);
@@ -181,7 +198,7 @@ export async function runLive(o: LiveOptions): Promise<LiveReport> {
     const t0 = performance.now();
     let answer: SubmitAnswer;
     try {
-      answer = await o.transport.submit(token, bytes, stop.signal);
+      answer = await retrying(() => o.transport.submit(token, bytes, stop.signal));
     } catch (e) {
       if (stop.signal.aborted) return;
       throw e;

@@ -65,3 +65,26 @@ describe('vdxp conformance client', () => {
     assert.equal((await cli(['conformance', 'client'])).code, 2);
   });
 });
+
+describe('vdxp conformance hub', () => {
+  it('checks a served vdxp hub over the VDXP protocol: exit 0 and a report; a wrong secret: exit 1', async () => {
+    const { addSystem, buildServer, importAgencies, openHub } = await import('@vdxp/hub');
+    const dir = join(root, 'hub-data');
+    const hub = await openHub({ dataDir: dir });
+    const app = buildServer(hub);
+    try {
+      await importAgencies(hub.ctx, [{ code: '000.00.00.G22', name: 'Văn phòng Chính phủ' }], 'test');
+      await addSystem(hub.ctx, { id: '000.00.00.G22', agencies: ['000.00.00.G22'], secret: 'cli-secret' }, 'test');
+      const url = await app.listen({ port: 0, host: '127.0.0.1' });
+      const good = await cli(['conformance', 'hub', '--endpoint', url, '--system', '000.00.00.G22', '--secret', 'cli-secret', '--out', join(root, 'hub-report')], { cwd: root });
+      assert.equal(good.code, 0, good.stderr);
+      assert.match(good.stdout, /ĐẠT \/ PASSED: 9\/9 scenarios/);
+      assert.ok(readFileSync(join(root, 'hub-report', 'report.html'), 'utf8').includes('<code>resend-same-id</code>'));
+      const bad = await cli(['conformance', 'hub', '--endpoint', url, '--system', '000.00.00.G22', '--secret', 'wrong', '--out', join(root, 'hub-report-bad')], { cwd: root });
+      assert.equal(bad.code, 1);
+    } finally {
+      await app.close();
+      await hub.close();
+    }
+  });
+});

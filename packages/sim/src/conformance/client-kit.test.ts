@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { FetchNativeTransport } from '../transport.ts';
-import { ClientConformanceKit, COUNTERPART_AGENCY, VENDOR_AGENCY, type ConformanceReport, type ScenarioId } from './client-kit.ts';
+import { ClientConformanceKit, COUNTERPART_AGENCY, VENDOR_AGENCY, type ConformanceReport } from './client-kit.ts';
 import { ReferenceAgency, type AgencyFaults } from './reference-agency.ts';
 
 async function runKit(faults: AgencyFaults): Promise<ConformanceReport> {
@@ -22,7 +22,7 @@ async function runKit(faults: AgencyFaults): Promise<ConformanceReport> {
   }
 }
 
-const failed = (r: ConformanceReport): ScenarioId[] => r.scenarios.filter((s) => !s.passed).map((s) => s.id);
+const failed = (r: ConformanceReport): string[] => r.scenarios.filter((s) => !s.passed).map((s) => s.id);
 
 describe('vdxp conformance client', () => {
   it('passes the reference agency in every scenario', async () => {

@@ -34,7 +34,8 @@ export const SCENARIOS = [
 export type ScenarioId = (typeof SCENARIOS)[number][0];
 
 export interface ScenarioResult {
-  id: ScenarioId;
+  /** A ScenarioId for the client kit, a check's name for the hub kit. */
+  id: string;
   title: string;
   passed: boolean;
   reason: string;
@@ -44,8 +45,8 @@ export interface ScenarioResult {
 }
 
 export interface ConformanceReport {
-  kit: 'vdxp conformance client';
-  protocol: 'native';
+  kit: 'vdxp conformance client' | 'vdxp conformance hub';
+  protocol: 'native' | 'vdxp';
   vendorSystem: string;
   vendorAgency: string;
   startedAt: string;
