@@ -21,69 +21,81 @@ const PLANS = {
 } as const;
 
 export interface SimBenchResult {
-  history: HistoryReport & { case: 'sim-history'; projectedSecondsFor2M: number };
-  live: LiveReport & { case: 'sim-live'; statsReadP50Ms: number; statsReadP99Ms: number; statsReads: number };
+  history?: HistoryReport & { case: 'sim-history'; projectedSecondsFor2M: number };
+  live?: LiveReport & { case: 'sim-live'; statsReadP50Ms: number; statsReadP99Ms: number; statsReads: number };
 }
 
-export async function benchSim(o: { size: BenchSize; out?: (line: string) => void; log?: (line: string) => void }): Promise<SimBenchResult> {
+export async function benchSim(o: { size: BenchSize; out?: (line: string) => void; log?: (line: string) => void; only?: 'history' | 'live' }): Promise<SimBenchResult> {
   const out = o.out ?? ((line: string) => { console.log(line); });
-  const plan = PLANS[o.size];
   const root = mkdtempSync(join(tmpdir(), 'vdxp-bench-sim-'));
   try {
-    const reg = nationalRegistry(1);
-    const hub = await openHub({ dataDir: join(root, 'history') });
-    let history: SimBenchResult['history'];
-    try {
-      await seedNational(hub.ctx, reg);
-      const r = await writeHistory(hub, reg, { days: plan.history.days, seed: 1, rate: plan.history.rate });
-      history = { case: 'sim-history', ...r, projectedSecondsFor2M: Math.round(HISTORY_TARGET_DOCUMENTS / r.documentsPerSecond) };
-    } finally {
-      await hub.close();
+    const result: SimBenchResult = {};
+    if (o.only !== 'live') {
+      const h = await benchHistory(o.size, join(root, 'history'));
+      result.history = h;
+      out(JSON.stringify({ bench: 'sim', size: o.size, ...h }));
+      out(`sim history: ${h.documents} docs, ${h.statuses} statuses, ${h.fetches} fetch+ack in ${h.seconds.toFixed(1)} s = ${h.documentsPerSecond.toFixed(1)} docs/s, `
+        + `${h.stepsPerSecond.toFixed(0)} steps/s, peak RSS ${(h.peakRssBytes / 1e6).toFixed(0)} MB; 2,000,000 docs at this pace: ${(h.projectedSecondsFor2M / 3600).toFixed(1)} h`);
     }
-    out(JSON.stringify({ bench: 'sim', size: o.size, ...history }));
-
-    const liveHub = await openHub({ dataDir: join(root, 'live') });
-    const app = buildServer(liveHub);
-    let live: SimBenchResult['live'];
-    try {
-      const seeded = await seedNational(liveHub.ctx, reg);
-      const url = await app.listen({ port: 0, host: '127.0.0.1' });
-      const tokens = new Map(seeded.systemsAdded.map((c) => [c.id, c.token]));
-      const anyToken = seeded.systemsAdded[0]?.token ?? '';
-      // The console reads the counters the API writes: time such a read while the traffic runs.
-      const statsMs: number[] = [];
-      let probing = true;
-      const probe = (async () => {
-        while (probing) {
-          const t0 = performance.now();
-          const res = await fetch(`${url}/v1/stats`, { headers: { authorization: `Bearer ${anyToken}` } });
-          await res.arrayBuffer();
-          statsMs.push(performance.now() - t0);
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      })();
-      let r: LiveReport;
-      try {
-        r = await runLive({ transport: new FetchNativeTransport(url), registry: reg, tokens, seed: 1, ...plan.live, speed: 3600 });
-      } finally {
-        probing = false;
-        await probe;
-      }
-      statsMs.sort((a, b) => a - b);
-      const pct = (p: number): number => Math.round((statsMs[Math.min(statsMs.length - 1, Math.floor(p * statsMs.length))] ?? 0) * 100) / 100;
-      live = { case: 'sim-live', ...r, statsReadP50Ms: pct(0.5), statsReadP99Ms: pct(0.99), statsReads: statsMs.length };
-    } finally {
-      await app.close();
-      await liveHub.close();
+    if (o.only !== 'history') {
+      const live = await benchLive(o.size, join(root, 'live'));
+      result.live = live;
+      out(JSON.stringify({ bench: 'sim', size: o.size, ...live }));
+      out(`sim live: asked ${live.askedPerSecond} docs/s, reached ${live.sentPerSecond} docs/s (${live.behind} behind), submit p50/p99 ${live.submitP50Ms}/${live.submitP99Ms} ms, `
+        + `accepted→acked p50/p99 ${live.deliveryLagP50Ms}/${live.deliveryLagP99Ms} ms, ${live.statusesSent} statuses, ${live.networkRetries} network retries; /v1/stats p50/p99 ${live.statsReadP50Ms}/${live.statsReadP99Ms} ms`);
     }
-    out(JSON.stringify({ bench: 'sim', size: o.size, ...live }));
-    const h = history;
-    out(`sim history: ${h.documents} docs, ${h.statuses} statuses, ${h.fetches} fetch+ack in ${h.seconds.toFixed(1)} s = ${h.documentsPerSecond.toFixed(1)} docs/s, `
-      + `${h.stepsPerSecond.toFixed(0)} steps/s, peak RSS ${(h.peakRssBytes / 1e6).toFixed(0)} MB; 2,000,000 docs at this pace: ${(h.projectedSecondsFor2M / 3600).toFixed(1)} h`);
-    out(`sim live: asked ${live.askedPerSecond} docs/s, reached ${live.sentPerSecond} docs/s (${live.behind} behind), submit p50/p99 ${live.submitP50Ms}/${live.submitP99Ms} ms, `
-      + `accepted→acked p50/p99 ${live.deliveryLagP50Ms}/${live.deliveryLagP99Ms} ms, ${live.statusesSent} statuses; /v1/stats p50/p99 ${live.statsReadP50Ms}/${live.statsReadP99Ms} ms`);
-    return { history, live };
+    return result;
   } finally {
     rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function benchHistory(size: BenchSize, dir: string): Promise<NonNullable<SimBenchResult['history']>> {
+  const plan = PLANS[size].history;
+  const reg = nationalRegistry(1);
+  const hub = await openHub({ dataDir: dir });
+  try {
+    await seedNational(hub.ctx, reg);
+    const r = await writeHistory(hub, reg, { days: plan.days, seed: 1, rate: plan.rate });
+    return { case: 'sim-history', ...r, projectedSecondsFor2M: Math.round(HISTORY_TARGET_DOCUMENTS / r.documentsPerSecond) };
+  } finally {
+    await hub.close();
+  }
+}
+
+async function benchLive(size: BenchSize, dir: string): Promise<NonNullable<SimBenchResult['live']>> {
+  const reg = nationalRegistry(1);
+  const hub = await openHub({ dataDir: dir });
+  const app = buildServer(hub);
+  try {
+    const seeded = await seedNational(hub.ctx, reg);
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const tokens = new Map(seeded.systemsAdded.map((c) => [c.id, c.token]));
+    const anyToken = seeded.systemsAdded[0]?.token ?? '';
+    // The console reads the counters the API writes: time such a read while the traffic runs.
+    const statsMs: number[] = [];
+    let probing = true;
+    const probe = (async () => {
+      while (probing) {
+        const t0 = performance.now();
+        const res = await fetch(`${url}/v1/stats`, { headers: { authorization: `Bearer ${anyToken}` } });
+        await res.arrayBuffer();
+        statsMs.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    let r: LiveReport;
+    try {
+      r = await runLive({ transport: new FetchNativeTransport(url), registry: reg, tokens, seed: 1, ...PLANS[size].live, speed: 3600 });
+    } finally {
+      probing = false;
+      await probe;
+    }
+    statsMs.sort((a, b) => a - b);
+    const pct = (p: number): number => Math.round((statsMs[Math.min(statsMs.length - 1, Math.floor(p * statsMs.length))] ?? 0) * 100) / 100;
+    return { case: 'sim-live', ...r, statsReadP50Ms: pct(0.5), statsReadP99Ms: pct(0.99), statsReads: statsMs.length };
+  } finally {
+    await app.close();
+    await hub.close();
   }
 }

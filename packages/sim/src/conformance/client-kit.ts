@@ -4,7 +4,7 @@
 // The hub is vdxp's own (a fresh folder), served on the given port; the kit drives the counterpart through the
 // hub's functions in-process and watches the vendor through the HTTP server's hooks: which packets it
 // downloaded to the end, when it acked, what the hub refused it. Every packet the vendor sends is validated
-// strictly. Native API only for now (the VDXP wire protocol is the next step; see docs/conformance.md).
+// strictly. Native API only for now: a vendor on the VDXP wire protocol cannot run it yet.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
