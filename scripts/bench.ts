@@ -5,6 +5,7 @@
 import { benchConsole } from './bench/console.ts';
 import { benchEdxml } from './bench/edxml.ts';
 import { benchHub } from './bench/hub.ts';
+import { benchSim } from './bench/sim.ts';
 import { benchVdxp } from './bench/vdxp.ts';
 
 type Bench = (options: { size: 'tiny' | 'full'; postgresNodes?: number }) => Promise<unknown>;
@@ -17,6 +18,7 @@ const BENCHES: Readonly<Record<string, Bench>> = {
   vdxp: benchVdxp,
   // 2,000,000 documents over 111,000 agencies at full size: seeding takes a while.
   console: benchConsole,
+  sim: benchSim,
 };
 
 const args = process.argv.slice(2);

@@ -8,10 +8,12 @@ import { registerArchive } from './commands/archive.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerCalendar } from './commands/calendar.ts';
+import { registerConformance } from './commands/conformance.ts';
 import { registerConnect } from './commands/connect.ts';
 import { registerExchange } from './commands/exchange.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerSimulate } from './commands/simulate.ts';
 import { registerStore } from './commands/store.ts';
 import { registerSystem } from './commands/system.ts';
 import { registerUser } from './commands/user.ts';
@@ -37,6 +39,9 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   // An agency's side, over the native API: one file each.
   registerExchange,
   registerConnect,
+  // The agency side.
+  registerSimulate,
+  registerConformance,
 ];
 
 export function createProgram(ctx: CliContext, commands: readonly CommandRegistrar[] = COMMANDS): Command {

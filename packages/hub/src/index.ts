@@ -18,7 +18,7 @@ export {
   ARCHIVE_DIR_NAME, ARCHIVE_INTERVAL_MS, ArchiveError, archive, describeProblems, startArchiveSchedule, verifyArchive,
   type ArchiveMade, type ArchiveReport, type ArchiveRun, type ArchiveSchedule,
 } from './archive.ts';
-export { DEMO_AGENCIES, DEMO_LABEL, DEMO_MERGERS, DEMO_SYSTEMS, DEMO_SYSTEM_PREFIX, DEMO_USERS, registryIsEmpty, seedDemo, seedDemoUsers, type DemoSeedResult } from './demo.ts';
+export { DEMO_AGENCIES, DEMO_LABEL, DEMO_MERGERS, DEMO_PROVINCES, DEMO_SYSTEMS, DEMO_SYSTEM_PREFIX, DEMO_USERS, registryIsEmpty, seedDemo, seedDemoUsers, type DemoProvince, type DemoSeedResult } from './demo.ts';
 export { addUser, disableUser, login, resetPassword, userView, type UserView } from './users.ts';
 export { stats } from './stats.ts';
 export { copyStore, type CopyProgress, type CopyResult } from './store/copy.ts';
