@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildServer, openHub } from '@vdxp/hub';
-import { FetchNativeTransport, nationalRegistry, runLive, seedNational, writeHistory, type HistoryReport, type LiveReport } from '@vdxp/sim';
+import { ClientNativeTransport, nationalRegistry, runLive, seedNational, writeHistory, type HistoryReport, type LiveReport } from '@vdxp/sim';
 
 export type BenchSize = 'tiny' | 'full';
 
@@ -86,7 +86,7 @@ async function benchLive(size: BenchSize, dir: string): Promise<NonNullable<SimB
     })();
     let r: LiveReport;
     try {
-      r = await runLive({ transport: new FetchNativeTransport(url), registry: reg, tokens, seed: 1, ...PLANS[size].live, speed: 3600 });
+      r = await runLive({ transport: new ClientNativeTransport(url), registry: reg, tokens, seed: 1, ...PLANS[size].live, speed: 3600 });
     } finally {
       probing = false;
       await probe;

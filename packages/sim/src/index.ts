@@ -7,7 +7,7 @@ export { PacketMaker } from './packets.ts';
 export { SIM_ACTOR, seedNational, type SeedResult } from './seed.ts';
 export { startOfVnDay, writeHistory, type HistoryOptions, type HistoryProgress, type HistoryReport } from './history.ts';
 export { runLive, type LiveOptions, type LiveReport } from './live.ts';
-export { FetchNativeTransport, HubRefusal, type InboxEntry, type NativeTransport, type SubmitAnswer } from './transport.ts';
+export { ClientNativeTransport, HubRefusal, type InboxEntry, type NativeTransport, type SubmitAnswer } from './transport.ts';
 export {
   ClientConformanceKit, COUNTERPART_AGENCY, SCENARIOS, VENDOR_AGENCY, VENDOR_SYSTEM,
   type ClientKitOptions, type ConformanceReport, type ScenarioId, type ScenarioResult,

@@ -10,7 +10,7 @@ import { buildServer, openHub, stats } from '@vdxp/hub';
 import { runLive } from './live.ts';
 import { nationalRegistry } from './registry.ts';
 import { seedNational } from './seed.ts';
-import { FetchNativeTransport, HubRefusal } from './transport.ts';
+import { ClientNativeTransport, HubRefusal } from './transport.ts';
 
 describe('runLive', () => {
   it('sends, receives, acks and answers against a hub over the native API; the hub counts what the simulator sent', async () => {
@@ -22,7 +22,7 @@ describe('runLive', () => {
       const seeded = await seedNational(hub.ctx, reg);
       const url = await app.listen({ port: 0, host: '127.0.0.1' });
       const tokens = new Map(seeded.systemsAdded.map((c) => [c.id, c.token]));
-      const r = await runLive({ transport: new FetchNativeTransport(url), registry: reg, tokens, seed: 5, ratePerSecond: 10, durationMs: 2000, speed: 200_000, drainMs: 3000 });
+      const r = await runLive({ transport: new ClientNativeTransport(url), registry: reg, tokens, seed: 5, ratePerSecond: 10, durationMs: 2000, speed: 200_000, drainMs: 3000 });
       // The machine may be loaded: the rate reached is the benchmark's to report, not this test's to demand.
       assert.ok(r.sent >= 5, `sent ${r.sent}`);
       assert.ok(r.deliveries >= r.sent);
@@ -45,7 +45,7 @@ describe('runLive', () => {
     const app = buildServer(hub);
     try {
       const url = await app.listen({ port: 0, host: '127.0.0.1' });
-      await assert.rejects(new FetchNativeTransport(url).inbox('vdxp_not-a-token', {}), (e) => e instanceof HubRefusal && e.code === 'VDXP_E_AUTH_INVALID' && e.status === 401);
+      await assert.rejects(new ClientNativeTransport(url).inbox('vdxp_not-a-token', {}), (e) => e instanceof HubRefusal && e.code === 'VDXP_E_AUTH_INVALID' && e.status === 401);
     } finally {
       await app.close();
       await hub.close();

@@ -1,8 +1,7 @@
-// How the live simulator talks to a hub: the few native-API calls an agency system makes.
-//
-// TO BE REPLACED at merge by @vdxp/client (issue 10 part A, packages/client): this is a minimal fetch-based
-// stand-in so the simulator can run before that client lands on main. It keeps to the public native API
-// (docs: /openapi.json), nothing else.
+// How the live simulator talks to a hub: the few native-API calls an agency system makes, over @vdxp/client
+// (its retries with backoff, which never duplicate a document: the same bytes answer the same ids).
+
+import { VdxpClient, VdxpClientError, type ClientOptions } from '@vdxp/client';
 
 export interface SubmitAnswer {
   status: number;
@@ -41,52 +40,54 @@ export interface NativeTransport {
   ack(token: string, deliveryId: string, result: 'done' | 'fail', signal?: AbortSignal): Promise<void>;
 }
 
-export class FetchNativeTransport implements NativeTransport {
-  readonly #base: string;
-  constructor(hubUrl: string) { this.#base = hubUrl.replace(/\/+$/, ''); }
+/** The simulator's transport: one @vdxp/client per system token; a hub refusal becomes a HubRefusal. */
+export class ClientNativeTransport implements NativeTransport {
+  readonly #hub: string;
+  readonly #fetch: ClientOptions['fetch'];
+  readonly #clients = new Map<string, VdxpClient>();
+
+  /** `fetch`: e.g. `nodeFetch` from `@vdxp/client/node`; default the global fetch. */
+  constructor(hubUrl: string, o: { fetch?: ClientOptions['fetch'] } = {}) {
+    this.#hub = hubUrl;
+    this.#fetch = o.fetch;
+  }
+
+  #client(token: string): VdxpClient {
+    let c = this.#clients.get(token);
+    if (c === undefined) {
+      c = new VdxpClient({ hub: this.#hub, token, ...(this.#fetch ? { fetch: this.#fetch } : {}) });
+      this.#clients.set(token, c);
+    }
+    return c;
+  }
 
   async submit(token: string, packet: Uint8Array, signal?: AbortSignal): Promise<SubmitAnswer> {
-    const res = await this.#call('POST', '/v1/documents', token, { body: packet, contentType: 'application/xml', ...(signal ? { signal } : {}) });
-    return { ...(await res.json() as Omit<SubmitAnswer, 'status'>), status: res.status };
+    const r = await refusals(() => this.#client(token).send(packet, signal ? { signal } : {}));
+    return { status: r.created ? 201 : 200, id: r.id, deliveries: r.deliveries, ...(r.recall ? { recall: r.recall } : {}) };
   }
 
   async inbox(token: string, q: { after?: string; waitSeconds?: number; limit?: number }, signal?: AbortSignal): Promise<{ items: InboxEntry[]; next: string | null }> {
-    const params = new URLSearchParams();
-    if (q.after !== undefined) params.set('after', q.after);
-    if (q.waitSeconds !== undefined) params.set('wait', String(q.waitSeconds));
-    if (q.limit !== undefined) params.set('limit', String(q.limit));
-    const res = await this.#call('GET', `/v1/inbox?${params.toString()}`, token, signal ? { signal } : {});
-    return await res.json() as { items: InboxEntry[]; next: string | null };
+    return refusals(() => this.#client(token).inbox(q, signal ? { signal } : {}));
   }
 
   async fetchPacket(token: string, deliveryId: string, signal?: AbortSignal): Promise<Uint8Array> {
-    const res = await this.#call('GET', `/v1/deliveries/${encodeURIComponent(deliveryId)}/packet`, token, signal ? { signal } : {});
-    return new Uint8Array(await res.arrayBuffer());
+    return refusals(async () => {
+      const d = await this.#client(token).fetchPacket(deliveryId, signal ? { signal } : {});
+      return new Uint8Array(await new Response(d.body).arrayBuffer());
+    });
   }
 
   async ack(token: string, deliveryId: string, result: 'done' | 'fail', signal?: AbortSignal): Promise<void> {
-    const res = await this.#call('POST', `/v1/deliveries/${encodeURIComponent(deliveryId)}/ack`, token, {
-      body: JSON.stringify({ result }), contentType: 'application/json', ...(signal ? { signal } : {}),
-    });
-    await res.arrayBuffer();
+    await refusals(() => this.#client(token).ack(deliveryId, result, undefined, signal ? { signal } : {}));
   }
+}
 
-  async #call(method: string, path: string, token: string, o: { body?: Uint8Array | string; contentType?: string; signal?: AbortSignal }): Promise<Response> {
-    const res = await fetch(`${this.#base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(o.contentType ? { 'content-type': o.contentType } : {}) },
-      ...(o.body !== undefined ? { body: o.body } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
-    if (res.ok) return res;
-    const text = await res.text();
-    let code = 'VDXP_E_HTTP';
-    let message = text.slice(0, 500);
-    try {
-      const j = JSON.parse(text) as { code?: string; message?: string; error?: { code?: string; message?: string } };
-      code = j.code ?? j.error?.code ?? code;
-      message = j.message ?? j.error?.message ?? message;
-    } catch { /* not JSON: keep the text */ }
-    throw new HubRefusal(code, res.status, message);
+/** The hub's refusals (an answer with a code) as HubRefusal; what got no answer passes through. */
+async function refusals<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (e instanceof VdxpClientError && e.status !== undefined && !e.retryable) throw new HubRefusal(e.code, e.status, e.message);
+    throw e;
   }
 }

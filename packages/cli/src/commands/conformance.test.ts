@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { COUNTERPART_AGENCY, FetchNativeTransport, ReferenceAgency, VENDOR_AGENCY, type ConformanceReport } from '@vdxp/sim';
+import { COUNTERPART_AGENCY, ClientNativeTransport, ReferenceAgency, VENDOR_AGENCY, type ConformanceReport } from '@vdxp/sim';
 import { TEST_NOW, cli } from '../../test-support/cli.ts';
 import { runCli } from '../program.ts';
 
@@ -36,7 +36,7 @@ describe('vdxp conformance client', () => {
         err += chunk.toString('utf8');
         const token = /token \(native API[^)]*\): (\S+)/.exec(err)?.[1];
         if (token && !agency) {
-          agency = new ReferenceAgency({ transport: new FetchNativeTransport(`http://127.0.0.1:${port}`), token, agency: VENDOR_AGENCY });
+          agency = new ReferenceAgency({ transport: new ClientNativeTransport(`http://127.0.0.1:${port}`), token, agency: VENDOR_AGENCY });
           const a = agency;
           started = a.start().then(() => a.send(COUNTERPART_AGENCY, 1));
         }

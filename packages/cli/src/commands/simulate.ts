@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { writePrivateFile } from '@vdxp/hub';
 import {
-  FetchNativeTransport, LEGACY_AGENCIES_DEFAULT, SIM_LABEL, nationalRegistry, runLive, seedNational, startOfVnDay, writeHistory,
+  ClientNativeTransport, LEGACY_AGENCIES_DEFAULT, SIM_LABEL, nationalRegistry, runLive, seedNational, startOfVnDay, writeHistory,
   type HistoryReport, type LiveReport,
 } from '@vdxp/sim';
 import { CliError, EXIT_CODES, type CliContext } from '../context.ts';
@@ -121,7 +121,7 @@ async function live(ctx: CliContext, opts: SimulateOptions): Promise<void> {
   let report: LiveReport;
   try {
     report = await runLive({
-      transport: new FetchNativeTransport(opts.hub ?? ''), registry: reg, tokens: new Map(file.systems.map((s) => [s.id, s.token])),
+      transport: new ClientNativeTransport(opts.hub ?? ''), registry: reg, tokens: new Map(file.systems.map((s) => [s.id, s.token])),
       seed: opts.seed, ratePerSecond: opts.rate ?? 1, durationMs: opts.duration, speed: opts.speed, signal: abort.signal,
       ...(opts.inFlight !== undefined ? { inFlightMax: opts.inFlight } : {}),
       onTick: (s) => { if (!opts.json) ctx.err(`  ${s.seconds.toFixed(0)} s: ${s.sent} sent, ${s.fetched} received, ${s.statusesSent} statuses`); },

@@ -3,7 +3,7 @@
 
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { FetchNativeTransport } from '../transport.ts';
+import { ClientNativeTransport } from '../transport.ts';
 import { ClientConformanceKit, COUNTERPART_AGENCY, VENDOR_AGENCY, type ConformanceReport } from './client-kit.ts';
 import { ReferenceAgency, type AgencyFaults } from './reference-agency.ts';
 
@@ -11,7 +11,7 @@ async function runKit(faults: AgencyFaults): Promise<ConformanceReport> {
   const kit = new ClientConformanceKit({ port: 0, scenarioTimeoutMs: 10_000, largeBytes: 2 * 1024 * 1024 });
   await kit.start();
   // The port is chosen at start; after the restart scenario the kit listens on the same one.
-  const agency = new ReferenceAgency({ transport: new FetchNativeTransport(kit.url), token: kit.token, agency: VENDOR_AGENCY, faults });
+  const agency = new ReferenceAgency({ transport: new ClientNativeTransport(kit.url), token: kit.token, agency: VENDOR_AGENCY, faults });
   try {
     await agency.start();
     await agency.send(COUNTERPART_AGENCY, 1);
