@@ -1,7 +1,7 @@
 // `vdxp connect`: the folder connector (connector.ts) for systems that can only read and write files; runs
 // until SIGINT/SIGTERM, and on a restart after any crash picks up where it stopped.
 
-import { type Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { FolderConnector } from '../connector.ts';
 import type { CliContext } from '../context.ts';
 import { resolveFile } from '../files.ts';
@@ -18,8 +18,8 @@ export function registerConnect(program: Command, ctx: CliContext): void {
       + 'acknowledged. Killed at any moment and restarted, it loses and duplicates nothing. Runs until Ctrl-C / SIGTERM.')
     .requiredOption('--inbox <dir>', 'where received packets are written')
     .requiredOption('--outbox <dir>', 'where the system puts packets to send')
-    .option('--poll <ms>', 'how often the outbox is looked at (ms)', (v: string) => Number(v), 1000)
-    .option('--wait <seconds>', 'long-poll seconds', (v: string) => Number(v), 30))
+    .option('--poll <ms>', 'how often the outbox is looked at (ms)', wholeNumber(10, 3_600_000), 1000)
+    .option('--wait <seconds>', 'long-poll seconds', wholeNumber(0, 60), 30))
     .action(async (opts: HubClientOpts & { inbox: string; outbox: string; poll: number; wait: number }) => {
       const client = hubClient(ctx, opts);
       const stop = new AbortController();
@@ -38,4 +38,12 @@ export function registerConnect(program: Command, ctx: CliContext): void {
         for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, onSignal);
       }
     });
+}
+
+function wholeNumber(min: number, max: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`số nguyên từ ${min} đến ${max} / a whole number from ${min} to ${max}`);
+    return n;
+  };
 }

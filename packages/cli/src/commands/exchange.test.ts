@@ -110,6 +110,9 @@ describe('vdxp send / receive / reply / recall', () => {
     assert.equal(r.code, 0, r.stderr);
     const byRecipient: Record<string, unknown> = Object.fromEntries(lines(r.stdout).map((l) => [String(l['recipient']), l['recall']]));
     assert.deepEqual(byRecipient, { '000.00.00.H41': 'withdrawn', '000.00.00.H14': 'requested' });
+    const badPoll = await as('gov', 'connect', '--inbox', 'i', '--outbox', 'o', '--poll', 'fast');
+    assert.equal(badPoll.code, 2);
+    assert.match(badPoll.stderr, /a whole number from 10 to 3600000/);
     const stranger = await as('gov', 'recall', '--document', String(sent?.['id']), '--reason', 'x', '--recipient', '000.00.00.G12');
     assert.equal(stranger.code, 2);
   });
