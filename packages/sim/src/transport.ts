@@ -80,7 +80,8 @@ export class FetchNativeTransport implements NativeTransport {
     });
     if (res.ok) return res;
     const text = await res.text();
-    let code = 'VDXP_E_HTTP';
+    // Not a hub code: an answer without the hub's JSON error (a proxy's page, say) is named by its status.
+    let code = `HTTP_${res.status}`;
     let message = text.slice(0, 500);
     try {
       const j = JSON.parse(text) as { code?: string; message?: string; error?: { code?: string; message?: string } };
