@@ -5,7 +5,7 @@ export { buildServer, type ServerOptions, type TlsOptions } from './http/server.
 export { HUB_ERRORS, HubError, describeError, errorStatus, type HubErrorCode } from './errors.ts';
 export { DEFAULT_HUB_LIMITS, changedLimits, hubLimits, limitsFromConfig, operatorLimits, type HubLimits, type HubLimitsOverrides } from './limits.ts';
 export { checkPrivateDir, ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, touchPrivateFile, writePrivateFile } from './data-folder.ts';
-export { ManualClock, systemClock, systemRandom, type Clock, type Random } from './clock.ts';
+export { ManualClock, systemClock, systemRandom, vnDay, type Clock, type Random } from './clock.ts';
 export {
   addAgency, addSystem, authenticateToken, dissolveAgency, importAgencies, mergeAgency, resolveRecipient, rotateSystemCredentials, setSystemPushUrl, setSystemVdxpStrict, systemSecret,
   type AgencyDraft, type Credentials,

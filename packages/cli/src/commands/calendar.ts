@@ -3,7 +3,7 @@
 // make-up working days. A change recomputes the answer time of every document still awaiting acceptance.
 
 import type { Command } from 'commander';
-import { changeCalendar, statutoryHolidays } from '@vdxp/hub';
+import { changeCalendar, statutoryHolidays, vnDay } from '@vdxp/hub';
 import { CliError, EXIT_CODES, type CliContext } from '../context.ts';
 import { addDataOption, operatorActor, withHub, type HubLocation } from '../hub-access.ts';
 
@@ -25,7 +25,7 @@ export function registerCalendar(program: Command, ctx: CliContext): void {
     .option('--year <yyyy>', 'năm / year (default: this year)', yearArg)
     .option('--json', 'JSON'))
     .action(async (opts: HubLocation & { year?: number; json?: boolean }) => {
-      const year = opts.year ?? Number(new Date(ctx.now().getTime() + 7 * 3600 * 1000).toISOString().slice(0, 4));
+      const year = opts.year ?? Number(vnDay(ctx.now().getTime()).slice(0, 4));
       const entries = await withHub(ctx, opts, 'existing', (hub) => hub.ctx.store.calendarDays(`${year}-01-01`, `${year}-12-31`));
       const holidays = statutoryHolidays(year);
       if (opts.json) return ctx.out(JSON.stringify({ year, holidays, entries }));

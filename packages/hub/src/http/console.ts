@@ -11,6 +11,7 @@ import {
   agencyPage, csvText, documentPage, effectiveScope, overdueList, overdueTable, overview, searchAgencies, searchDocuments,
 } from '../console.ts';
 import { changeCalendar, statutoryHolidays } from '../calendar.ts';
+import { vnDay } from '../clock.ts';
 import { HubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
 import { dissolveAgency, mergeAgency, rotateSystemCredentials } from '../registry.ts';
@@ -180,7 +181,7 @@ export function registerConsole(app: FastifyInstance, hub: Hub, o: ConsoleOption
     // The calendar is the country's: everyone reads it, a nationwide operator changes it.
     api.get('/calendar', async (req) => {
       await auth(req);
-      const year = int((req.query as Record<string, unknown>)['year'], 'year') ?? Number(new Date(ctx.clock.now() + 7 * 3600 * 1000).toISOString().slice(0, 4));
+      const year = int((req.query as Record<string, unknown>)['year'], 'year') ?? Number(vnDay(ctx.clock.now()).slice(0, 4));
       if (year < 1900 || year > 2199) throw new HubError('VDXP_E_BAD_REQUEST', 'year must be from 1900 to 2199');
       return { year, holidays: statutoryHolidays(year), entries: await ctx.store.calendarDays(`${year}-01-01`, `${year}-12-31`) };
     });

@@ -709,6 +709,10 @@ const READS = new Set([
   'digestReferenced', 'inlineBlob', 'getDelivery', 'deliveriesOfDocument', 'findDelivery', 'inbox', 'countInbox', 'statusHistory',
   'expiredDeliveries', 'overdueCandidates', 'events', 'checkpoints', 'archivableSegment', 'documentsAcceptedIn', 'unnamedDigestsOf',
   'archivedDocumentCounts', 'counters',
+  // the console's
+  'getUser', 'listUsers', 'getSession', 'loginFailures', 'calendarDays', 'counterSums', 'awaitingAnswer', 'deliveryStateCounts',
+  'agencyPredecessors', 'pendingCounts', 'overdueDeliveries', 'searchDocuments', 'documentWithin', 'documentEvents', 'searchAgencies',
+  'connectedCounts',
 ]);
 /** Writes of one statement that are atomic and correct under concurrency without the write lock (see the top). */
 const LOCK_FREE_WRITES = new Set(['setDeliveryIf', 'bumpCounter']);
