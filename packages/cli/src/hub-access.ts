@@ -79,13 +79,7 @@ export async function withHub<T>(ctx: CliContext, where: HubLocation, mode: 'cre
   }
   if (fresh) ctx.err(`vdxp: đã tạo thư mục dữ liệu mới / created a new data folder: ${dir}`);
   for (const w of hub.warnings) ctx.err(`vdxp: ${w}`);
-  try {
-    return await fn(hub);
-  } catch (e) {
-    throw asCliError(e);
-  } finally {
-    await hub.close();
-  }
+  return runOn(hub, fn);
 }
 
 /** The same on the nodes' database: every node sees the change at once (they read it from there). */
@@ -97,6 +91,11 @@ async function withDatabaseHub<T>(ctx: CliContext, where: HubLocation & { databa
     const why = e instanceof HubError ? `${e.code}: ${e.message}` : (e as Error).message;
     throw new CliError(`không mở được cơ sở dữ liệu / cannot open the hub database ${redactUrl(where.database)}: ${why}`, EXIT_CODES.usage, { cause: e });
   }
+  return runOn(hub, fn);
+}
+
+/** Runs `fn` on an open hub and closes it, whatever happens; hub refusals become CLI failures. */
+async function runOn<T>(hub: Hub, fn: (hub: Hub) => Promise<T>): Promise<T> {
   try {
     return await fn(hub);
   } catch (e) {

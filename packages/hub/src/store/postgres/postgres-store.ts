@@ -15,12 +15,13 @@ import pg from 'pg';
 import { HubError } from '../../errors.ts';
 import { eventHash } from '../event-hash.ts';
 import {
-  ANSWERABLE_STATES, GENESIS_HASH, PENDING_STATES,
+  GENESIS_HASH, PENDING_STATES,
   type Agency, type AgencyInput, type ArchiveSegment, type Checkpoint, type CounterRow, type CutResult, type DeliveryExpectation,
   type DeliveryPatch, type DeliveryRow, type DeliveryState, type DocumentRow, type EventInput, type EventRow, type InboxItem,
   type StatusEntry, type Store, type StoreOps, type SystemRecord,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
+import { ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_SQL, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, unknown>;
 type Param = string | number | boolean | null | Buffer | Uint8Array;
@@ -147,22 +148,6 @@ const PATCH_COLUMNS: Record<keyof DeliveryPatch, string> = {
   state: 'state', attempts: 'attempts', businessStatus: 'business_status', lastReason: 'last_reason', ackedAt: 'acked_at',
   overdue: 'overdue', firstFetchedAt: 'fetched_at', answerDueAt: 'answer_due_at',
 };
-const sqlList = (states: readonly string[]): string => states.map((s) => `'${s}'`).join(', ');
-const PENDING_SQL = sqlList(PENDING_STATES);
-const ANSWERABLE_SQL = sqlList(ANSWERABLE_STATES);
-
-const toStatus = (r: Row): StatusEntry => ({
-  deliveryId: r['delivery_id'] as string, seq: r['seq'] as number, statusCode: r['status_code'] as string,
-  documentId: r['document_id'] as string | null, description: r['description'] as string | null, at: r['at'] as number,
-});
-
-const toEvent = (r: Row): EventRow => ({
-  seq: r['seq'] as number, at: r['at'] as number, type: r['type'] as string, actor: r['actor'] as string | null,
-  documentId: r['document_id'] as string | null, deliveryId: r['delivery_id'] as string | null,
-  data: JSON.parse(r['data'] as string) as Record<string, unknown>, dataJson: r['data'] as string, prevHash: r['prev_hash'] as string, hash: r['hash'] as string,
-});
-
-const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 const DELIVERY_COLUMNS = 'id, seq, document_id, kind, recipient, addressed_to, state, attempts, business_status, last_reason, created_at, fetched_at, acked_at, expires_at, answer_due_at, overdue';
 
 /** `?` placeholders (as the SQLite engine writes them) to PostgreSQL's $1, $2…; no statement here has a literal `?`. */
@@ -688,19 +673,6 @@ export class PostgresOps implements StoreOps {
   }
 }
 
-/** The overdue rule of delivery.ts's isOverdue as SQL over `d` and `doc`; binds now twice. */
-const OVERDUE_NOW_SQL = `d.kind = 'edoc' AND d.state IN (${ANSWERABLE_SQL})
-  AND ((d.answer_due_at <= ? AND (d.business_status IS NULL OR d.business_status = '13'))
-    OR (doc.due_at <= ? AND coalesce(d.business_status, '') NOT IN ('06', '02', '15')))`;
-
-/** A user's text inside a LIKE pattern: its own %, _ and \ match themselves. */
-const likeEscape = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
-
-const toUser = (r: Row): UserRecord => ({
-  username: r['username'] as string, role: r['role'] as UserRecord['role'], scope: r['scope'] as string | null,
-  passwordHash: r['password_hash'] as string, state: r['state'] as UserRecord['state'], createdAt: r['created_at'] as number,
-  updatedAt: r['updated_at'] as number,
-});
 
 /** Operations that only read, run on the pool with no transaction and no lock. */
 const READS = new Set([

@@ -5,12 +5,13 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { eventHash } from '../event-hash.ts';
 import {
-  ANSWERABLE_STATES, GENESIS_HASH, PENDING_STATES,
+  GENESIS_HASH, PENDING_STATES,
   type Agency, type AgencyInput, type ArchiveSegment, type Checkpoint, type CounterRow, type CutResult, type DeliveryExpectation,
   type DeliveryPatch, type DeliveryRow, type DeliveryState, type DocumentRow, type EventInput, type EventRow, type InboxItem,
   type StatusEntry, type Store, type StoreOps, type SystemRecord,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
+import { ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_SQL, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, SQLInputValue>;
 
@@ -80,23 +81,6 @@ const PATCH_COLUMNS: Record<keyof DeliveryPatch, string> = {
   state: 'state', attempts: 'attempts', businessStatus: 'business_status', lastReason: 'last_reason', ackedAt: 'acked_at',
   overdue: 'overdue', firstFetchedAt: 'fetched_at', answerDueAt: 'answer_due_at',
 };
-/** PENDING_STATES as an SQL list, for queries that name them in their text. */
-const sqlList = (states: readonly string[]): string => states.map((s) => `'${s}'`).join(', ');
-const PENDING_SQL = sqlList(PENDING_STATES);
-const ANSWERABLE_SQL = sqlList(ANSWERABLE_STATES);
-
-const toStatus = (r: Row): StatusEntry => ({
-  deliveryId: r['delivery_id'] as string, seq: r['seq'] as number, statusCode: r['status_code'] as string,
-  documentId: r['document_id'] as string | null, description: r['description'] as string | null, at: r['at'] as number,
-});
-
-const toEvent = (r: Row): EventRow => ({
-  seq: r['seq'] as number, at: r['at'] as number, type: r['type'] as string, actor: r['actor'] as string | null,
-  documentId: r['document_id'] as string | null, deliveryId: r['delivery_id'] as string | null,
-  data: JSON.parse(r['data'] as string) as Record<string, unknown>, dataJson: r['data'] as string, prevHash: r['prev_hash'] as string, hash: r['hash'] as string,
-});
-
-const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 const DELIVERY_COLUMNS = 'id, seq, document_id, kind, recipient, addressed_to, state, attempts, business_status, last_reason, created_at, fetched_at, acked_at, expires_at, answer_due_at, overdue';
 
 /** The operations on one connection. Synchronous underneath; async to match the engine-neutral interface. */
@@ -387,7 +371,7 @@ class SqliteOps implements StoreOps {
     let lastSeq = (this.#get('SELECT max(seq) AS s FROM events WHERE seq < ?', firstSeq + eventsMax)?.['s'] as number | null) ?? firstSeq;
     const late = this.#get('SELECT min(seq) AS s FROM events WHERE seq BETWEEN ? AND ? AND at >= ?', firstSeq, lastSeq, cutoff)?.['s'] as number | null;
     if (late !== null) lastSeq = late - 1;
-    const pending = PENDING_STATES.map((s) => `'${s}'`).join(', ');
+    const pending = PENDING_SQL;
     const blocked = this.#get(`SELECT min(e.seq) AS s FROM events e LEFT JOIN documents d ON d.id = e.document_id
       WHERE e.seq BETWEEN ? AND ? AND e.type = 'document:accepted'
         AND (d.id IS NULL OR d.received_at >= ? OR d.archived_in IS NOT NULL
@@ -409,7 +393,7 @@ class SqliteOps implements StoreOps {
       throw new Error(`The live evidence chain no longer starts at event ${c.firstSeq} from the segment's hash: another cut was made; archive again`);
     }
     const accepted = `SELECT document_id FROM events WHERE seq BETWEEN ? AND ? AND type = 'document:accepted'`;
-    const pending = PENDING_STATES.map((s) => `'${s}'`).join(', ');
+    const pending = PENDING_SQL;
     const busy = this.#get(`SELECT document_id AS id FROM deliveries WHERE document_id IN (${accepted}) AND state IN (${pending}) LIMIT 1`, c.firstSeq, c.lastSeq);
     if (busy !== undefined) throw new Error(`Document ${busy['id'] as string} was handed out again since the archive was written; archive again`);
     const documents = Number(this.st(`UPDATE documents SET archived_in = ? WHERE archived_in IS NULL AND id IN (${accepted})`).run(c.file, c.firstSeq, c.lastSeq).changes);
@@ -608,19 +592,6 @@ class SqliteOps implements StoreOps {
   }
 }
 
-/** The overdue rule of delivery.ts's isOverdue as SQL over `d` and `doc`; binds now twice. */
-const OVERDUE_NOW_SQL = `d.kind = 'edoc' AND d.state IN (${ANSWERABLE_SQL})
-  AND ((d.answer_due_at <= ? AND (d.business_status IS NULL OR d.business_status = '13'))
-    OR (doc.due_at <= ? AND coalesce(d.business_status, '') NOT IN ('06', '02', '15')))`;
-
-/** A user's text inside a LIKE pattern: its own %, _ and \ match themselves. */
-const likeEscape = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
-
-const toUser = (r: Row): UserRecord => ({
-  username: r['username'] as string, role: r['role'] as UserRecord['role'], scope: r['scope'] as string | null,
-  passwordHash: r['password_hash'] as string, state: r['state'] as UserRecord['state'], createdAt: r['created_at'] as number,
-  updatedAt: r['updated_at'] as number,
-});
 
 /**
  * SQLite allows one writer; we also keep readers out of an open transaction, because on one connection they
