@@ -532,6 +532,23 @@ class SqliteOps implements StoreOps {
     return this.#all('SELECT * FROM agencies WHERE successor = ? ORDER BY code', code).map(toAgency);
   }
 
+  async counterTopAgencies(o: { fromDay: string; toDay: string; within: AgencyPattern; metric: string; limit: number }): Promise<{ agency: string; value: number }[]> {
+    return this.#all(`SELECT agency, sum(value) AS value FROM counters WHERE day >= ? AND day <= ? AND metric = ? ${o.within === null ? '' : 'AND agency LIKE ?'}
+      GROUP BY agency ORDER BY value DESC, agency LIMIT ?`, o.fromDay, o.toDay, o.metric, ...(o.within === null ? [] : [o.within]), o.limit)
+      .map((r) => ({ agency: r['agency'] as string, value: r['value'] as number }));
+  }
+
+  async answerTimes(o: { within: AgencyPattern; fromAt: number; toAt: number; limit: number }): Promise<{ deliveryId: string; recipient: string; receivedAt: number; acceptedAt: number | null; finishedAt: number | null }[]> {
+    return this.#all(`SELECT d.id, d.recipient, doc.received_at,
+        (SELECT min(s.at) FROM delivery_statuses s WHERE s.delivery_id = d.id AND s.status_code IN ('01', '03')) AS accepted_at,
+        (SELECT min(s.at) FROM delivery_statuses s WHERE s.delivery_id = d.id AND s.status_code = '06') AS finished_at
+      FROM deliveries d JOIN documents doc ON doc.id = d.document_id
+      WHERE d.kind = 'edoc' AND doc.received_at >= ? AND doc.received_at < ? ${o.within === null ? '' : 'AND d.recipient LIKE ?'} ORDER BY d.seq LIMIT ?`,
+    o.fromAt, o.toAt, ...(o.within === null ? [] : [o.within]), o.limit)
+      .map((r) => ({ deliveryId: r['id'] as string, recipient: r['recipient'] as string, receivedAt: r['received_at'] as number,
+        acceptedAt: r['accepted_at'] as number | null, finishedAt: r['finished_at'] as number | null }));
+  }
+
   async pendingCounts(within: AgencyPattern, now: number): Promise<{ inFlight: number; overdue: number }> {
     const w = within === null ? '' : 'AND d.recipient LIKE ?';
     const args = within === null ? [] : [within];
