@@ -4,13 +4,14 @@ import './style.css';
 import { api, ApiError, setCsrf, type User } from './api.ts';
 import { field, h } from './dom.ts';
 import { currentLang, setLang, t, type WordKey } from './i18n.ts';
-import { agenciesPage, documentsPage, healthPage, overduePage, overviewPage, systemsPage, type PageContext } from './pages.ts';
+import { agenciesPage, documentsPage, healthPage, overduePage, overviewPage, reportsPage, systemsPage, type PageContext } from './pages.ts';
 
 const PAGES: Record<string, { word: WordKey; render: (p: PageContext) => Promise<void>; param?: string; roles?: readonly User['role'][] }> = {
   overview: { word: 'overview', render: overviewPage },
   overdue: { word: 'overdue', render: overduePage },
   documents: { word: 'documents', render: documentsPage, param: 'id' },
   agencies: { word: 'agencies', render: agenciesPage, param: 'code' },
+  reports: { word: 'reportsPage', render: reportsPage },
   systems: { word: 'systemsPage', render: systemsPage, roles: ['operator', 'auditor'] },
   health: { word: 'healthPage', render: healthPage, roles: ['operator', 'auditor'] },
 };

@@ -3,7 +3,7 @@
 import { api, query, type User } from './api.ts';
 import { chart } from './charts.ts';
 import { field, h, table } from './dom.ts';
-import { formatNumber, formatTime, t, type WordKey } from './i18n.ts';
+import { currentLang, formatNumber, formatTime, t, type WordKey } from './i18n.ts';
 
 export interface PageContext {
   user: User;
@@ -248,4 +248,61 @@ export async function healthPage(p: PageContext): Promise<void> {
   };
   await render();
   p.every(15_000, render);
+}
+
+interface Report {
+  scope: string | null; month: string; fromDay: string; toDay: string; generatedAt: string; overdueAt: string;
+  totals: { sent: number; received: number };
+  byGroup: Record<string, { sent: number; received: number }>;
+  days: { day: string; sent: number; received: number }[];
+  topSenders: { agency: string; name: string | null; value: number }[];
+  topRecipients: { agency: string; name: string | null; value: number }[];
+  overdueByAgency: { agency: string; name: string | null; count: number; oldestDays: number }[];
+  overdueTotal: number;
+  answers: { deliveries: number; accepted: number; finished: number; medianAcceptHours: number | null; medianFinishHours: number | null; truncated: boolean };
+}
+
+/** Báo cáo / Reports: the month's report for a scope, laid out to print (the nav and the form hide on paper). */
+export async function reportsPage(p: PageContext): Promise<void> {
+  const filters = { month: p.params.get('month') ?? '', scope: p.params.get('scope') ?? '' };
+  const r = await api<Report>('GET', `/report${query(filters)}`);
+  const form = h('form', { class: 'filters', role: 'search' },
+    h('label', {}, t('month'), h('input', { name: 'month', type: 'month', value: r.month })),
+    h('label', {}, t('scope'), h('input', { name: 'scope', value: filters.scope, placeholder: p.user.scope ?? '000.00.00.H41', size: '16' })),
+    h('button', { type: 'submit' }, t('show')),
+    h('button', { type: 'button', id: 'print-report', onclick: () => { window.print(); } }, t('print')));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    location.hash = `#/reports${query({ month: field(form, 'month'), scope: field(form, 'scope') })}`;
+  });
+  const hours = (n: number | null): string => (n === null ? t('notComputable') : t('hours', { n: formatNumber(n) }));
+  const agencyRows = (xs: { agency: string; name: string | null; value: number }[]): (string | HTMLElement)[][] =>
+    xs.map((x) => [h('a', { href: `#/agencies/${encodeURIComponent(x.agency)}` }, x.agency), x.name ?? '', formatNumber(x.value)]);
+  const groups = ['central', 'province', 'commune', 'other'];
+  p.main.replaceChildren(h('article', { class: 'report', id: 'report', 'data-month': r.month },
+    h('h1', {}, t('reportTitle', { month: currentLang() === 'vi' ? `${r.month.slice(5)}/${r.month.slice(0, 4)}` : r.month })),
+    h('p', { class: 'muted' }, t('reportScope', { scope: r.scope ?? t('everything'), from: r.fromDay, to: r.toDay, at: formatTime(r.generatedAt) })),
+    form,
+    h('div', { class: 'figures' },
+      figure(t('sentMonth'), formatNumber(r.totals.sent), 'report-sent'),
+      figure(t('receivedMonth'), formatNumber(r.totals.received), 'report-received'),
+      figure(t('overdueMonthEnd'), formatNumber(r.overdueTotal), 'report-overdue'),
+      figure(t('medianAccept'), hours(r.answers.medianAcceptHours), 'report-accept'),
+      figure(t('medianFinish'), hours(r.answers.medianFinishHours), 'report-finish')),
+    h('p', { class: 'muted', id: 'answers-note' }, t('answersNote', { n: formatNumber(r.answers.deliveries), a: formatNumber(r.answers.accepted), f: formatNumber(r.answers.finished) }),
+      r.answers.truncated ? ` ${t('truncatedNote')}` : ''),
+    h('div', { class: 'charts' },
+      chart('bar', t('perDayMonth'), r.days.map((d) => d.day.slice(8)), [{ label: t('sent'), data: r.days.map((d) => d.sent) }, { label: t('received'), data: r.days.map((d) => d.received) }])),
+    h('section', { class: 'report-section' }, h('h2', {}, t('byGroup')),
+      table([t('level'), t('sent'), t('received')], [
+        ...groups.map((g) => [t(`group_${g}` as WordKey), formatNumber(r.byGroup[g]?.sent ?? 0), formatNumber(r.byGroup[g]?.received ?? 0)]),
+        [h('strong', {}, t('total')), h('strong', {}, formatNumber(r.totals.sent)), h('strong', {}, formatNumber(r.totals.received))]])),
+    h('section', { class: 'report-section', 'data-table': 'top-senders' }, h('h2', {}, t('topSenders')),
+      r.topSenders.length === 0 ? h('p', {}, t('none')) : table([t('agencyCode'), t('name'), t('sent')], agencyRows(r.topSenders))),
+    h('section', { class: 'report-section', 'data-table': 'top-recipients' }, h('h2', {}, t('topRecipients')),
+      r.topRecipients.length === 0 ? h('p', {}, t('none')) : table([t('agencyCode'), t('name'), t('received')], agencyRows(r.topRecipients))),
+    h('section', { class: 'report-section', 'data-table': 'overdue-by-agency' }, h('h2', {}, t('overdueByAgency'), ` (${formatTime(r.overdueAt)})`),
+      r.overdueByAgency.length === 0 ? h('p', {}, t('none')) : table([t('agencyCode'), t('name'), t('count'), t('oldestDays')],
+        r.overdueByAgency.map((x) => [h('a', { href: `#/agencies/${encodeURIComponent(x.agency)}` }, x.agency), x.name ?? '', formatNumber(x.count), formatNumber(x.oldestDays)]))),
+  ));
 }

@@ -226,6 +226,53 @@ describe('console in Chromium', () => {
     await page.close();
   });
 
+  it('makes Cao Bằng\'s monthly report for the Government Office: the figures the test exchanged, medians from the statuses, a clean print', async () => {
+    // December 2026, 09:00 in Việt Nam: everything the earlier tests sent is in November.
+    t.clock.set(Date.UTC(2026, 11, 2, 2, 0, 0));
+    const docs: { id: string }[] = [];
+    for (let i = 0; i < 3; i++) docs.push(await send('gov', await edoc('000.00.00.G22', ['000.00.00.H14'], { Subject: `Báo cáo tháng ${i}` })));
+    await send('caobang', await edoc('000.00.00.H14', ['000.00.00.G22']));
+    const answer = async (i: number, code: string): Promise<void> => {
+      const row = await t.hub.ctx.store.getDocument(docs[i]?.id ?? '');
+      await send('caobang', await statusPacket('000.00.00.H14', '000.00.00.G22', row?.edxmlId ?? '', code));
+    };
+    t.clock.advance(2 * 3600 * 1000);
+    await answer(0, '03');
+    t.clock.advance(2 * 3600 * 1000);
+    await answer(1, '01');
+    await answer(0, '06');
+    t.clock.advance(5 * 24 * 3600 * 1000); // the third, never answered, is overdue by now (still December)
+    const page = await newPage();
+    await logIn(page, 'vpcp');
+    await page.waitForSelector('[data-figure=received]');
+    await page.goto(`${url}/console/#/reports?scope=000.00.00.H14`);
+    await page.waitForSelector('#report');
+    assert.equal(await page.getAttribute('#report', 'data-month'), '2026-12');
+    const figure = async (id: string): Promise<string> => (await page.textContent(`[data-figure=${id}] .figure-value`))?.trim() ?? '';
+    assert.equal(await figure('report-received'), '3');
+    assert.equal(await figure('report-sent'), '1');
+    assert.equal(await figure('report-overdue'), '1');
+    assert.equal(await figure('report-accept'), '3 giờ', 'accepted after 2 h and 4 h: the median is 3 h');
+    assert.equal(await figure('report-finish'), '4 giờ');
+    assert.deepEqual(await page.locator('[data-table=top-recipients] tbody tr td:first-child').allTextContents(), ['000.00.00.H14']);
+    assert.deepEqual(await page.locator('[data-table=overdue-by-agency] tbody tr td:nth-child(3)').allTextContents(), ['1']);
+    assert.equal(await page.locator('#report canvas').count(), 1, 'the daily chart');
+    await shot(page, '10-report');
+    assert.deepEqual(await axeViolations(page), []);
+    // On paper: no navigation, no form; table rows are not cut between pages.
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.locator('#top').isVisible(), false);
+    assert.equal(await page.locator('#report form').isVisible(), false);
+    assert.equal(await page.locator('#report tr').first().evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { breakInside: string } }).getComputedStyle(el).breakInside), 'avoid');
+    await shot(page, '11-report-print');
+    await page.emulateMedia({ media: 'screen' });
+    await page.click('#lang-switch');
+    await page.locator('#report h1', { hasText: 'Electronic documents' }).waitFor();
+    assert.equal(await figure('report-accept'), '3 h');
+    await page.click('#lang-switch');
+    await page.close();
+  });
+
   it('shows operators the systems (rotating credentials shows them once) and the health page; leaders see neither', async () => {
     const page = await newPage();
     await logIn(page, 'ops');

@@ -132,6 +132,13 @@ describe('console API', () => {
     assert.equal((await leader.call('GET', `/console/api/documents/${toNghean.id}`)).status, 200);
     assert.equal(errorCode(await leader.call('GET', '/console/api/overview?scope=000.00.00.H24')), 'VDXP_E_CONSOLE_SCOPE');
     assert.equal(errorCode(await leader.call('GET', '/console/api/agencies/000.00.15.H24')), 'VDXP_E_CONSOLE_SCOPE');
+    assert.equal(errorCode(await leader.call('GET', '/console/api/report?scope=000.00.00.H24')), 'VDXP_E_CONSOLE_SCOPE', 'the report holds the scope too');
+    const own = await leader.call('GET', '/console/api/report');
+    assert.equal(own.status, 200);
+    assert.equal(own.json['scope'], '000.00.00.H41', 'the leader\'s own scope by default');
+    assert.ok(!(own.json['topRecipients'] as { agency: string }[]).some((x) => x.agency.endsWith('H24')), 'no Hà Nội agency in Nghệ An\'s report');
+    assert.equal(errorCode(await leader.call('GET', '/console/api/report?month=2026-13')), 'VDXP_E_BAD_REQUEST');
+    assert.equal(errorCode(await leader.call('GET', '/console/api/report?month=2099-01')), 'VDXP_E_BAD_REQUEST', 'a month not begun');
     const found = (await leader.call('GET', '/console/api/documents')).json['items'] as { id: string }[];
     assert.ok(found.some((d) => d.id === toNghean.id));
     assert.ok(!found.some((d) => d.id === toHanoi.id), 'search lists only documents within scope');

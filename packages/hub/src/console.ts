@@ -296,3 +296,97 @@ export async function agencyPage(ctx: HubContext, user: UserView, code: string):
     inFlight,
   };
 }
+
+export interface MonthlyReport {
+  scope: string | null;
+  month: string;
+  /** The month's first and last day (Việt Nam), the last cut at today for the running month. */
+  fromDay: string;
+  toDay: string;
+  /** When the figures were computed, and the instant the overdue list is judged at (the month's end, or now). */
+  generatedAt: string;
+  overdueAt: string;
+  totals: { sent: number; received: number };
+  byGroup: Record<BodyGroup, { sent: number; received: number }>;
+  days: { day: string; sent: number; received: number }[];
+  topSenders: { agency: string; name: string | null; value: number }[];
+  topRecipients: { agency: string; name: string | null; value: number }[];
+  overdueByAgency: { agency: string; name: string | null; count: number; oldestDays: number }[];
+  overdueTotal: number;
+  /** Median hours from the document's arrival to its recipient's first 01/03 and first 06, over `deliveries` looked at. */
+  answers: { deliveries: number; accepted: number; finished: number; medianAcceptHours: number | null; medianFinishHours: number | null; truncated: boolean };
+}
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * The monthly report a ministry or province sends upward, for one scope: documents sent and received in the
+ * month by level, by day and by agency (top N), overdue at the month's end by recipient (judged with the answers
+ * known now: a late answer given after the month still takes a row off), and the median time to acceptance and
+ * to finish from the recipients' status history.
+ */
+export async function monthlyReport(ctx: HubContext, user: UserView, month: string | undefined, askedScope?: string): Promise<MonthlyReport> {
+  const scope = effectiveScope(user, askedScope);
+  const within = scopePattern(scope);
+  const now = ctx.clock.now();
+  const today = vnDay(now);
+  const m = month === undefined || month === '' ? today.slice(0, 7) : month;
+  const mm = /^(\d{4})-(\d{2})$/.exec(m);
+  if (!mm || Number(mm[2]) < 1 || Number(mm[2]) > 12) throw new HubError('VDXP_E_BAD_REQUEST', 'month must be yyyy-MM');
+  const startAt = Date.UTC(Number(mm[1]), Number(mm[2]) - 1, 1) - VN_UTC_OFFSET_MS;
+  const endAt = Date.UTC(Number(mm[1]), Number(mm[2]), 1) - VN_UTC_OFFSET_MS;
+  if (startAt > now) throw new HubError('VDXP_E_BAD_REQUEST', `Tháng ${m} chưa bắt đầu / month ${m} has not begun`);
+  const fromDay = `${m}-01`;
+  const toDay = vnDay(Math.min(endAt, now + 1) - 1);
+  const sums = await ctx.store.counterSums({ fromDay, toDay, within });
+  const byGroup = Object.fromEntries(BODY_GROUPS.map((g) => [g, { sent: 0, received: 0 }])) as MonthlyReport['byGroup'];
+  const totals = { sent: 0, received: 0 };
+  const days = new Map<string, { sent: number; received: number }>();
+  for (let t = startAt; t < Math.min(endAt, now + 1); t += DAY_MS) days.set(vnDay(t), { sent: 0, received: 0 });
+  for (const s of sums) {
+    if (s.metric !== 'sent' && s.metric !== 'received') continue;
+    const d = days.get(s.day) ?? { sent: 0, received: 0 };
+    d[s.metric] += s.value;
+    days.set(s.day, d);
+    byGroup[bodyGroup(s.letter, s.level)][s.metric] += s.value;
+    totals[s.metric] += s.value;
+  }
+  const topN = ctx.limits.consoleReportAgencyRowsMax;
+  const senders = await ctx.store.counterTopAgencies({ fromDay, toDay, within, metric: 'sent', limit: topN });
+  const recipients = await ctx.store.counterTopAgencies({ fromDay, toDay, within, metric: 'received', limit: topN });
+  const overdueAt = Math.min(endAt, now);
+  const overdueRows = await ctx.store.overdueDeliveries({ within, now: overdueAt, toAt: overdueAt, limit: ctx.limits.consoleExportRowsMax });
+  const byRecipient = new Map<string, { count: number; oldestDays: number }>();
+  for (const r of overdueRows) {
+    const g = byRecipient.get(r.delivery.recipient) ?? { count: 0, oldestDays: 0 };
+    g.count += 1;
+    g.oldestDays = Math.max(g.oldestDays, Math.floor((overdueAt - r.document.receivedAt) / DAY_MS));
+    byRecipient.set(r.delivery.recipient, g);
+  }
+  const overdueTop = [...byRecipient].sort((a, b) => b[1].count - a[1].count || b[1].oldestDays - a[1].oldestDays || a[0].localeCompare(b[0])).slice(0, topN);
+  const answerRows = await ctx.store.answerTimes({ within, fromAt: startAt, toAt: endAt, limit: ctx.limits.consoleExportRowsMax });
+  const hours = (ms: number): number => Math.round(ms / 360_000) / 10;
+  const accepts = answerRows.filter((r) => r.acceptedAt !== null).map((r) => r.acceptedAt! - r.receivedAt);
+  const finishes = answerRows.filter((r) => r.finishedAt !== null).map((r) => r.finishedAt! - r.receivedAt);
+  const ma = median(accepts);
+  const mf = median(finishes);
+  const names = await agencyNames(ctx, [...senders, ...recipients].map((x) => x.agency).concat(overdueTop.map(([c]) => c)));
+  return {
+    scope, month: m, fromDay, toDay, generatedAt: new Date(now).toISOString(), overdueAt: new Date(overdueAt).toISOString(),
+    totals, byGroup, days: [...days].sort((a, b) => a[0].localeCompare(b[0])).map(([day, v]) => ({ day, ...v })),
+    topSenders: senders.map((x) => ({ ...x, name: names.get(x.agency) ?? null })),
+    topRecipients: recipients.map((x) => ({ ...x, name: names.get(x.agency) ?? null })),
+    overdueByAgency: overdueTop.map(([agency, v]) => ({ agency, name: names.get(agency) ?? null, ...v })),
+    overdueTotal: overdueRows.length,
+    answers: {
+      deliveries: answerRows.length, accepted: accepts.length, finished: finishes.length,
+      medianAcceptHours: ma === null ? null : hours(ma), medianFinishHours: mf === null ? null : hours(mf),
+      truncated: answerRows.length >= ctx.limits.consoleExportRowsMax,
+    },
+  };
+}

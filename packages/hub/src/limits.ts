@@ -84,6 +84,8 @@ export interface HubLimits {
   consoleExportRowsMax: number;
   /** Events shown on one document's timeline. */
   consoleTimelineEventsMax: number;
+  /** Agencies in each "top N" table of the monthly report (senders, recipients, overdue). */
+  consoleReportAgencyRowsMax: number;
   /** Push notices: how long one POST to a system's push URL may take. */
   pushTimeoutSeconds: number;
   /** Push notices: failed POSTs in a row after which the hub stops until the next queued delivery (the system still polls). */
@@ -147,6 +149,7 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   consolePageRowsMax: 500,
   consoleExportRowsMax: 100_000,
   consoleTimelineEventsMax: 2_000,
+  consoleReportAgencyRowsMax: 20,
   pushTimeoutSeconds: 10,
   // 1, 2, 4 … 300 s: eight failures span about ten minutes.
   pushAttemptsMax: 8,

@@ -8,7 +8,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  agencyPage, csvText, documentPage, effectiveScope, overdueList, overdueTable, overview, searchAgencies, searchDocuments,
+  agencyPage, csvText, documentPage, effectiveScope, monthlyReport, overdueList, overdueTable, overview, searchAgencies, searchDocuments,
 } from '../console.ts';
 import { changeCalendar, statutoryHolidays } from '../calendar.ts';
 import { vnDay } from '../clock.ts';
@@ -115,6 +115,12 @@ export function registerConsole(app: FastifyInstance, hub: Hub, o: ConsoleOption
     api.get('/overview', async (req) => {
       const { user } = await auth(req);
       return overview(ctx, user, text((req.query as Record<string, unknown>)['scope'], 'scope'));
+    });
+
+    api.get('/report', async (req) => {
+      const { user } = await auth(req);
+      const q = req.query as Record<string, unknown>;
+      return monthlyReport(ctx, user, text(q['month'], 'month', 7), text(q['scope'], 'scope', 64));
     });
 
     api.get('/overdue', async (req, reply) => {

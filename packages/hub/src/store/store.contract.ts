@@ -341,6 +341,38 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         assert.deepEqual(await store.connectedCounts(within), { agencies: 2, connected: 1 });
         assert.deepEqual((await store.agencyPredecessors('000.00.00.H41')).map((a) => a.code), ['000.00.00.H22']);
         assert.deepEqual(await store.deliveryStateCounts(), { done: 1, queued: 2 });
+        await store.bumpCounter('2026-01-03', '000.00.00.H41', 'received', 1);
+        await store.bumpCounter('2026-02-01', '000.00.00.H41', 'received', 9);
+        assert.deepEqual(await store.counterTopAgencies({ fromDay: '2026-01-01', toDay: '2026-01-31', within: null, metric: 'received', limit: 2 }),
+          [{ agency: '000.00.00.H24', value: 5 }, { agency: '000.00.15.H41', value: 2 }], 'largest first, February left out, cut at the limit');
+        assert.deepEqual(await store.counterTopAgencies({ fromDay: '2026-01-01', toDay: '2026-01-31', within, metric: 'received', limit: 5 }),
+          [{ agency: '000.00.15.H41', value: 2 }, { agency: '000.00.00.H41', value: 1 }]);
+        await store.addStatus({ deliveryId: 'v3', statusCode: '01', documentId: null, description: null, at: 2200 });
+        await store.addStatus({ deliveryId: 'v3', statusCode: '03', documentId: null, description: null, at: 2500 });
+        await store.addStatus({ deliveryId: 'v3', statusCode: '06', documentId: null, description: null, at: 4000 });
+        await store.addStatus({ deliveryId: 'v3', statusCode: '06', documentId: null, description: null, at: 4100 });
+        assert.deepEqual(await store.answerTimes({ within: null, fromAt: 0, toAt: 10_000, limit: 10 }), [
+          { deliveryId: 'v1', recipient: '000.00.15.H41', receivedAt: 1000, acceptedAt: null, finishedAt: null },
+          { deliveryId: 'v2', recipient: '000.00.00.H24', receivedAt: 2000, acceptedAt: null, finishedAt: null },
+          { deliveryId: 'v3', recipient: '000.00.00.H41', receivedAt: 2000, acceptedAt: 2200, finishedAt: 4000 }]);
+        assert.deepEqual((await store.answerTimes({ within, fromAt: 1500, toAt: 10_000, limit: 10 })).map((r) => r.deliveryId), ['v3'], 'scope and the receipt window both hold');
+        // The nationwide sums come from the rollup the counters' triggers keep: they equal the per-agency counters summed.
+        await store.bumpCounter('2026-01-02', '000.00.15.H41', 'received', 3);
+        await store.bumpCounter('2026-01-02', '000.00.00.X99', 'sent', 4);
+        await store.transaction(async (tx) => { await tx.bumpCounter('2026-01-04', '000.00.00.H24', 'sent', 6); });
+        await assert.rejects(store.transaction(async (tx) => { await tx.bumpCounter('2026-01-04', '000.00.00.H24', 'sent', 100); throw new Error('rolled back'); }));
+        const key = (r: { day: string; level: number | null; letter: string; metric: string }): string => `${r.day} ${r.metric} ${r.level} ${r.letter}`;
+        const expected = new Map<string, { day: string; level: number | null; letter: string; metric: string; value: number }>();
+        for (const c of await store.counters({ fromDay: '2026-01-01', toDay: '2026-12-31' })) {
+          const r = { day: c.day, level: (await store.getAgency(c.agency))?.level ?? null, letter: c.agency.slice(-3, -2), metric: c.metric, value: 0 };
+          const e = expected.get(key(r)) ?? r;
+          e.value += c.value;
+          expected.set(key(r), e);
+        }
+        const national = await store.counterSums({ fromDay: '2026-01-01', toDay: '2026-12-31', within: null });
+        assert.deepEqual([...national].sort((x, y) => key(x).localeCompare(key(y))), [...expected.values()].sort((x, y) => key(x).localeCompare(key(y))));
+        assert.ok(national.some((r) => r.letter === 'X' && r.level === null && r.value === 4), 'an agency not in the registry: level unknown');
+        assert.equal(national.filter((r) => r.metric === 'sent' && r.letter === 'H').reduce((n, r) => n + r.value, 0), 6, 'the rolled-back bump left nothing in the rollup');
       } finally { await close(); }
     });
   });

@@ -332,6 +332,13 @@ export interface StoreOps {
    * the end of the code: G central, H province), for agencies matching `within`.
    */
   counterSums(o: { fromDay: string; toDay: string; within: AgencyPattern }): Promise<{ day: string; level: number | null; letter: string; metric: string; value: number }[]>;
+  /** Per agency matching `within`, the sum of `metric` over [fromDay, toDay], largest first (then by code), at most `limit`. */
+  counterTopAgencies(o: { fromDay: string; toDay: string; within: AgencyPattern; metric: string; limit: number }): Promise<{ agency: string; value: number }[]>;
+  /**
+   * Edoc deliveries to agencies matching `within` of documents received in [fromAt, toAt), by seq: when the document
+   * reached the hub, and the first status 01 or 03 (acceptance) and the first 06 (finished) its recipient sent, if any.
+   */
+  answerTimes(o: { within: AgencyPattern; fromAt: number; toAt: number; limit: number }): Promise<{ deliveryId: string; recipient: string; receivedAt: number; acceptedAt: number | null; finishedAt: number | null }[]>;
   /** Pending deliveries of edocs to agencies matching `within`, and how many of them are overdue at `now`. */
   pendingCounts(within: AgencyPattern, now: number): Promise<{ inFlight: number; overdue: number }>;
   /**

@@ -575,13 +575,20 @@ export class PostgresOps implements StoreOps {
   }
 
   async counterSums(o: { fromDay: string; toDay: string; within: AgencyPattern }): Promise<{ day: string; level: number | null; letter: string; metric: string; value: number }[]> {
+    const toRow = (r: Row): { day: string; level: number | null; letter: string; metric: string; value: number } =>
+      ({ day: r['day'] as string, level: r['level'] as number | null, letter: r['letter'] as string, metric: r['metric'] as string, value: r['value'] as number });
+    // Nationwide: the rollup the counters' triggers keep (migration 009 / 003), a few rows a day, not one per agency.
+    if (o.within === null) {
+      return (await this.#all(`SELECT day, nullif(level, -1) AS level, letter, metric, value FROM counter_rollup
+        WHERE day >= ? AND day <= ? AND value <> 0 ORDER BY day, level, letter, metric`, o.fromDay, o.toDay)).map(toRow);
+    }
     // sum(BIGINT) is numeric in PostgreSQL: cast back to BIGINT so it arrives as a number.
     return (await this.#all(`SELECT c.day, a.level, substr(c.agency, length(c.agency) - 2, 1) AS letter, c.metric, sum(c.value)::bigint AS value
       FROM counters c LEFT JOIN agencies a ON a.code = c.agency
-      WHERE c.day >= ? AND c.day <= ? ${o.within === null ? '' : 'AND c.agency LIKE ?'} GROUP BY c.day, a.level, letter, c.metric ORDER BY c.day`,
-    o.fromDay, o.toDay, ...(o.within === null ? [] : [o.within])))
-      .map((r) => ({ day: r['day'] as string, level: r['level'] as number | null, letter: r['letter'] as string, metric: r['metric'] as string, value: r['value'] as number }));
+      WHERE c.day >= ? AND c.day <= ? AND c.agency LIKE ? GROUP BY c.day, a.level, letter, c.metric ORDER BY c.day`,
+    o.fromDay, o.toDay, o.within)).map(toRow);
   }
+
 
   async awaitingAnswer(afterSeq: number, limit: number): Promise<DeliveryRow[]> {
     return (await this.#all(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE seq > ? AND kind = 'edoc' AND state IN (${ANSWERABLE_SQL})
@@ -594,6 +601,23 @@ export class PostgresOps implements StoreOps {
 
   async agencyPredecessors(code: string): Promise<Agency[]> {
     return (await this.#all('SELECT * FROM agencies WHERE successor = ? ORDER BY code', code)).map(toAgency);
+  }
+
+  async counterTopAgencies(o: { fromDay: string; toDay: string; within: AgencyPattern; metric: string; limit: number }): Promise<{ agency: string; value: number }[]> {
+    return (await this.#all(`SELECT agency, sum(value)::bigint AS value FROM counters WHERE day >= ? AND day <= ? AND metric = ? ${o.within === null ? '' : 'AND agency LIKE ?'}
+      GROUP BY agency ORDER BY value DESC, agency LIMIT ?`, o.fromDay, o.toDay, o.metric, ...(o.within === null ? [] : [o.within]), o.limit))
+      .map((r) => ({ agency: r['agency'] as string, value: r['value'] as number }));
+  }
+
+  async answerTimes(o: { within: AgencyPattern; fromAt: number; toAt: number; limit: number }): Promise<{ deliveryId: string; recipient: string; receivedAt: number; acceptedAt: number | null; finishedAt: number | null }[]> {
+    return (await this.#all(`SELECT d.id, d.recipient, doc.received_at,
+        (SELECT min(s.at) FROM delivery_statuses s WHERE s.delivery_id = d.id AND s.status_code IN ('01', '03')) AS accepted_at,
+        (SELECT min(s.at) FROM delivery_statuses s WHERE s.delivery_id = d.id AND s.status_code = '06') AS finished_at
+      FROM deliveries d JOIN documents doc ON doc.id = d.document_id
+      WHERE d.kind = 'edoc' AND doc.received_at >= ? AND doc.received_at < ? ${o.within === null ? '' : 'AND d.recipient LIKE ?'} ORDER BY d.seq LIMIT ?`,
+    o.fromAt, o.toAt, ...(o.within === null ? [] : [o.within]), o.limit))
+      .map((r) => ({ deliveryId: r['id'] as string, recipient: r['recipient'] as string, receivedAt: r['received_at'] as number,
+        acceptedAt: r['accepted_at'] as number | null, finishedAt: r['finished_at'] as number | null }));
   }
 
   async pendingCounts(within: AgencyPattern, now: number): Promise<{ inFlight: number; overdue: number }> {
