@@ -708,7 +708,7 @@ const READS = new Set([
   // the console's
   'getUser', 'listUsers', 'getSession', 'loginFailures', 'calendarDays', 'counterSums', 'awaitingAnswer', 'deliveryStateCounts',
   'agencyPredecessors', 'pendingCounts', 'overdueDeliveries', 'searchDocuments', 'documentWithin', 'documentEvents', 'searchAgencies',
-  'connectedCounts',
+  'connectedCounts', 'counterTopAgencies', 'answerTimes',
 ]);
 /** Writes of one statement that are atomic and correct under concurrency without the write lock (see the top). */
 const LOCK_FREE_WRITES = new Set(['setDeliveryIf', 'bumpCounter']);
