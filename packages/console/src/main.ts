@@ -33,6 +33,13 @@ function langButton(): HTMLButtonElement {
 
 function renderLogin(message = ''): void {
   top.hidden = true;
+  // A route that ends here again (a hash change while the login form shows, a slow /me) keeps the form and what
+  // was typed in it: replacing it would empty the fields under the user's hands. Only the message changes.
+  const shown = document.getElementById('login-form');
+  if (shown !== null && main.contains(shown) && shown.dataset['lang'] === currentLang()) {
+    (shown.querySelector('#login-error') as HTMLElement).textContent = message;
+    return;
+  }
   const form = h('form', { class: 'login', id: 'login-form' },
     h('h1', {}, t('loginTitle')),
     h('p', { class: 'muted' }, t('appName')),
@@ -48,6 +55,7 @@ function renderLogin(message = ''): void {
       .then((r) => { user = r.user; setCsrf(r.csrf); if (location.hash === '' || location.hash === '#/login') location.hash = '#/overview'; void route(); })
       .catch((err: unknown) => { renderLogin(err instanceof ApiError && err.code === 'VDXP_E_CONSOLE_LOGIN_RATE_LIMITED' ? t('rateLimited') : t('loginFailed')); });
   });
+  form.dataset['lang'] = currentLang();
   main.replaceChildren(form);
 }
 
