@@ -35,11 +35,13 @@ describe('vdxp on a shared PostgreSQL database', () => {
     // A real process for the first node (the flags as an operator types them), in-process for the second.
     const child = spawn(process.execPath, [MAIN, 'serve', '--database', url, '--key-file', keyFile, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
+      // The banner is several writes; a pipe may hand them over in separate chunks, so wait for its last line.
       const childUrl = await new Promise<string>((resolve, reject) => {
+        let served: string | undefined;
         createInterface({ input: child.stdout }).on('line', (l) => {
           lines.push(l);
-          const m = /serving at (\S+)/.exec(l);
-          if (m?.[1]) resolve(m[1]);
+          served ??= /serving at (\S+)/.exec(l)?.[1];
+          if (served !== undefined && /Ctrl\+C/.test(l)) resolve(served);
         });
         child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${lines.join('\n')}`)));
       });
