@@ -9,9 +9,12 @@ export { startOfVnDay, writeHistory, type HistoryOptions, type HistoryProgress, 
 export { runLive, type LiveOptions, type LiveReport } from './live.ts';
 export { ClientNativeTransport, HubRefusal, type InboxEntry, type NativeTransport, type SubmitAnswer } from './transport.ts';
 export {
-  ClientConformanceKit, COUNTERPART_AGENCY, SCENARIOS, VENDOR_AGENCY, VENDOR_SYSTEM,
+  ATTACHMENTS, ClientConformanceKit, COUNTERPART_AGENCY, SCENARIOS, VENDOR_AGENCY, VENDOR_SYSTEM,
   type ClientKitOptions, type ConformanceReport, type ScenarioId, type ScenarioResult,
 } from './conformance/client-kit.ts';
-export { ReferenceAgency, type AgencyFaults } from './conformance/reference-agency.ts';
+export { NativeLink, ReferenceAgency, VdxpLink, type AgencyFaults, type AgencyLink, type LinkItem, type ReferenceAgencyOptions } from './conformance/reference-agency.ts';
+export { minimalDocx, minimalPdf, writeZip, type ZipEntry } from './conformance/files.ts';
+export { selfSignedSigner, signBytes, strictSignatureProblem } from './conformance/signing.ts';
+export { sdkHashFile, vdxpTimestamp, VdxpRefusal, VdxpWireClient, type ReceivedItem } from './vdxp-wire.ts';
 export { reportHtml } from './conformance/report.ts';
 export { HubConformanceKit, type HubKitOptions } from './conformance/hub-kit.ts';

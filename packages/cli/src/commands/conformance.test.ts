@@ -1,5 +1,6 @@
-// `vdxp conformance client` end to end: the kit prints the token, a reference agency connects with it on the
-// given port, every scenario passes, and report.json and report.html are written; bad ports are usage errors.
+// `vdxp conformance client` end to end: the kit prints the credentials of both protocols, a reference agency
+// connects over the VDXP wire protocol with the printed system id and secret on the given port, every scenario
+// passes, and report.json and report.html are written; bad ports are usage errors.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { COUNTERPART_AGENCY, ClientNativeTransport, ReferenceAgency, VENDOR_AGENCY, type ConformanceReport } from '@vdxp/sim';
+import { COUNTERPART_AGENCY, ReferenceAgency, SCENARIOS, VdxpLink, VdxpWireClient, VENDOR_AGENCY, selfSignedSigner, type ConformanceReport } from '@vdxp/sim';
 import { TEST_NOW, cli } from '../../test-support/cli.ts';
 import { runCli } from '../program.ts';
 
@@ -34,9 +35,13 @@ describe('vdxp conformance client', () => {
     const stderr = new Writable({
       write(chunk: Buffer, _e, done) {
         err += chunk.toString('utf8');
-        const token = /token \(native API[^)]*\): (\S+)/.exec(err)?.[1];
-        if (token && !agency) {
-          agency = new ReferenceAgency({ transport: new ClientNativeTransport(`http://127.0.0.1:${port}`), token, agency: VENDOR_AGENCY });
+        const vdxp = /VDXP: endpoint (\S+), XroadVnpt-systemid (\S+), secret (\S+)/.exec(err);
+        if (vdxp && !agency) {
+          assert.match(err, /token \(native API[^)]*\): vdxp_\S+/);
+          const [, endpoint = '', systemId = '', secret = ''] = vdxp;
+          assert.equal(endpoint, `http://127.0.0.1:${port}`);
+          agency = new ReferenceAgency({ link: new VdxpLink(new VdxpWireClient({ endpoint, systemId, secret }), { from: VENDOR_AGENCY }), agency: VENDOR_AGENCY,
+            signer: selfSignedSigner('Hệ thống tham chiếu / reference agency') });
           const a = agency;
           started = a.start().then(() => a.send(COUNTERPART_AGENCY, 1));
         }
@@ -50,9 +55,11 @@ describe('vdxp conformance client', () => {
         { stdout, stderr, now: () => TEST_NOW, cwd: root });
       await started;
       assert.equal(code, 0, err);
-      assert.match(Buffer.concat(out).toString('utf8'), /ĐẠT \/ PASSED: 9\/9 scenarios/);
+      assert.match(Buffer.concat(out).toString('utf8'), new RegExp(`ĐẠT / PASSED: ${SCENARIOS.length}/${SCENARIOS.length} scenarios`));
       const report = JSON.parse(readFileSync(join(root, 'report', 'report.json'), 'utf8')) as ConformanceReport;
       assert.equal(report.passed, true);
+      assert.equal(report.protocol, 'vdxp');
+      assert.equal(report.scenarios.length, 11);
       const html = readFileSync(join(root, 'report', 'report.html'), 'utf8');
       for (const s of report.scenarios) assert.ok(html.includes(`<code>${s.id}</code>`), s.id);
     } finally {

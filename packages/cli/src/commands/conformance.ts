@@ -14,10 +14,12 @@ export function registerConformance(program: Command, ctx: CliContext): void {
     .summary('conformance kit for agency systems / bộ kiểm tra phù hợp')
     .description('Checks that an agency system (QLVBĐH) behaves before it goes live.');
   group.command('client')
-    .description('Serve a conformance hub on --port with a scripted test agency, wait for the vendor\'s system (native API, with the token '
-      + 'printed) and run the scenarios: receive several attachments and a large document, revoke/update/replace, answer 01, 03, 04, 05, 06 '
-      + 'in order, answer a recall with 15 or 16, send a strictly valid document to the test agency (send it before the scenarios end), '
-      + 'carry on after a hub restart, never send a document twice under a new DocumentId. Writes report.json and report.html.')
+    .description('Serve a conformance hub on --port with a scripted test agency, wait for the vendor\'s system (either protocol: the native '
+      + 'API with the token printed, or the VDXP wire protocol at the same URL with the system id and secret printed) and run the scenarios: '
+      + 'receive a PDF, a DOCX and a zip, a signed document byte for byte (and return with 02 one whose signature fails), a large document, '
+      + 'revoke/update/replace, answer 01, 03, 04, 05, 06 in order, answer a recall with 15 or 16, send a strictly valid document and a '
+      + 'signed one to the test agency (send them before the scenarios end), carry on after a hub restart, never send a document twice '
+      + 'under a new DocumentId. Writes report.json and report.html.')
     .requiredOption('--port <n>', 'the port to serve on', portArg)
     .option('--host <h>', 'the address to serve on', '127.0.0.1')
     .option('--out <dir>', 'where to write report.json and report.html', 'conformance-report')
@@ -30,6 +32,7 @@ export function registerConformance(program: Command, ctx: CliContext): void {
         onReady: (i) => {
           ctx.err(`Trục kiểm tra / conformance hub: ${i.url}`);
           ctx.err(`  token (native API, "Authorization: Bearer …"): ${i.token}`);
+          ctx.err(`  VDXP: endpoint ${i.url}, XroadVnpt-systemid ${i.system}, secret ${i.secret}`);
           ctx.err(`  mã đơn vị của hệ thống / your agency code: ${i.agency}; đơn vị thử nghiệm / the test agency: ${i.counterpart}`);
         },
         onScenario: (e) => {

@@ -3,17 +3,21 @@
 //
 // The hub is vdxp's own (a fresh folder), served on the given port; the kit drives the counterpart through the
 // hub's functions in-process and watches the vendor through the HTTP server's hooks: which packets it
-// downloaded to the end, when it acked, what the hub refused it. Every packet the vendor sends is validated
-// strictly. Native API only for now: a vendor on the VDXP wire protocol cannot run it yet.
+// downloaded to the end, when it acked, what the hub refused it. The vendor may speak either protocol, or both:
+// the native API with the printed token, or the VDXP wire protocol (docs/vdxp-compat.md) with the printed system
+// id and secret; the hooks watch both (a native call by its token, a VDXP call by its XroadVnpt-systemid). Every
+// packet the vendor sends is validated strictly, and every signed one has its XML signature verified strictly.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPacketBytes, parsePacketBytes, validatePacket, type BuildAttachment, type Finding, type ParsedPacket } from '@vdxp/edxml';
+import { buildPacketBytes, parsePacketBytes, validatePacket, type BuildAttachment, type Finding, type PacketSigningKey, type ParsedPacket } from '@vdxp/edxml';
 import {
   ackDelivery, addSystem, buildServer, fetchPacket, importAgencies, inbox, openHub, submitPacket,
   type Hub, type SystemRecord,
 } from '@vdxp/hub';
+import { DOCX_TYPE, minimalDocx, minimalPdf, writeZip } from './files.ts';
+import { selfSignedSigner, signBytes, strictSignatureProblem, verifyBytes } from './signing.ts';
 
 export const VENDOR_AGENCY = '000.00.00.Z01';
 export const COUNTERPART_AGENCY = '000.00.00.Z02';
@@ -22,11 +26,13 @@ const COUNTERPART_SYSTEM = 'conformance.counterpart';
 
 export const SCENARIOS = [
   ['receive-attachments', 'Nhận văn bản có nhiều tệp đính kèm (PDF, DOCX, ZIP) / receive a document with several attachments'],
+  ['receive-signed', 'Nhận văn bản ký số nguyên vẹn từng byte, trả lại (02) bản có chữ ký sai / receive a signed document byte for byte; return (02) one whose signature fails'],
   ['receive-large', 'Nhận văn bản dung lượng lớn / receive a large document'],
   ['receive-business', 'Nhận thu hồi, cập nhật, thay thế / receive revoke, update and replace'],
   ['status-order', 'Gửi trạng thái 01, 03, 04, 05, 06 đúng thứ tự / answer 01, 03, 04, 05, 06 in a legal order'],
   ['recall', 'Trả lời yêu cầu thu hồi (13) bằng 15 hoặc 16 / answer a recall (13) with 15 or 16'],
   ['send', 'Gửi văn bản tới đơn vị thử nghiệm, hợp lệ chặt chẽ / send a strictly valid document to the test agency'],
+  ['send-signed', 'Gửi văn bản ký số, chữ ký được kiểm tra chặt chẽ / send a signed document; its signature is verified strictly'],
   ['restart', 'Tiếp tục sau khi trục khởi động lại / carry on after a hub restart'],
   ['no-duplicate-sends', 'Không gửi trùng (cùng văn bản, DocumentId mới) / no duplicate sends'],
   ['strict-packets', 'Mọi gói tin gửi đi hợp lệ chặt chẽ / every packet sent is strictly valid'],
@@ -46,7 +52,8 @@ export interface ScenarioResult {
 
 export interface ConformanceReport {
   kit: 'vdxp conformance client' | 'vdxp conformance hub';
-  protocol: 'native' | 'vdxp';
+  /** The protocol the vendor's system spoke (the client kit: what its calls came over; none when it made none). */
+  protocol: 'native' | 'vdxp' | 'native+vdxp' | 'none';
   vendorSystem: string;
   vendorAgency: string;
   startedAt: string;
@@ -63,8 +70,16 @@ export interface ClientKitOptions {
   /** The large document's size in bytes (default 20 MB). */
   largeBytes?: number;
   /** Told when the hub is ready (the vendor's credentials) and when each scenario starts and ends. */
-  onReady?: (info: { url: string; token: string; agency: string; counterpart: string }) => void;
+  onReady?: (info: { url: string; token: string; system: string; secret: string; agency: string; counterpart: string }) => void;
   onScenario?: (event: { id: ScenarioId; title: string; result?: ScenarioResult }) => void;
+}
+
+/** What the kit reads of a request in the server's hooks (a Fastify request has it). */
+interface SeenRequest {
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  method: string;
+  url: string;
+  routeOptions: { url?: string | undefined };
 }
 
 interface Watched {
@@ -74,6 +89,8 @@ interface Watched {
   acks: Map<string, { at: number; downloadedBefore: boolean }>;
   /** The vendor's refused calls. */
   refusals: { at: number; method: string; url: string; status: number; code: string; message: string }[];
+  /** The protocols the vendor's calls came over. */
+  protocols: Set<'native' | 'vdxp'>;
 }
 
 /** Runs the scenarios against whatever system holds the vendor token; returns the report. */
@@ -83,10 +100,13 @@ export class ClientConformanceKit {
   #hub: Hub | undefined;
   #app: ReturnType<typeof buildServer> | undefined;
   #token = '';
+  #secret = '';
   #url = '';
+  /** The test agency's signing key: a certificate made for this run. */
+  #signer: PacketSigningKey | undefined;
   /** The port actually served (port 0 picks one at start); a restart listens on the same. */
   #port = 0;
-  readonly #watched: Watched = { downloaded: new Map(), acks: new Map(), refusals: [] };
+  readonly #watched: Watched = { downloaded: new Map(), acks: new Map(), refusals: [], protocols: new Set() };
   #serial = 0;
 
   constructor(o: ClientKitOptions) {
@@ -96,6 +116,8 @@ export class ClientConformanceKit {
 
   get url(): string { return this.#url; }
   get token(): string { return this.#token; }
+  /** The vendor system's VDXP secret (its XroadVnpt-systemid is VENDOR_SYSTEM). */
+  get secret(): string { return this.#secret; }
 
   async start(): Promise<void> {
     await this.#open();
@@ -104,10 +126,13 @@ export class ClientConformanceKit {
       { code: VENDOR_AGENCY, name: 'Hệ thống đang kiểm tra / system under test' },
       { code: COUNTERPART_AGENCY, name: 'Đơn vị thử nghiệm / test agency' },
     ], 'conformance');
-    this.#token = (await addSystem(hub.ctx, { id: VENDOR_SYSTEM, name: 'Vendor system under test', agencies: [VENDOR_AGENCY] }, 'conformance')).token;
+    const vendor = await addSystem(hub.ctx, { id: VENDOR_SYSTEM, name: 'Vendor system under test', agencies: [VENDOR_AGENCY] }, 'conformance');
+    this.#token = vendor.token;
+    this.#secret = vendor.secret;
     await addSystem(hub.ctx, { id: COUNTERPART_SYSTEM, agencies: [COUNTERPART_AGENCY] }, 'conformance');
+    this.#signer = selfSignedSigner('Đơn vị thử nghiệm (kiểm tra phù hợp) / conformance test agency');
     await this.#listen();
-    this.#o.onReady?.({ url: this.#url, token: this.#token, agency: VENDOR_AGENCY, counterpart: COUNTERPART_AGENCY });
+    this.#o.onReady?.({ url: this.#url, token: this.#token, system: VENDOR_SYSTEM, secret: this.#secret, agency: VENDOR_AGENCY, counterpart: COUNTERPART_AGENCY });
   }
 
   async close(): Promise<void> {
@@ -136,9 +161,10 @@ export class ClientConformanceKit {
 
     let first: { deliveryId: string; edxmlId: string } | undefined;
     await run('receive-attachments', async () => {
-      first = await this.#sendToVendor({ attachments: ATTACHMENTS });
+      first = await this.#sendToVendor({ attachments: [...ATTACHMENTS] });
       return this.#received(first.deliveryId);
     });
+    await run('receive-signed', async () => this.#receiveSigned());
     await run('receive-large', async () => {
       const sent = await this.#sendToVendor({ attachments: [{ ContentId: 'large.pdf', AttachmentName: 'large.pdf', ContentType: 'application/pdf', content: largePdf(this.#o.largeBytes ?? 20 * 1024 * 1024) }] });
       return this.#received(sent.deliveryId);
@@ -170,6 +196,7 @@ export class ClientConformanceKit {
       return answered ? { passed: true, reason: `answered the recall: ${answered.join(' → ')}` } : { passed: false, reason: 'no 15 or 16 after the recall (13)' };
     });
     await run('send', async () => this.#vendorSends());
+    await run('send-signed', async () => this.#sentSigned());
     await run('restart', async () => {
       await this.#restart();
       const d = await this.#sendToVendor({});
@@ -178,8 +205,9 @@ export class ClientConformanceKit {
     });
     await run('no-duplicate-sends', async () => this.#noDuplicates());
     await run('strict-packets', async () => this.#strictPackets());
+    const spoke = (['native', 'vdxp'] as const).filter((p) => this.#watched.protocols.has(p));
     return {
-      kit: 'vdxp conformance client', protocol: 'native', vendorSystem: VENDOR_SYSTEM, vendorAgency: VENDOR_AGENCY,
+      kit: 'vdxp conformance client', protocol: spoke.length === 0 ? 'none' : spoke.length === 2 ? 'native+vdxp' : spoke[0] ?? 'none', vendorSystem: VENDOR_SYSTEM, vendorAgency: VENDOR_AGENCY,
       startedAt, endedAt: new Date().toISOString(), passed: results.every((r) => r.passed), scenarios: results,
     };
   }
@@ -193,27 +221,57 @@ export class ClientConformanceKit {
   async #listen(): Promise<void> {
     const app = buildServer(this.#hubNow());
     const w = this.#watched;
-    const vendorCall = (auth: string | undefined): boolean => auth === `Bearer ${this.#token}`;
-    const deliveryOf = (url: string, suffix: string): string | undefined => new RegExp(`^/v1/deliveries/([^/?]+)/${suffix}`).exec(url)?.[1];
+    const header = (req: SeenRequest, name: string): string | undefined => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    // Which of the vendor's calls this is: native by its bearer token, VDXP by its systemid (authenticated by the hub).
+    const vendorCall = (req: SeenRequest): 'native' | 'vdxp' | undefined => {
+      if (req.headers.authorization === `Bearer ${this.#token}`) return 'native';
+      if (header(req, 'xroadvnpt-systemid') === VENDOR_SYSTEM) return 'vdxp';
+      return undefined;
+    };
+    const deliveryOf = (url: string, suffix: string): string | undefined => {
+      const id = new RegExp(`^/v1/deliveries/([^/?]+)/${suffix}`).exec(url)?.[1];
+      return id === undefined ? undefined : decodeURIComponent(id);
+    };
+    const vdxpCall = (req: SeenRequest): string => req.routeOptions.url ?? '';
+    const vdxpDocId = (req: SeenRequest): string | undefined => header(req, 'xroadvnpt-docid')?.trim();
     app.addHook('onRequest', async (req) => {
-      if (!vendorCall(req.headers.authorization)) return;
-      const id = req.method === 'POST' ? deliveryOf(req.url, 'ack') : undefined;
-      if (id !== undefined) w.acks.set(decodeURIComponent(id), { at: Date.now(), downloadedBefore: w.downloaded.has(decodeURIComponent(id)) });
+      const via = vendorCall(req);
+      if (via === undefined) return;
+      w.protocols.add(via);
+      const id = via === 'native'
+        ? (req.method === 'POST' ? deliveryOf(req.url, 'ack') : undefined)
+        : (vdxpCall(req) === '/updateStatus' && header(req, 'xroadvnpt-status')?.trim().toLowerCase() === 'done' ? vdxpDocId(req) : undefined);
+      if (id !== undefined) w.acks.set(id, { at: Date.now(), downloadedBefore: w.downloaded.has(id) });
     });
     app.addHook('onSend', async (req, reply, payload) => {
-      if (vendorCall(req.headers.authorization) && reply.statusCode >= 400 && typeof payload === 'string') {
-        try {
-          const e = (JSON.parse(payload) as { error?: { code?: string; message?: string } }).error;
-          w.refusals.push({ at: Date.now(), method: req.method, url: req.url, status: reply.statusCode, code: e?.code ?? '', message: e?.message ?? '' });
-        } catch { /* not JSON: not a refusal the kit reads */ }
+      const via = vendorCall(req);
+      // Native refusals are 4xx/5xx; VDXP's FAIL is HTTP 200 with the code in x-vdxp-error-code (docs/vdxp-compat.md).
+      const vdxpCode = reply.getHeader('x-vdxp-error-code');
+      if ((via === 'native' && reply.statusCode >= 400) || (via === 'vdxp' && typeof vdxpCode === 'string')) {
+        let code = typeof vdxpCode === 'string' ? vdxpCode : '';
+        let message = '';
+        if (typeof payload === 'string') {
+          try {
+            const j = JSON.parse(payload) as { error?: { code?: string; message?: string }; ErrorCode?: string; ErrorDesc?: string };
+            code ||= j.error?.code ?? j.ErrorCode ?? '';
+            message = j.error?.message ?? j.ErrorDesc ?? '';
+          } catch { /* not JSON: the code from the header is all there is */ }
+        }
+        if (code !== '') w.refusals.push({ at: Date.now(), method: req.method, url: req.url, status: reply.statusCode, code, message });
       }
       return payload;
     });
     app.addHook('onResponse', async (req, reply) => {
-      if (!vendorCall(req.headers.authorization) || req.method !== 'GET') return;
-      const id = deliveryOf(req.url, 'packet');
+      const via = vendorCall(req);
+      if (via === undefined || reply.statusCode !== 200 || !reply.raw.writableFinished) return;
       // Finished means every byte was handed to the socket: an agency that dropped the download early did not store it.
-      if (id !== undefined && reply.statusCode === 200 && reply.raw.writableFinished) w.downloaded.set(decodeURIComponent(id), Date.now());
+      const id = via === 'native'
+        ? (req.method === 'GET' ? deliveryOf(req.url, 'packet') : undefined)
+        : (['/getEdoc', '/downloadEdoc'].includes(vdxpCall(req)) && reply.getHeader('x-vdxp-error-code') === undefined ? vdxpDocId(req) : undefined);
+      if (id !== undefined) w.downloaded.set(id, Date.now());
     });
     const address = await app.listen({ port: this.#port || this.#o.port, host: this.#o.host ?? '127.0.0.1' });
     this.#app = app;
@@ -226,6 +284,11 @@ export class ClientConformanceKit {
     await this.#hub?.close();
     await this.#open();
     await this.#listen();
+  }
+
+  #signerNow(): PacketSigningKey {
+    if (!this.#signer) throw new Error('assertion: the kit was started');
+    return this.#signer;
   }
 
   #hubNow(): Hub {
@@ -241,16 +304,18 @@ export class ClientConformanceKit {
 
   // --- the counterpart's moves ------------------------------------------------------------------------
 
-  async #sendToVendor(o: { attachments?: BuildAttachment[]; businessType?: 1 | 2 | 3; related?: string }): Promise<{ deliveryId: string; edxmlId: string }> {
+  /** `sign`: signed by the test agency; `broken`: its subject edited after signing, so the signature fails. */
+  async #sendToVendor(o: { attachments?: BuildAttachment[]; businessType?: 1 | 2 | 3; related?: string; sign?: 'intact' | 'broken' }): Promise<{ deliveryId: string; edxmlId: string }> {
     const n = ++this.#serial;
     const now = new Date();
     const day = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${String(now.getUTCDate()).padStart(2, '0')}`;
     const edxmlId = `${COUNTERPART_AGENCY},${day},${n}-${now.getTime()}/KTPH`;
-    const bytes = await buildPacketBytes({
+    const subject = `Văn bản kiểm tra phù hợp số ${n}`;
+    let bytes = await buildPacketBytes({
       header: {
         MessageHeader: {
           From: { OrganId: COUNTERPART_AGENCY, OrganName: 'Đơn vị thử nghiệm' }, To: [{ OrganId: VENDOR_AGENCY }], DocumentId: edxmlId,
-          Code: { CodeNumber: String(n), CodeNotation: 'KTPH' }, Subject: `Văn bản kiểm tra phù hợp số ${n}`, ResponseFor: [],
+          Code: { CodeNumber: String(n), CodeNotation: 'KTPH' }, Subject: subject, ResponseFor: [],
         },
         TraceHeaderList: {
           TraceHeader: [{ OrganId: COUNTERPART_AGENCY, Timestamp: '2026/01/01 08:00:00' }],
@@ -260,8 +325,14 @@ export class ClientConformanceKit {
           } } : {}),
         },
       },
-      attachments: o.attachments ?? [{ ContentId: 'vb.pdf', AttachmentName: 'vb.pdf', ContentType: 'application/pdf', content: Buffer.from(`%PDF-1.4\n% ${n}\n%%EOF\n`) }],
+      attachments: o.attachments ?? [{ ContentId: 'vb.pdf', AttachmentName: 'vb.pdf', ContentType: 'application/pdf', content: minimalPdf(`Van ban kiem tra phu hop so ${n}`) }],
     });
+    if (o.sign) {
+      bytes = await signBytes(bytes, this.#signerNow());
+      if (o.sign === 'broken') bytes = Buffer.from(bytes.toString('utf8').replace(subject, `${subject} (đã sửa sau khi ký)`), 'utf8');
+      const v = await verifyBytes(bytes);
+      if (v.present && v.valid !== (o.sign === 'intact')) throw new Error(`assertion: the kit's ${o.sign} signed packet verifies ${String(v.present && v.valid)}`);
+    }
     const r = await submitPacket(this.#hubNow().ctx, await this.#counterpart(), [bytes], { via: 'native' });
     const d = r.deliveries[0];
     if (!d) throw new Error('assertion: the document has a delivery to the vendor');
@@ -328,7 +399,7 @@ export class ClientConformanceKit {
     return { passed: true, reason: `received ${edxmlId ?? '(no DocumentId)'}, strictly valid`, evidence: packet.header };
   }
 
-  async #vendorPackets(): Promise<{ id: string; packet: ParsedPacket; edxmlId: string | null }[]> {
+  async #vendorPackets(): Promise<{ id: string; packet: ParsedPacket; edxmlId: string | null; bytes: Buffer }[]> {
     const ctx = this.#hubNow().ctx;
     const docs = await ctx.store.listSentDocuments(VENDOR_SYSTEM, { limit: 1000 });
     const out = [];
@@ -336,9 +407,56 @@ export class ClientConformanceKit {
       const stream = await ctx.blobs.open(d.digest, d.bytes);
       const chunks: Buffer[] = [];
       for await (const c of stream) chunks.push(c as Buffer);
-      out.push({ id: d.id, packet: await parsePacketBytes(Buffer.concat(chunks)), edxmlId: d.edxmlId });
+      const bytes = Buffer.concat(chunks);
+      out.push({ id: d.id, packet: await parsePacketBytes(bytes), edxmlId: d.edxmlId, bytes });
     }
     return out;
+  }
+
+  /**
+   * An intact signed document must be answered as received (not 02): the vendor checked the signature over the
+   * bytes as delivered. One whose signature fails must be returned with 02 (Decree 30/2020: a reason given).
+   */
+  async #receiveSigned(): Promise<{ passed: boolean; reason: string; evidence?: unknown }> {
+    const intact = await this.#sendToVendor({ sign: 'intact', attachments: [ATTACHMENTS[0] as BuildAttachment] });
+    const broken = await this.#sendToVendor({ sign: 'broken' });
+    const got = await this.#received(intact.deliveryId);
+    if (!got.passed) return { ...got, reason: `the signed document ${intact.edxmlId}: ${got.reason}` };
+    const answers = await this.#until(async () => {
+      const a = { intact: await this.#statusCodes(intact.deliveryId), broken: await this.#statusCodes(broken.deliveryId) };
+      return a.intact.length > 0 && a.broken.length > 0 ? a : undefined;
+    });
+    // The evidence: each document and the status packets the vendor answered it with (code and stated reason).
+    const answered = async (d: { deliveryId: string; edxmlId: string }): Promise<unknown> => ({
+      ...d, answers: (await this.#hubNow().ctx.store.statusHistory(d.deliveryId)).map((e) => ({ statusCode: e.statusCode, description: e.description })),
+    });
+    const evidence = async (): Promise<unknown> => ({ intact: await answered(intact), signatureBroken: await answered(broken) });
+    if (!answers) {
+      return { passed: false, reason: `no status answered both signed documents in time (intact: ${(await this.#statusCodes(intact.deliveryId)).join(' → ') || 'none'}; signature broken: ${(await this.#statusCodes(broken.deliveryId)).join(' → ') || 'none'})`, evidence: await evidence() };
+    }
+    if (answers.intact.includes('02')) {
+      return { passed: false, reason: `returned (02) the intact signed document ${intact.edxmlId}: the signature verifies over the packet as delivered, so the bytes the system checked were not those bytes`, evidence: await evidence() };
+    }
+    if (!answers.broken.includes('02')) {
+      return { passed: false, reason: `answered ${answers.broken.join(' → ')} to ${broken.edxmlId}, whose signature does not verify; it must be returned with 02 and a reason`, evidence: await evidence() };
+    }
+    return { passed: true, reason: `the signed document downloaded whole, acked, answered ${answers.intact.join(' → ')}; the one whose signature fails returned with 02`, evidence: await evidence() };
+  }
+
+  /** At least one signed document from the vendor, and every signed packet it sent verified strictly. */
+  async #sentSigned(): Promise<{ passed: boolean; reason: string; evidence?: unknown }> {
+    const checked = await this.#until(async () => {
+      const out: { edxmlId: string | null; kind: string; problem: string | undefined; header: unknown }[] = [];
+      for (const p of await this.#vendorPackets()) {
+        const v = await verifyBytes(p.bytes);
+        if (v.present) out.push({ edxmlId: p.edxmlId, kind: p.packet.kind, problem: strictSignatureProblem(v), header: p.packet.header.MessageHeader });
+      }
+      return out.some((c) => c.kind === 'edoc') ? out : undefined;
+    });
+    if (!checked) return { passed: false, reason: `no signed document from the vendor reached ${COUNTERPART_AGENCY} in time` };
+    const bad = checked.find((c) => c.problem !== undefined);
+    if (bad) return { passed: false, reason: `${bad.kind} ${bad.edxmlId ?? '?'}: ${bad.problem ?? ''}`, evidence: bad.header };
+    return { passed: true, reason: `${checked.length} signed packet(s), every signature valid, enveloped, SHA-256, with a certificate valid today`, evidence: checked[0]?.header };
   }
 
   async #noDuplicates(): Promise<{ passed: boolean; reason: string; evidence?: unknown }> {
@@ -389,10 +507,14 @@ function describe(f: Finding): string {
   return `${f.rule} ${f.path}: ${f.message.en}`;
 }
 
-const ATTACHMENTS: BuildAttachment[] = [
-  { ContentId: 'congvan.pdf', AttachmentName: 'congvan.pdf', ContentType: 'application/pdf', content: Buffer.from('%PDF-1.4\n% conformance\n%%EOF\n') },
-  { ContentId: 'phuluc.docx', AttachmentName: 'phuluc.docx', ContentType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', content: Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.from('[Content_Types].xml word/document.xml')]) },
-  { ContentId: 'hoso.zip', AttachmentName: 'hoso.zip', ContentType: 'application/zip', content: Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.alloc(64, 1)]) },
+/** receive-attachments' files: a real PDF, a real DOCX (an OOXML zip) and a zip of two files, made in code. */
+export const ATTACHMENTS: readonly BuildAttachment[] = [
+  { ContentId: 'congvan.pdf', AttachmentName: 'congvan.pdf', ContentType: 'application/pdf', content: minimalPdf('Cong van kiem tra phu hop / conformance letter') },
+  { ContentId: 'phuluc.docx', AttachmentName: 'phuluc.docx', ContentType: DOCX_TYPE, content: minimalDocx('Phụ lục kèm theo công văn kiểm tra phù hợp') },
+  { ContentId: 'hoso.zip', AttachmentName: 'hoso.zip', ContentType: 'application/zip', content: writeZip([
+    { name: 'bang-ke.csv', content: Buffer.from('stt,tai lieu\n1,Cong van\n2,Phu luc\n') },
+    { name: 'ghi-chú.txt', content: Buffer.from('Hồ sơ kèm theo / enclosed file') },
+  ]) },
 ];
 
 function largePdf(bytes: number): Buffer {
