@@ -19,7 +19,7 @@ import { selfSignedSigner } from './signing.ts';
 type Protocol = 'native' | 'vdxp';
 
 async function runKit(protocol: Protocol, faults: AgencyFaults): Promise<{ report: ConformanceReport; kept: Map<string, Uint8Array> }> {
-  const kit = new ClientConformanceKit({ port: 0, scenarioTimeoutMs: 10_000, largeBytes: 2 * 1024 * 1024 });
+  const kit = new ClientConformanceKit({ port: 0, scenarioTimeoutMs: 10_000, largeBytes: 1024 * 1024 });
   await kit.start();
   // The port is chosen at start; after the restart scenario the kit listens on the same one.
   const link = protocol === 'native'

@@ -193,13 +193,14 @@ export class ReferenceAgency {
       this.#kept.set(item.id, bytes);
       await this.#link.ack(item.id, 'done', signal);
     }
-    const about = bytes ? await describe(bytes) : item.meta;
+    // Nothing kept (the faulty ack), nothing to check a signature over: what the list said is all it knows.
+    const about = bytes ? await describe(bytes) : item.meta && { ...item.meta, signed: false };
     if (!about?.edxmlDocumentId) return;
     if (item.kind === 'status') {
       if (about.statusCode === '13') await this.#status(about.from, about.edxmlDocumentId, '15');
       return;
     }
-    if (bytes) {
+    if (bytes && about.signed) {
       const verdict = await verifyBytes(bytes);
       if (verdict.present && !verdict.valid) {
         await this.#status(about.from, about.edxmlDocumentId, '02', `Chữ ký số không hợp lệ / the signature does not verify: ${verdict.code}`);
@@ -222,13 +223,14 @@ export class ReferenceAgency {
 }
 
 /** What the agency needs from a packet it kept: who sent it, the document it is or answers, its status code. */
-async function describe(bytes: Uint8Array): Promise<{ from: string; edxmlDocumentId: string | null; statusCode: string | null }> {
+async function describe(bytes: Uint8Array): Promise<{ from: string; edxmlDocumentId: string | null; statusCode: string | null; signed: boolean }> {
   const p = await parsePacketBytes(bytes);
   const mh = p.header.MessageHeader;
   return {
     from: mh.From.OrganId,
     edxmlDocumentId: (p.kind === 'edoc' ? mh.DocumentId : mh.ResponseFor[0]?.DocumentId) ?? null,
     statusCode: mh.StatusCode ?? null,
+    signed: p.signaturePresent,
   };
 }
 
