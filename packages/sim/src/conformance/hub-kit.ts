@@ -1,10 +1,12 @@
 // `vdxp conformance hub`: checks a hub that claims the VDXP wire protocol (docs/vdxp-compat.md), call by call,
 // with one system's credentials: it signs as the SDK does, sends a document from the system's agency to
 // itself, receives it, acknowledges it, answers it with a status, and checks what a hub must refuse.
-// It speaks the protocol from the document alone (own signing code), so it judges any hub, vdxp's included.
+// It speaks the protocol from the document alone (vdxp-wire.ts, which imports nothing from the hub), so it judges
+// any hub, vdxp's included. Each call is signed afresh (its own timestamp), as a strict system must.
 
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { buildPacketBytes, VN_UTC_OFFSET_MS } from '@vdxp/edxml';
+import { sdkHashFile, vdxpTimestamp as protocolTimestamp } from '../vdxp-wire.ts';
 import type { ConformanceReport, ScenarioResult } from './client-kit.ts';
 
 export interface HubKitOptions {
@@ -20,21 +22,9 @@ export interface HubKitOptions {
 
 interface Answer { status: number; json: Record<string, unknown>; bytes: Buffer }
 
-/** `ddMMyyyy'T'HHmmss'+'SSSS` in Việt Nam time; the four digits are milliseconds. */
-function protocolTimestamp(t: number): string {
-  const d = new Date(t + VN_UTC_OFFSET_MS);
-  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  return `${p(d.getUTCDate())}${p(d.getUTCMonth() + 1)}${d.getUTCFullYear()}T${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}+${p(d.getUTCMilliseconds(), 4)}`;
-}
-
 /** A JSON field as text: strings and numbers as written, anything else empty. */
 function text(v: unknown): string {
   return typeof v === 'string' || typeof v === 'number' ? String(v) : '';
-}
-
-/** SHA-256 as SDKVXP writes `hash-file`: each byte in hex without zero padding. */
-function sdkHashFile(bytes: Uint8Array): string {
-  return [...createHash('sha256').update(bytes).digest()].map((b) => b.toString(16)).join('');
 }
 
 export class HubConformanceKit {
