@@ -93,7 +93,7 @@ interface Watched {
   protocols: Set<'native' | 'vdxp'>;
 }
 
-/** Runs the scenarios against whatever system holds the vendor token; returns the report. */
+/** Runs the scenarios against whatever system holds the vendor's credentials (the token, or the VDXP secret); returns the report. */
 export class ClientConformanceKit {
   readonly #o: ClientKitOptions;
   readonly #dir: string;
@@ -225,7 +225,8 @@ export class ClientConformanceKit {
       const v = req.headers[name];
       return Array.isArray(v) ? v[0] : v;
     };
-    // Which of the vendor's calls this is: native by its bearer token, VDXP by its systemid (authenticated by the hub).
+    // Which of the vendor's calls this is: native by its bearer token, VDXP by its systemid. The hub authenticates the
+    // call; one it refuses is a refusal in the report, and an ack it refuses never makes a delivery done.
     const vendorCall = (req: SeenRequest): 'native' | 'vdxp' | undefined => {
       if (req.headers.authorization === `Bearer ${this.#token}`) return 'native';
       if (header(req, 'xroadvnpt-systemid') === VENDOR_SYSTEM) return 'vdxp';
