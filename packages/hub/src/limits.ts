@@ -13,6 +13,14 @@ export interface HubLimits {
   pageSizeDefault: number;
   /** Longest a long-poll may wait. */
   longPollSecondsMax: number;
+  /**
+   * HTTP: a connection on which no byte moved either way for this long is cut (a stalled client, a slowloris
+   * body, a reader that stopped reading). There is no whole-request timer: a 2 GB packet on a slow link takes
+   * as long as it takes while bytes keep flowing. A long-poll's own wait is added for its request.
+   */
+  httpIdleSecondsMax: number;
+  /** HTTP: a request's line and headers must all arrive within this long of its first byte (slowloris headers). */
+  httpHeadersSecondsMax: number;
   /** Failures (ack fail) after which a delivery is dead-lettered. */
   deliveryAttemptsMax: number;
   /** Time a delivery may wait for its recipient before it expires. */
@@ -102,6 +110,8 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   pageSizeMax: 1000,
   pageSizeDefault: 100,
   longPollSecondsMax: 60,
+  httpIdleSecondsMax: 30,
+  httpHeadersSecondsMax: 30,
   deliveryAttemptsMax: 10,
   deliveryTtlSeconds: 30 * 24 * 3600,
   successorHopsMax: 8,
