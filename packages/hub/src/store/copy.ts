@@ -86,7 +86,7 @@ export async function copyStore(o: { fromDir: string; toUrl: string; keyFile: st
     const limits = hubLimits();
     const packets = new PgPacketStore({
       pool: target.pool, random: systemRandom, inlinePacketBytesMax: 0, chunkBytes: limits.pgPacketChunkBytes,
-      readChunks: limits.pgPacketReadChunks, stagedIdleMs: limits.pgStagedUploadIdleSeconds * 1000,
+      readChunks: limits.pgPacketReadChunks, readSliceBytes: limits.pgPacketReadSliceBytes, stagedIdleMs: limits.pgStagedUploadIdleSeconds * 1000,
     });
     const root = join(o.fromDir, 'blobs');
     const dirs = await readdir(root).catch(() => [] as string[]);
