@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { systemRandom } from '../../clock.ts';
 import { startPostgres, type PgCluster } from '../../../test-support/postgres.ts';
-import { BinaryCopyDecoder, copyOutBytes } from './copy-out.ts';
+import { BinaryCopyDecoder, copyInRow, copyOutBytes } from './copy-binary.ts';
 import { PgPacketStore } from './packets.ts';
 import { openPostgresStore, type PostgresStore } from './postgres-store.ts';
 
@@ -109,9 +109,20 @@ describe('PostgreSQL packet store', () => {
     assert.notEqual(await p.hashOf(digest), digest);
   });
 
-  it('fails a COPY the server refuses, and the pool goes on serving', async () => {
+  it('fails a COPY the server refuses, either way, and the pool goes on serving', async () => {
     await assert.rejects(copyOutBytes(store.pool, 'COPY (SELECT bytes FROM no_such_table) TO STDOUT (FORMAT binary)'), /no_such_table/);
     await assert.rejects(copyOutBytes(store.pool, "COPY (SELECT 'a'::text, 'b'::text) TO STDOUT (FORMAT binary)"), /2 fields/);
+    const c = await store.pool.connect();
+    try {
+      // A row the table refuses (the same upload and number twice): the COPY fails, nothing of it stays.
+      await c.query('BEGIN');
+      await copyInRow(c, 'packet_chunks', ['upload_id', 'n', 'bytes'], ['twice', 0, [Buffer.from('a')]]);
+      await assert.rejects(copyInRow(c, 'packet_chunks', ['upload_id', 'n', 'bytes'], ['twice', 0, [Buffer.from('b'), Buffer.from('c')]]), /duplicate key/);
+      await c.query('ROLLBACK');
+    } finally {
+      c.release();
+    }
+    assert.equal((await store.pool.query<{ n: number }>("SELECT count(*) AS n FROM packet_chunks WHERE upload_id = 'twice'")).rows[0]?.n, 0);
     assert.equal((await store.pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1);
   });
 });

@@ -17,7 +17,7 @@ import type { PacketStore, PacketWriter, StagedBlob } from '../../blobs.ts';
 import type { Random } from '../../clock.ts';
 import { HubError } from '../../errors.ts';
 import type { StoreOps } from '../store.ts';
-import { copyOutBytes } from './copy-out.ts';
+import { copyInRow, copyOutBytes } from './copy-binary.ts';
 import { PostgresOps } from './postgres-store.ts';
 
 export interface PgPacketStoreOptions {
@@ -108,7 +108,7 @@ class PgPacketWriter implements PacketWriter, PgStaged {
 
   async #flush(): Promise<void> {
     if (this.#pendingBytes === 0 && this.#chunks > 0) return;
-    const row = Buffer.concat(this.#pending, this.#pendingBytes);
+    const row = this.#pending;
     this.#pending = [];
     this.#pendingBytes = 0;
     const n = this.#chunks++;
@@ -118,7 +118,8 @@ class PgPacketWriter implements PacketWriter, PgStaged {
       await c.query('BEGIN; SET LOCAL synchronous_commit TO off');
       await c.query(`INSERT INTO packet_uploads (id, touched_at) VALUES ($1, ${DB_NOW_MS})
         ON CONFLICT (id) DO UPDATE SET touched_at = excluded.touched_at`, [this.uploadId]);
-      await c.query('INSERT INTO packet_chunks (upload_id, n, bytes) VALUES ($1, $2, $3)', [this.uploadId, n, row]);
+      // COPY, not INSERT: the pieces go out as they are, no 1 MiB Bind message is built (copy-binary.ts).
+      await copyInRow(c, 'packet_chunks', ['upload_id', 'n', 'bytes'], [this.uploadId, n, row]);
       await c.query('COMMIT');
     } catch (e) {
       await c.query('ROLLBACK').catch((r: unknown) => { broken = r as Error; });

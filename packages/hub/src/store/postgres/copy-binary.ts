@@ -156,3 +156,79 @@ export async function copyOutBytes(pool: pg.Pool, text: string): Promise<Buffer[
     c.release(broken);
   }
 }
+
+interface CopyConnection {
+  query(text: string): void;
+  sendCopyFromChunk(chunk: Buffer): void;
+  endCopyFrom(): void;
+}
+
+/** The submittable of a COPY … FROM STDIN (FORMAT binary): sends the prepared messages once the server asks. */
+class CopyInQuery {
+  readonly text: string;
+  readonly done: Promise<void>;
+  #messages: Buffer[];
+  #resolve!: () => void;
+  #reject!: (e: Error) => void;
+  #error: Error | undefined;
+
+  constructor(text: string, messages: Buffer[]) {
+    this.text = text;
+    this.#messages = messages;
+    this.done = new Promise((resolve, reject) => { this.#resolve = resolve; this.#reject = reject; });
+  }
+
+  submit(connection: CopyConnection): void {
+    connection.query(this.text);
+  }
+
+  handleCopyInResponse(connection: CopyConnection): void {
+    // One CopyData per piece: node-postgres copies each into a message of its size, never one of the whole row.
+    for (const m of this.#messages) connection.sendCopyFromChunk(m);
+    this.#messages = [];
+    connection.endCopyFrom();
+  }
+
+  handleError(err: Error): void {
+    this.#messages = [];
+    this.#reject(err);
+  }
+
+  handleReadyForQuery(): void {
+    if (this.#error !== undefined) this.#reject(this.#error);
+    else this.#resolve();
+  }
+
+  handleCommandComplete(): void { /* the rows are in */ }
+  handleRowDescription(): void { this.#error ??= new Error('COPY binary: a query result instead of COPY IN'); }
+  handleDataRow(): void { this.#error ??= new Error('COPY binary: a query result instead of COPY IN'); }
+  handleEmptyQuery(): void { this.#error ??= new Error('COPY binary: an empty query'); }
+  handleCopyData(): void { this.#error ??= new Error('COPY binary: COPY OUT instead of COPY IN'); }
+  handlePortalSuspended(): void { /* nothing */ }
+}
+
+/**
+ * Writes one row (text, integer, bytea) with `COPY <table> (<columns>) FROM STDIN (FORMAT binary)` on a client
+ * (in its transaction), the bytea sent as the given pieces, each its own CopyData message: no buffer of the whole
+ * row is built, where a bytea query parameter is copied into a Bind message of its full size (twice, growing).
+ */
+export async function copyInRow(client: pg.PoolClient, table: string, columns: [string, string, string], row: [string, number, Buffer[]]): Promise<void> {
+  const [text, int, pieces] = row;
+  const textBytes = Buffer.from(text, 'utf8');
+  const bytes = pieces.reduce((n, p) => n + p.byteLength, 0);
+  const head = Buffer.alloc(HEADER_BYTES + 2 + 4 + textBytes.byteLength + 4 + 4 + 4);
+  let at = SIGNATURE.copy(head, 0);
+  at = head.writeInt32BE(0, at); // flags
+  at = head.writeInt32BE(0, at); // header extension length
+  at = head.writeInt16BE(3, at); // fields in the row
+  at = head.writeInt32BE(textBytes.byteLength, at);
+  at += textBytes.copy(head, at);
+  at = head.writeInt32BE(4, at);
+  at = head.writeInt32BE(int, at);
+  head.writeInt32BE(bytes, at);
+  const end = Buffer.alloc(2);
+  end.writeInt16BE(-1);
+  const q = new CopyInQuery(`COPY ${table} (${columns.join(', ')}) FROM STDIN (FORMAT binary)`, [head, ...pieces, end]);
+  (client as unknown as { query(s: CopyInQuery): void }).query(q);
+  await q.done;
+}
