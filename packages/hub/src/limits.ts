@@ -148,7 +148,7 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   // binary, and the download asks for binary results, so one row in flight costs a few MiB of memory.
   pgPacketChunkBytes: 1024 * 1024,
   pgPacketReadChunks: 4,
-  // Measured reading 400 MB of 1 MiB rows by binary COPY, nothing else in the process (shared machine): peak RSS
+  // `scripts/pg-read-measure.ts --mb 400` (1 MiB rows read back by binary COPY, no HTTP; shared machine): peak RSS
   // over the idle process +92 MB with whole rows, +71 MB with 64 KiB slices, +44 MB with 16 KiB slices.
   pgPacketReadSliceBytes: 16 * 1024,
   pgStagedUploadIdleSeconds: 3600,
