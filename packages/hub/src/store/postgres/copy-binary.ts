@@ -1,10 +1,12 @@
-// Bytes out of PostgreSQL without a string in between: `COPY (…) TO STDOUT (FORMAT binary)` run as a node-postgres
-// "submittable", whose CopyData messages arrive as Buffers. node-postgres decodes every DataRow field as UTF-8
-// text, even with `binary: true` (pg-protocol's parser has no binary mode), so a bytea read as a query result is
-// either hex text twice its size decoded on the JS heap (text format) or mangled wherever its bytes are not UTF-8
-// (binary format: a 1 MiB row boundary cutting a Vietnamese character changed the packet). COPY's binary
-// format is PostgreSQL's own, documented in "COPY: Binary Format": a signature, flags and a header extension,
-// then per row a field count and each field as a length and its bytes, then -1.
+// Packet bytes in and out of PostgreSQL by binary COPY, run as node-postgres "submittables". Out:
+// `COPY (…) TO STDOUT (FORMAT binary)`, whose CopyData messages arrive as Buffers, no string in between. In:
+// `COPY … FROM STDIN (FORMAT binary)`, the bytes sent as the pieces they came in (copyInRow, below).
+// Why not queries: node-postgres decodes every DataRow field as UTF-8 text, even with `binary: true`
+// (pg-protocol's parser has no binary mode), so a bytea read as a query result is either hex text twice its
+// size decoded on the JS heap (text format) or mangled wherever its bytes are not UTF-8 (binary format: a 1 MiB
+// row boundary cutting a Vietnamese character changed the packet). COPY's binary format is PostgreSQL's own,
+// documented in "COPY: Binary Format": a signature, flags and a header extension, then per row a field count
+// and each field as a length and its bytes, then -1.
 
 import type pg from 'pg';
 

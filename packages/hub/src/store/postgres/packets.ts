@@ -219,7 +219,7 @@ export class PgPacketStore implements PacketStore {
 
   /**
    * The upload's rows in order, readChunks rows per statement, each row as slices of readSliceBytes: memory
-   * bounded by one page, no transaction held open. Read with a binary COPY (copy-out.ts), so the bytes reach
+   * bounded by one page, no transaction held open. Read with a binary COPY (copy-binary.ts), so the bytes reach
    * here as bytes: a query result would decode them as text (hex, or UTF-8 that mangles them), and a 1 MiB
    * row made node-postgres grow its receive buffer to 2 MiB, by doubling, for every row (the download's peak
    * RSS for a 2 GB packet was above 256 MB). A slice fits in one socket read. A missing or changed row shows in
