@@ -113,7 +113,7 @@ async function openPostgresHub(o: HubOptions & { databaseUrl: string }): Promise
     }
     const blobs = new PgPacketStore({
       pool: store.pool, random, inlinePacketBytesMax: limits.inlinePacketBytesMax, chunkBytes: limits.pgPacketChunkBytes,
-      readChunks: limits.pgPacketReadChunks, stagedIdleMs: limits.pgStagedUploadIdleSeconds * 1000,
+      readChunks: limits.pgPacketReadChunks, readSliceBytes: limits.pgPacketReadSliceBytes, stagedIdleMs: limits.pgStagedUploadIdleSeconds * 1000,
     });
     const recovery = o.recover === false ? { completed: 0, removedStaged: 0 } : await blobs.recover();
     const replayClaims = new PgReplayClaims(store.pool);

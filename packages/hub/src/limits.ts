@@ -13,6 +13,14 @@ export interface HubLimits {
   pageSizeDefault: number;
   /** Longest a long-poll may wait. */
   longPollSecondsMax: number;
+  /**
+   * HTTP: a connection on which no byte moved either way for this long is cut (a stalled client, a slowloris
+   * body, a reader that stopped reading). There is no whole-request timer: a 2 GB packet on a slow link takes
+   * as long as it takes while bytes keep flowing. A long-poll's own wait is added for its request.
+   */
+  httpIdleSecondsMax: number;
+  /** HTTP: a request's line and headers must all arrive within this long of its first byte (slowloris headers). */
+  httpHeadersSecondsMax: number;
   /** Failures (ack fail) after which a delivery is dead-lettered. */
   deliveryAttemptsMax: number;
   /** Time a delivery may wait for its recipient before it expires. */
@@ -59,6 +67,11 @@ export interface HubLimits {
   /** PostgreSQL: chunks read per query while a packet streams out (memory held vs. round trips). */
   pgPacketReadChunks: number;
   /**
+   * PostgreSQL: a row streams out in slices of this many bytes. Below one socket read (64 KiB), so
+   * node-postgres's receive buffer never grows to hold a message (it doubles per message otherwise).
+   */
+  pgPacketReadSliceBytes: number;
+  /**
    * PostgreSQL: an upload whose last chunk is older than this was abandoned (its node died, its client went
    * away) and its chunks are collected by the sweep. Far above any pause between two chunks of a live upload.
    */
@@ -102,6 +115,8 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   pageSizeMax: 1000,
   pageSizeDefault: 100,
   longPollSecondsMax: 60,
+  httpIdleSecondsMax: 30,
+  httpHeadersSecondsMax: 30,
   deliveryAttemptsMax: 10,
   deliveryTtlSeconds: 30 * 24 * 3600,
   successorHopsMax: 8,
@@ -133,6 +148,9 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   // binary, and the download asks for binary results, so one row in flight costs a few MiB of memory.
   pgPacketChunkBytes: 1024 * 1024,
   pgPacketReadChunks: 4,
+  // `scripts/pg-read-measure.ts --mb 400` (1 MiB rows read back by binary COPY, no HTTP; shared machine): peak RSS
+  // over the idle process +92 MB with whole rows, +71 MB with 64 KiB slices, +44 MB with 16 KiB slices.
+  pgPacketReadSliceBytes: 16 * 1024,
   pgStagedUploadIdleSeconds: 3600,
   pgPoolConnectionsMax: 10,
   // OWASP's password storage cheat sheet lists N=2^17 r=8 p=1 (128 MiB) as the minimum and N=2^15 r=8 p=3 as an

@@ -1,5 +1,5 @@
 // `vdxp store copy`: an embedded hub with small and large packets, deliveries in several states, statuses and
-// counters, copied onto a real PostgreSQL database; a second run after a simulated interruption resumes; the
+// counters, a console account with a session and a calendar day, copied onto a real PostgreSQL database; a second run after a simulated interruption resumes; the
 // target serves the same inboxes, packets and credentials, and its evidence chain verifies.
 
 import assert from 'node:assert/strict';
@@ -8,7 +8,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import pg from 'pg';
-import { ackDelivery, fetchPacket, inbox, openHub, submitPacket, systemSecret } from '@vdxp/hub';
+import { DatabaseSync } from 'node:sqlite';
+import { ackDelivery, addUser, changeCalendar, fetchPacket, inbox, login, openHub, submitPacket, systemSecret } from '@vdxp/hub';
 import { startPostgres, type PgCluster } from '../../../hub/test-support/postgres.ts';
 import { edoc, startTestHub, type TestHub } from '../../../hub/test-support/testkit.ts';
 import { cli } from '../../test-support/cli.ts';
@@ -38,13 +39,23 @@ it('copies an embedded hub onto PostgreSQL, resumes after an interruption, and t
   const first = (await inbox(ctx, nghean, { kind: 'edoc' }))[0]!;
   await digestOf((await fetchPacket(ctx, nghean, first.delivery.id)).stream);
   await ackDelivery(ctx, nghean, first.delivery.id, 'done');
+  const password = 'mat-khau-lanh-dao-1';
+  await addUser(ctx, { username: 'lanhdao', role: 'leader', scope: '000.00.00.H41', password }, 'test');
+  await login(ctx, { username: 'lanhdao', password, address: '127.0.0.1' });
+  await changeCalendar(ctx, '2026-12-24', 'off', 'Nghỉ bù', 'test');
   const url = await cluster.createDatabase();
   const keyFile = join(source.dir, 'nodes.key');
   const args = ['store', 'copy', '--from', source.dir, '--to', url, '--key-file', keyFile];
   await source.hub.close();
+  const sqlite = new DatabaseSync(join(source.dir, 'vdxp.sqlite'), { readOnly: true });
+  const sourceEvents = Number(sqlite.prepare('SELECT count(*) AS n FROM events').get()?.['n']);
+  assert.equal(Number(sqlite.prepare('SELECT count(*) AS n FROM sessions').get()?.['n']), 1);
+  sqlite.close();
 
   const run1 = await cli(args);
   assert.equal(run1.code, 0, run1.stdout + run1.stderr);
+  assert.match(run1.stdout, /users 1, calendar_days 1/);
+  assert.match(run1.stdout, /1 phiên đăng nhập .* console sessions not copied/);
   assert.match(run1.stderr, /copying documents: 6\/6/, 'a progress line per table');
   assert.match(run1.stdout, /Intact on the target/);
   // An interruption: rows and a packet lost on the target, and an upload left half-written; run again.
@@ -58,7 +69,8 @@ it('copies an embedded hub onto PostgreSQL, resumes after an interruption, and t
     const run2 = await cli(args);
     assert.equal(run2.code, 0, run2.stdout + run2.stderr);
     assert.match(run2.stdout, /1 tệp gói tin \/ packet files .* 1 đã có \/ already there/, run2.stdout);
-    assert.equal(Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0]?.n), 13, 'the lost events are back');
+    assert.equal(Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0]?.n), sourceEvents, 'the lost events are back');
+    assert.equal(Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM sessions')).rows[0]?.n), 0, 'sessions are not copied');
     const counts = await db.query<{ sent: string; docs: string; rec: string; dels: string }>(`SELECT
       (SELECT sum(value) FROM counters WHERE metric = 'sent') AS sent, (SELECT count(*) FROM documents WHERE kind = 'edoc') AS docs,
       (SELECT sum(value) FROM counters WHERE metric = 'received') AS rec, (SELECT count(*) FROM deliveries WHERE kind = 'edoc') AS dels`);
@@ -71,6 +83,9 @@ it('copies an embedded hub onto PostgreSQL, resumes after an interruption, and t
   try {
     const n = (await node.ctx.store.getSystem('sys.nghean'))!;
     assert.equal(systemSecret(node.ctx, n), 'nghean-secret', 'the VDXP secret still opens (re-sealed under the nodes\' key)');
+    const session = await login(node.ctx, { username: 'lanhdao', password, address: '127.0.0.1' });
+    assert.deepEqual([session.user.role, session.user.scope], ['leader', '000.00.00.H41'], 'the account logs in on the target with its password');
+    assert.deepEqual((await node.ctx.store.calendarDays('2026-12-24', '2026-12-24')).map((d) => [d.kind, d.note]), [['off', 'Nghỉ bù']]);
     const items = await inbox(node.ctx, n, { kind: 'edoc' });
     assert.deepEqual(items.map((x) => x.delivery.id), (await (async () => {
       const h = await openHub({ dataDir: source.dir, recover: false });

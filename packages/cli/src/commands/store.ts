@@ -1,6 +1,6 @@
 // `vdxp store copy --from <data dir> --to <database url>`: moves an embedded hub onto PostgreSQL (registry,
 // systems with working credentials, documents, deliveries with their state, statuses, counters, the evidence
-// chain and every packet), streamed with a progress line, resumable by running it again, and checked at the
+// chain, every packet, console users and the calendar; console sessions are dropped, said in the output), streamed with a progress line, resumable by running it again, and checked at the
 // end with `audit verify` on the target.
 
 import { existsSync } from 'node:fs';
@@ -18,7 +18,7 @@ export function registerStore(program: Command, ctx: CliContext): void {
   store.command('copy')
     .summary('copy an embedded hub (data folder) onto PostgreSQL / chép sang PostgreSQL')
     .description('Copy everything an embedded hub holds (registry, systems, documents, deliveries and their state, statuses, '
-      + 'counters, the evidence chain, every packet) from --from (a data folder; stop its hub first) to --to (a PostgreSQL '
+      + 'counters, the evidence chain, every packet, console users and the calendar; not console sessions: people log in again) from --from (a data folder; stop its hub first) to --to (a PostgreSQL '
       + 'database the nodes will share; start them after). Systems\' VDXP secrets are re-sealed under --key-file, the key '
       + 'every node is given (created if missing). Interrupted? Run the same command again: it resumes, skipping what is '
       + 'there. Ends with "audit verify" on the target; exit 1 if it does not verify.')
@@ -50,6 +50,10 @@ export function registerStore(program: Command, ctx: CliContext): void {
       const rows = Object.entries(result.tables).map(([t, n]) => `${t} ${n}`).join(', ');
       ctx.out(`Đã chép / Copied to ${redactUrl(opts.to)}: ${rows}; ${result.packetFiles} tệp gói tin / packet files `
         + `(${result.packetBytes} B), ${result.packetFilesSkipped} đã có / already there.`);
+      if (result.sessionsDropped > 0) {
+        ctx.out(`${result.sessionsDropped} phiên đăng nhập bảng điều khiển không được chép: người dùng đăng nhập lại / `
+          + `console sessions not copied: their users log in again on the target.`);
+      }
       const hub = await openHub({ databaseUrl: opts.to, keyFile, recover: false });
       try {
         const report = await verifyAudit(hub.ctx);

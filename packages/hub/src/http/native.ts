@@ -79,10 +79,19 @@ export function registerNativeApi(app: FastifyInstance, hub: Hub, options: { mut
     const afterSeq = intParam(q['after'], 'after');
     const limit = intParam(q['limit'], 'limit');
     const waitSeconds = intParam(q['wait'], 'wait');
-    const items = await inbox(ctx, system, {
-      ...(kind ? { kind } : {}), ...(afterSeq !== undefined ? { afterSeq } : {}), ...(limit !== undefined ? { limit } : {}),
-      ...(waitSeconds !== undefined ? { waitSeconds } : {}), signal: abort.signal,
-    });
+    // A long-poll is silent by design: its wait is added to the connection's idle timer, for this request only.
+    const socket = req.raw.socket;
+    const idleMs = ctx.limits.httpIdleSecondsMax * 1000;
+    if (waitSeconds !== undefined && waitSeconds > 0) socket.setTimeout(idleMs + Math.min(waitSeconds, ctx.limits.longPollSecondsMax) * 1000);
+    let items;
+    try {
+      items = await inbox(ctx, system, {
+        ...(kind ? { kind } : {}), ...(afterSeq !== undefined ? { afterSeq } : {}), ...(limit !== undefined ? { limit } : {}),
+        ...(waitSeconds !== undefined ? { waitSeconds } : {}), signal: abort.signal,
+      });
+    } finally {
+      if (waitSeconds !== undefined && waitSeconds > 0) socket.setTimeout(idleMs);
+    }
     return {
       items: items.map(({ delivery: d, document: doc }) => deliveryItem(d, doc)),
       next: items.length > 0 ? String(items.at(-1)?.delivery.seq) : (q['after'] ?? null),

@@ -31,12 +31,20 @@ export interface ServerOptions {
 
 export function buildServer(hub: Hub, options: ServerOptions = {}): FastifyInstance {
   const tls = options.tls;
+  const limits = hub.ctx.limits;
+  // Timers (see httpIdleSecondsMax): no whole-request timer (Node's requestTimeout, 0 = off), so a large packet
+  // is never cut while its bytes flow; the socket's idle timer cuts a connection silent both ways; the headers
+  // must arrive within httpHeadersSecondsMax, checked every quarter of it (Node checks every 30 s by default).
+  const headersMs = limits.httpHeadersSecondsMax * 1000;
+  const timers = { headersTimeout: headersMs, requestTimeout: 0, connectionsCheckingInterval: Math.max(100, Math.floor(headersMs / 4)) };
   const app = Fastify({
-    ...(tls ? { https: { key: tls.key, cert: tls.cert, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
+    ...(tls
+      ? { https: { ...timers, key: tls.key, cert: tls.cert, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) } }
+      : { http: timers }),
     logger: options.logger ?? false,
-    bodyLimit: hub.ctx.limits.jsonBodyBytesMax,
-    // Long-polls hold requests open up to longPollSecondsMax; give them room.
-    requestTimeout: (hub.ctx.limits.longPollSecondsMax + 30) * 1000,
+    bodyLimit: limits.jsonBodyBytesMax,
+    requestTimeout: 0,
+    connectionTimeout: limits.httpIdleSecondsMax * 1000,
     return503OnClosing: true,
   });
   // Packets stream through request.raw; only JSON bodies are parsed by Fastify.

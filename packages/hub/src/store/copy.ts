@@ -5,7 +5,9 @@
 // change). Rows and the evidence chain are copied as stored (JSON as text), so every hash still verifies.
 // Systems' VDXP secrets are re-sealed from the folder's secret.key to the nodes' key file, so credentials keep
 // working. Packet files are streamed into chunks through the PostgreSQL packet store (digest checked on the
-// way) and adopted one by one. The source should be stopped while it is copied; the target not yet served.
+// way) and adopted one by one. Console accounts and the calendar are copied; console sessions are not (a session
+// is a login on one hub: people log in again on the nodes), nor failed-login counts (they expire in minutes).
+// The source should be stopped while it is copied; the target not yet served.
 
 import { readdir } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
@@ -46,6 +48,8 @@ const TABLES: TablePlan[] = [
   { table: 'counters', key: ['day', 'agency', 'metric'], mutable: true },
   { table: 'archive_checkpoints', key: ['last_seq'] },
   { table: 'blobs_inline', key: ['digest'] },
+  { table: 'users', key: ['username'], mutable: true },
+  { table: 'calendar_days', key: ['day'], mutable: true },
 ];
 
 export interface CopyProgress {
@@ -59,6 +63,8 @@ export interface CopyResult {
   packetFiles: number;
   packetFilesSkipped: number;
   packetBytes: number;
+  /** Console sessions in the source, not copied: their users log in again on the target. */
+  sessionsDropped: number;
 }
 
 export async function copyStore(o: { fromDir: string; toUrl: string; keyFile: string; progress: (p: CopyProgress) => void }): Promise<CopyResult> {
@@ -66,7 +72,8 @@ export async function copyStore(o: { fromDir: string; toUrl: string; keyFile: st
   const target = await openPostgresStore(o.toUrl, { poolConnectionsMax: 2 });
   const fromBox = SecretBox.fromKeyFile(join(o.fromDir, 'secret.key'));
   const toBox = SecretBox.fromKeyFile(o.keyFile);
-  const result: CopyResult = { tables: {}, packetFiles: 0, packetFilesSkipped: 0, packetBytes: 0 };
+  const result: CopyResult = { tables: {}, packetFiles: 0, packetFilesSkipped: 0, packetBytes: 0,
+    sessionsDropped: Number(source.prepare('SELECT count(*) AS n FROM sessions').get()?.['n'] ?? 0) };
   try {
     // The nodes' key check (hub.ts): the target must be sealed under the key the nodes will be given.
     await target.pool.query("INSERT INTO hub_meta (key, value) VALUES ('key_check', $1) ON CONFLICT (key) DO NOTHING", [toBox.fingerprint()]);
@@ -79,7 +86,7 @@ export async function copyStore(o: { fromDir: string; toUrl: string; keyFile: st
     const limits = hubLimits();
     const packets = new PgPacketStore({
       pool: target.pool, random: systemRandom, inlinePacketBytesMax: 0, chunkBytes: limits.pgPacketChunkBytes,
-      readChunks: limits.pgPacketReadChunks, stagedIdleMs: limits.pgStagedUploadIdleSeconds * 1000,
+      readChunks: limits.pgPacketReadChunks, readSliceBytes: limits.pgPacketReadSliceBytes, stagedIdleMs: limits.pgStagedUploadIdleSeconds * 1000,
     });
     const root = join(o.fromDir, 'blobs');
     const dirs = await readdir(root).catch(() => [] as string[]);

@@ -17,6 +17,7 @@ import type { PacketStore, PacketWriter, StagedBlob } from '../../blobs.ts';
 import type { Random } from '../../clock.ts';
 import { HubError } from '../../errors.ts';
 import type { StoreOps } from '../store.ts';
+import { copyInRow, copyOutBytes } from './copy-binary.ts';
 import { PostgresOps } from './postgres-store.ts';
 
 export interface PgPacketStoreOptions {
@@ -25,12 +26,16 @@ export interface PgPacketStoreOptions {
   inlinePacketBytesMax: number;
   chunkBytes: number;
   readChunks: number;
+  /** Bytes of each slice a row is read in (pgPacketReadSliceBytes). */
+  readSliceBytes: number;
   /** Uploads untouched this long are abandoned (pgStagedUploadIdleSeconds). */
   stagedIdleMs: number;
 }
 
 /** The database's clock in ms: uploads are compared with it, so nodes' clocks never matter. */
 const DB_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+/** Upload ids are uuids (Random.uuid): checked before one is written into a COPY statement. */
+const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 interface PgStaged extends StagedBlob {
   uploadId: string;
@@ -103,7 +108,7 @@ class PgPacketWriter implements PacketWriter, PgStaged {
 
   async #flush(): Promise<void> {
     if (this.#pendingBytes === 0 && this.#chunks > 0) return;
-    const row = Buffer.concat(this.#pending, this.#pendingBytes);
+    const row = this.#pending;
     this.#pending = [];
     this.#pendingBytes = 0;
     const n = this.#chunks++;
@@ -113,7 +118,8 @@ class PgPacketWriter implements PacketWriter, PgStaged {
       await c.query('BEGIN; SET LOCAL synchronous_commit TO off');
       await c.query(`INSERT INTO packet_uploads (id, touched_at) VALUES ($1, ${DB_NOW_MS})
         ON CONFLICT (id) DO UPDATE SET touched_at = excluded.touched_at`, [this.uploadId]);
-      await c.query('INSERT INTO packet_chunks (upload_id, n, bytes) VALUES ($1, $2, $3)', [this.uploadId, n, row]);
+      // COPY, not INSERT: the pieces go out as they are, no 1 MiB Bind message is built (copy-binary.ts).
+      await copyInRow(c, 'packet_chunks', ['upload_id', 'n', 'bytes'], [this.uploadId, n, row]);
       await c.query('COMMIT');
     } catch (e) {
       await c.query('ROLLBACK').catch((r: unknown) => { broken = r as Error; });
@@ -212,23 +218,22 @@ export class PgPacketStore implements PacketStore {
   }
 
   /**
-   * The upload's rows in order, readChunks per query: memory bounded by one page, no transaction held open.
-   * A missing or changed row shows in the digest, which every reader checks (checkedChunks, hashOf).
+   * The upload's rows in order, readChunks rows per statement, each row as slices of readSliceBytes: memory
+   * bounded by one page, no transaction held open. Read with a binary COPY (copy-binary.ts), so the bytes reach
+   * here as bytes: a query result would decode them as text (hex, or UTF-8 that mangles them), and a 1 MiB
+   * row made node-postgres grow its receive buffer to 2 MiB, by doubling, for every row (the download's peak
+   * RSS for a 2 GB packet was above 256 MB). A slice fits in one socket read. A missing or changed row shows in
+   * the digest, which every reader checks (checkedChunks, hashOf).
    */
   async *#chunks(uploadId: string): AsyncGenerator<Buffer> {
-    let next = 0;
-    for (;;) {
-      // Binary results: a bytea row arrives as its bytes, not as hex text twice its size to decode (the
-      // download's peak RSS for a 2 GB packet was above 256 MB with text results). `binary` is node-postgres's
-      // query option (@types/pg does not declare it); only bytea is selected, whose binary form is its bytes.
-      const query: pg.QueryConfig & { binary: boolean } = {
-        text: 'SELECT bytes FROM packet_chunks WHERE upload_id = $1 AND n >= $2 ORDER BY n LIMIT $3',
-        values: [uploadId, next, this.#o.readChunks], binary: true,
-      };
-      const page = await this.#o.pool.query<{ bytes: Buffer }>(query);
-      for (const r of page.rows) yield r.bytes;
-      next += page.rows.length;
-      if (page.rows.length < this.#o.readChunks) return;
+    if (!UPLOAD_ID.test(uploadId)) throw new HubError('VDXP_E_BLOB_CORRUPT', `Stored packet names an upload id that is not one: ${JSON.stringify(uploadId)}`);
+    const rows = Number((await this.#o.pool.query<{ n: string | number }>('SELECT count(*) AS n FROM packet_chunks WHERE upload_id = $1', [uploadId])).rows[0]?.n ?? 0);
+    const slice = this.#o.readSliceBytes;
+    for (let next = 0; next < rows; next += this.#o.readChunks) {
+      // COPY takes no parameters: the upload id is checked above, the numbers are integers.
+      const text = `COPY (SELECT substring(bytes FROM s FOR ${slice}) FROM packet_chunks, generate_series(1, octet_length(bytes), ${slice}) AS s
+        WHERE upload_id = '${uploadId}' AND n >= ${next} AND n < ${next + this.#o.readChunks} ORDER BY n, s) TO STDOUT (FORMAT binary)`;
+      yield* await copyOutBytes(this.#o.pool, text);
     }
   }
 
