@@ -703,8 +703,8 @@ export class PostgresOps implements StoreOps {
     // The active agencies from their partial index (011 / 005); the connected ones from the systems' agencies (a
     // few thousand), each looked up, instead of asking every agency of the registry whether a system serves it.
     const n = (await this.#get(`SELECT count(*) AS n FROM agencies a WHERE a.deleted = false AND a.state = 'active' ${w}`, ...args))?.['n'] as number | undefined;
-    const c = (await this.#get(`SELECT count(*) AS n FROM (SELECT DISTINCT agency FROM system_agencies) sa JOIN agencies a ON a.code = sa.agency
-      WHERE a.deleted = false AND a.state = 'active' ${w}`, ...args))?.['n'] as number | undefined;
+    const c = (await this.#get(`SELECT count(*) AS n FROM (SELECT DISTINCT agency FROM system_agencies) sa WHERE EXISTS (SELECT 1 FROM agencies a
+      WHERE a.code = sa.agency AND a.deleted = false AND a.state = 'active' ${w})`, ...args))?.['n'] as number | undefined;
     return { agencies: n ?? 0, connected: c ?? 0 };
   }
 
