@@ -47,6 +47,10 @@ export const OVERDUE_NOW_SQL = `${OPEN_DELIVERY_SQL}
 export const scopeRollupKey = (within: string): string | undefined =>
   /^___\.(?:__\.__|__\.\d\d|\d\d\.\d\d)\.[A-Z]\d\d$/.test(within) ? within : undefined;
 
+/** The last four characters (`.H41`) every code a legacy scope pattern matches ends with; undefined for other patterns. */
+export const legacyTail = (within: string): string | undefined =>
+  /^[_\d]{3}\.[_\d]{2}\.[_\d]{2}\.[A-Z]\d\d$/.test(within) ? within.slice(-4) : undefined;
+
 /** A user's text inside a LIKE pattern: its own %, _ and \ match themselves. */
 export const likeEscape = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 

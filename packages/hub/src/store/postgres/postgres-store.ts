@@ -21,7 +21,7 @@ import {
   type StatusEntry, type Store, type StoreOps, type SystemRecord,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, scopeRollupKey, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, unknown>;
 type Param = string | number | boolean | null | Buffer | Uint8Array;
@@ -698,6 +698,14 @@ export class PostgresOps implements StoreOps {
   }
 
   async connectedCounts(within: AgencyPattern): Promise<{ agencies: number; connected: number }> {
+    const connected = 'EXISTS (SELECT 1 FROM system_agencies sa WHERE sa.agency = a.code)';
+    const tail = within === null ? undefined : legacyTail(within);
+    if (within !== null && tail !== undefined) {
+      // A legacy scope: its level-1 body's active agencies by their code's tail (011 / 005), LIKE deciding among them.
+      const r = await this.#get(`SELECT count(*) AS n, count(*) FILTER (WHERE ${connected}) AS c FROM agencies a
+        WHERE a.deleted = false AND a.state = 'active' AND length(a.code) = 13 AND substr(a.code, 10) = ? AND a.code LIKE ?`, tail, within);
+      return { agencies: (r?.['n'] as number | undefined) ?? 0, connected: (r?.['c'] as number | undefined) ?? 0 };
+    }
     const w = within === null ? '' : 'AND a.code LIKE ?';
     const args = within === null ? [] : [within];
     // The active agencies from their partial index (011 / 005); the connected ones from the systems' agencies (a
@@ -707,6 +715,7 @@ export class PostgresOps implements StoreOps {
       WHERE a.code = sa.agency AND a.deleted = false AND a.state = 'active' ${w})`, ...args))?.['n'] as number | undefined;
     return { agencies: n ?? 0, connected: c ?? 0 };
   }
+
 
 }
 

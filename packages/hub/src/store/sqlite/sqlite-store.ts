@@ -11,7 +11,7 @@ import {
   type StatusEntry, type Store, type StoreOps, type SystemRecord,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, scopeRollupKey, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, SQLInputValue>;
 
@@ -638,6 +638,14 @@ class SqliteOps implements StoreOps {
   }
 
   async connectedCounts(within: AgencyPattern): Promise<{ agencies: number; connected: number }> {
+    const connected = 'EXISTS (SELECT 1 FROM system_agencies sa WHERE sa.agency = a.code)';
+    const tail = within === null ? undefined : legacyTail(within);
+    if (within !== null && tail !== undefined) {
+      // A legacy scope: its level-1 body's active agencies by their code's tail (011 / 005), LIKE deciding among them.
+      const r = this.#get(`SELECT count(*) AS n, count(*) FILTER (WHERE ${connected}) AS c FROM agencies a INDEXED BY agencies_active_tail
+        WHERE a.deleted = 0 AND a.state = 'active' AND length(a.code) = 13 AND upper(substr(a.code, 10)) = ? AND a.code LIKE ?`, tail, within);
+      return { agencies: (r?.['n'] as number | undefined) ?? 0, connected: (r?.['c'] as number | undefined) ?? 0 };
+    }
     const w = within === null ? '' : 'AND a.code LIKE ?';
     const args = within === null ? [] : [within];
     // The active agencies from their partial index (011 / 005); the connected ones from the systems' agencies (a
@@ -647,6 +655,7 @@ class SqliteOps implements StoreOps {
       WHERE a.code = sa.agency AND a.deleted = 0 AND a.state = 'active' ${w})`, ...args))?.['n'] as number | undefined;
     return { agencies: n ?? 0, connected: c ?? 0 };
   }
+
 
 }
 

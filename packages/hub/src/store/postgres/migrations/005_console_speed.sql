@@ -59,6 +59,9 @@ CREATE INDEX documents_from_seq ON documents (from_agency, seq);
 
 -- 4. The overview's "connected x/y": the active agencies, counted from an index of their codes alone.
 CREATE INDEX agencies_active ON agencies (code) WHERE deleted = false AND state = 'active';
+-- A scope's share of them: a legacy pattern (`___.__.15.H41`) fixes the code's length and its last four characters
+-- (`.H41`, LIKE is case-sensitive here), so that tail finds the level-1 body's few thousand agencies and LIKE decides among them.
+CREATE INDEX agencies_active_tail ON agencies (substr(code, 10), code) WHERE deleted = false AND state = 'active' AND length(code) = 13;
 
 -- 5. Document search by words: trigram indexes (pg_trgm, shipped with PostgreSQL; a trusted extension, so the
 -- database's owner may create it) answer ILIKE '%words%' on each field; the planner walks documents newest first

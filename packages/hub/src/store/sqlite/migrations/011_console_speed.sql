@@ -92,6 +92,9 @@ CREATE INDEX documents_from_seq ON documents (from_agency, seq);
 
 -- 4. The overview's "connected x/y": the active agencies, counted from an index of their codes alone.
 CREATE INDEX agencies_active ON agencies (code) WHERE deleted = 0 AND state = 'active';
+-- A scope's share of them: a legacy pattern (`___.__.15.H41`) fixes the code's length and its last four characters
+-- (`.H41`, upper-cased as SQLite's LIKE ignores ASCII case), so that tail finds the level-1 body's few thousand agencies and LIKE decides among them.
+CREATE INDEX agencies_active_tail ON agencies (upper(substr(code, 10)), code) WHERE deleted = 0 AND state = 'active' AND length(code) = 13;
 
 -- 5. Document search by words: a trigram index (FTS5) of each edoc's DocumentId, notation and subject, keyed by the
 -- document's seq, kept by triggers in the statement that writes the document. A search of three characters or more
