@@ -176,7 +176,7 @@ async function seedDocuments(hub: Hub, codes: string[], documents: number, now: 
 /** A cold load of the overview in Chromium (fresh profile, nothing cached) until its figures show; null without Chromium or the built console. */
 async function coldLoad(hub: Hub, out: (l: string) => void): Promise<number | null> {
   if (!existsSync('/usr/bin/chromium') || !existsSync(join(CONSOLE_DIST_DIR, 'index.html'))) {
-    out('  cold load: skipped (no /usr/bin/chromium or no built console: run through scripts/dev.sh)');
+    out('  cold load: skipped (no /usr/bin/chromium, or the pages are not built: `npm run bench console` builds them, or `npm run build -w packages/console`)');
     return null;
   }
   const { chromium } = await import('playwright-core');

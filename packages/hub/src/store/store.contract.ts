@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { inScope, scopePattern } from '../scope.ts';
 import { eventHash } from './event-hash.ts';
 import { GENESIS_HASH, type AgencyInput, type DeliveryRow, type DocumentRow, type Store } from './store.ts';
 
@@ -332,6 +333,15 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         assert.deepEqual((await store.searchDocuments({ within: null, text: '100%', limit: 10 })).map((d) => d.id), ['d1'], '% is the text, not a wildcard');
         assert.deepEqual((await store.searchDocuments({ within: null, text: 'UBND-VP', limit: 10 })).map((d) => d.id), ['d2']);
         assert.deepEqual((await store.searchDocuments({ within: null, agency: '000.00.00.H24', limit: 10 })).map((d) => d.id), ['d2']);
+        assert.deepEqual((await store.searchDocuments({ within: null, text: 'ubnd-vp', limit: 10 })).map((d) => d.id), ['d2'], 'ASCII case aside');
+        assert.deepEqual((await store.searchDocuments({ within: null, text: 'kế hoạch', limit: 10 })).map((d) => d.id), ['d1']);
+        assert.deepEqual((await store.searchDocuments({ within: null, text: 'X', limit: 10 })).map((d) => d.id), ['d2', 'd1'], 'one letter: every notation X');
+        const d2seq = (await store.getDocument('d2'))?.seq ?? 0;
+        assert.deepEqual((await store.searchDocuments({ within: null, text: '2026/11/23', beforeSeq: d2seq, limit: 10 })).map((d) => d.id), ['d1'], 'the next page');
+        assert.deepEqual((await store.searchDocuments({ within: null, text: '2026/11/23', limit: 1 })).map((d) => d.id), ['d2'], 'newest first, cut at the limit');
+        assert.deepEqual((await store.searchDocuments({ within, text: 'Khác', limit: 10 })).map((d) => d.id), ['d2'], 'words within a scope');
+        assert.deepEqual((await store.searchDocuments({ within: null, text: 'Khác', agency: '000.00.00.H41', fromAt: 2000, toAt: 2001, limit: 10 })).map((d) => d.id), ['d2']);
+        assert.deepEqual((await store.searchDocuments({ within: null, text: 'Khác', fromAt: 2001, limit: 10 })).map((d) => d.id), []);
         assert.equal(await store.documentWithin('d1', '___.__.__.H24'), false);
         assert.equal(await store.documentWithin('d2', '___.__.__.H24'), true);
         assert.deepEqual((await store.documentEvents('d1', 10)).map((e) => e.type), ['document:accepted']);
@@ -373,6 +383,61 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         assert.deepEqual([...national].sort((x, y) => key(x).localeCompare(key(y))), [...expected.values()].sort((x, y) => key(x).localeCompare(key(y))));
         assert.ok(national.some((r) => r.letter === 'X' && r.level === null && r.value === 4), 'an agency not in the registry: level unknown');
         assert.equal(national.filter((r) => r.metric === 'sent' && r.letter === 'H').reduce((n, r) => n + r.value, 0), 6, 'the rolled-back bump left nothing in the rollup');
+      } finally { await close(); }
+    });
+
+    it('counts open deliveries only, by the overdue rule, as their answers change', async () => {
+      const { store, close } = await open();
+      try {
+        await store.insertDocument(doc('e1', { receivedAt: 1000, dueAt: 10_000 }), []);
+        await store.insertDocument(doc('e2', { receivedAt: 1000 }), []);
+        await store.transaction(async (tx) => {
+          await tx.insertDelivery(delivery('a', 'e1', 'R', { createdAt: 1001 }));
+          await tx.insertDelivery(delivery('b', 'e1', 'R', { createdAt: 1002, state: 'done', businessStatus: '03' }));
+          await tx.insertDelivery(delivery('c', 'e1', 'R', { createdAt: 1003, state: 'done', businessStatus: '06' }));
+          await tx.insertDelivery(delivery('d', 'e2', 'R', { createdAt: 1004, state: 'done' }));
+          await tx.insertDelivery(delivery('e', 'e2', 'R', { createdAt: 1005, state: 'done', businessStatus: '03' }));
+          await tx.insertDelivery(delivery('f', 'e2', 'R', { createdAt: 1006, state: 'expired' }));
+        });
+        assert.deepEqual(await store.pendingCounts(null, 2999), { inFlight: 1, overdue: 0 });
+        assert.deepEqual(await store.pendingCounts(null, 3000), { inFlight: 1, overdue: 2 }, 'a unanswered, d acknowledged but never accepted');
+        assert.deepEqual(await store.pendingCounts(null, 10_000), { inFlight: 1, overdue: 3 }, 'b accepted but not finished by the due date');
+        assert.deepEqual((await store.overdueDeliveries({ within: null, now: 10_000, limit: 10 })).map((r) => r.delivery.id), ['a', 'b', 'd']);
+        assert.deepEqual((await store.overdueCandidates(10_000, 10)).map((r) => r.id), ['a', 'b', 'd']);
+        assert.equal(await store.setDeliveryIf('b', { states: ['done'], businessStatus: '03' }, { businessStatus: '06' }), true);
+        assert.equal(await store.setDeliveryIf('a', { states: ['queued'] }, { state: 'done', businessStatus: '03' }), true);
+        assert.deepEqual(await store.pendingCounts(null, 10_000), { inFlight: 0, overdue: 2 }, 'a accepted, yet past its document\'s due date; b finished');
+        assert.deepEqual((await store.overdueDeliveries({ within: 'R', now: 10_000, limit: 1 })).map((r) => r.delivery.id), ['a'], 'oldest first, cut at the limit');
+      } finally { await close(); }
+    });
+
+    it('keeps the day counters per scope exact: every scope\'s sums equal its agencies\' counters', async () => {
+      const { store, close } = await open();
+      try {
+        await store.putAgencies([agency('000.00.00.H41', { level: 1 }), agency('000.00.15.H41', { level: 2 }), agency('000.03.15.H41', { level: 3 }),
+          agency('001.03.15.H41', { level: 4 }), agency('000.03.00.H41', { level: 3 }), agency('000.00.00.G05', { level: 1 }), agency('000.00.07.G05', { level: 2 })], 5);
+        const codes = ['000.00.00.H41', '000.00.15.H41', '000.03.15.H41', '001.03.15.H41', '000.03.00.H41', '000.00.00.G05', '000.00.07.G05',
+          '000.00.16.H41', 'H41.15', 'free-code', '000.00.00.X99'];
+        for (let i = 0; i < 70; i++) {
+          const bump = [`2026-01-0${1 + (i % 5)}`, codes[i % codes.length] ?? '', ['sent', 'received', 'overdue'][i % 3] ?? '', 1 + (i % 4)] as const;
+          if (i % 2 === 0) await store.bumpCounter(...bump);
+          else await store.transaction(async (tx) => { await tx.bumpCounter(...bump); await tx.bumpCounter(bump[0], bump[1], bump[2], 1); });
+        }
+        await assert.rejects(store.transaction(async (tx) => { await tx.bumpCounter('2026-01-01', '000.00.15.H41', 'sent', 1000); throw new Error('rolled back'); }));
+        const key = (r: { day: string; level: number | null; letter: string; metric: string }): string => `${r.day} ${r.metric} ${r.level} ${r.letter}`;
+        const all = await store.counters({});
+        for (const scope of ['000.00.00.H41', '000.00.15.H41', '000.03.15.H41', '001.03.15.H41', '000.03.00.H41', '000.00.00.G05', '000.00.07.G05', 'H41', '000.00.00.X99']) {
+          const expected = new Map<string, { day: string; level: number | null; letter: string; metric: string; value: number }>();
+          for (const c of all.filter((x) => inScope(scope, x.agency))) {
+            const r = { day: c.day, level: (await store.getAgency(c.agency))?.level ?? null, letter: c.agency.slice(-3, -2), metric: c.metric, value: 0 };
+            const e = expected.get(key(r)) ?? r;
+            e.value += c.value;
+            expected.set(key(r), e);
+          }
+          const got = await store.counterSums({ fromDay: '2026-01-01', toDay: '2026-12-31', within: scopePattern(scope) });
+          assert.ok(got.length > 0, scope);
+          assert.deepEqual([...got].sort((x, y) => key(x).localeCompare(key(y))), [...expected.values()].sort((x, y) => key(x).localeCompare(key(y))), scope);
+        }
       } finally { await close(); }
     });
   });

@@ -50,9 +50,9 @@ describe('postgres engine', () => {
     try {
       const writes = stores.flatMap((s, n) => Array.from({ length: 40 }, (_, i) => s.transaction(async (tx) => {
         await tx.appendEvent({ at: i, type: 't', actor: `node${n}`, data: { i } });
-        await tx.bumpCounter('2026-12-01', 'A', 'sent', 1);
+        await tx.bumpCounter('2026-12-01', '000.00.15.H41', 'sent', 1);
       })));
-      const bumps = stores.flatMap((s) => Array.from({ length: 30 }, () => s.bumpCounter('2026-12-01', 'B', 'received', 2)));
+      const bumps = stores.flatMap((s) => Array.from({ length: 30 }, () => s.bumpCounter('2026-12-01', '000.03.15.H41', 'received', 2)));
       await Promise.all([...writes, ...bumps]);
       const events = await stores[0]!.events(0, 1000);
       assert.equal(events.length, 120);
@@ -63,7 +63,14 @@ describe('postgres engine', () => {
         assert.equal(eventHash(e.prevHash, e), e.hash);
         prev = e.hash;
       });
-      assert.deepEqual((await stores[1]!.counters({})).map((c) => [c.agency, c.value]), [['A', 120], ['B', 180]]);
+      assert.deepEqual((await stores[1]!.counters({})).map((c) => [c.agency, c.value]), [['000.00.15.H41', 120], ['000.03.15.H41', 180]]);
+      // The rollups the counters' triggers keep, nationwide and per scope, are as exact as the counters.
+      const sums = async (within: string | null): Promise<[string, number][]> =>
+        (await stores[2]!.counterSums({ fromDay: '2026-12-01', toDay: '2026-12-01', within })).map((r) => [r.metric, r.value]);
+      assert.deepEqual(await sums(null), [['received', 180], ['sent', 120]]);
+      assert.deepEqual(await sums('___.__.__.H41'), [['received', 180], ['sent', 120]]);
+      assert.deepEqual(await sums('___.__.15.H41'), [['received', 180], ['sent', 120]]);
+      assert.deepEqual(await sums('___.03.15.H41'), [['received', 180]]);
     } finally {
       for (const s of stores) await s.close();
     }

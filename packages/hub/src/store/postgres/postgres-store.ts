@@ -21,7 +21,7 @@ import {
   type StatusEntry, type Store, type StoreOps, type SystemRecord,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_SQL, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, unknown>;
 type Param = string | number | boolean | null | Buffer | Uint8Array;
@@ -332,10 +332,12 @@ export class PostgresOps implements StoreOps {
   }
 
   async insertDelivery(d: Omit<DeliveryRow, 'seq'>): Promise<DeliveryRow> {
-    const r = await this.#get(`INSERT INTO deliveries (${DELIVERY_COLUMNS})
-      VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM deliveries), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+    // The document's due date rides along (the overdue rule and the open-deliveries index read it from the row).
+    const r = await this.#get(`INSERT INTO deliveries (${DELIVERY_COLUMNS}, document_due_at)
+      VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM deliveries), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+        (SELECT due_at FROM documents WHERE id = ?)) RETURNING seq`,
     d.id, d.documentId, d.kind, d.recipient, d.addressedTo, d.state, d.attempts, d.businessStatus, d.lastReason, d.createdAt,
-    d.fetchedAt, d.ackedAt, d.expiresAt, d.answerDueAt, d.overdue);
+    d.fetchedAt, d.ackedAt, d.expiresAt, d.answerDueAt, d.overdue, d.documentId);
     // Every node's long-polls for this agency wake when (and only if) the transaction commits: NOTIFY is
     // delivered at commit, in commit order, and dropped on rollback.
     await this.db.query('SELECT pg_notify($1, $2)', [INBOX_CHANNEL, d.recipient]);
@@ -412,10 +414,8 @@ export class PostgresOps implements StoreOps {
   }
 
   async overdueCandidates(now: number, limit: number): Promise<DeliveryRow[]> {
-    return (await this.#all(`SELECT ${DELIVERY_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')} FROM deliveries d JOIN documents doc ON doc.id = d.document_id
-      WHERE d.overdue = false AND d.kind = 'edoc' AND d.state IN (${ANSWERABLE_SQL})
-        AND ((d.answer_due_at <= ? AND (d.business_status IS NULL OR d.business_status = '13'))
-          OR (doc.due_at <= ? AND coalesce(d.business_status, '') NOT IN ('06', '02', '15')))
+    return (await this.#all(`SELECT ${DELIVERY_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')} FROM deliveries d
+      WHERE d.overdue = false AND ${OVERDUE_NOW_SQL}
       ORDER BY d.seq LIMIT ?`, now, now, limit)).map((r) => toDelivery(r));
   }
 
@@ -582,10 +582,16 @@ export class PostgresOps implements StoreOps {
       return (await this.#all(`SELECT day, nullif(level, -1) AS level, letter, metric, value FROM counter_rollup
         WHERE day >= ? AND day <= ? AND value <> 0 ORDER BY day, level, letter, metric`, o.fromDay, o.toDay)).map(toRow);
     }
+    // A province, ministry or department: the rollup per scope pattern (migration 011 / 005), a few rows a day.
+    const key = scopeRollupKey(o.within);
+    if (key !== undefined) {
+      return (await this.#all(`SELECT day, nullif(level, -1) AS level, letter, metric, value FROM counter_scope_rollup
+        WHERE scope = ? AND day >= ? AND day <= ? AND value <> 0 ORDER BY day, level, letter, metric`, key, o.fromDay, o.toDay)).map(toRow);
+    }
     // sum(BIGINT) is numeric in PostgreSQL: cast back to BIGINT so it arrives as a number.
     return (await this.#all(`SELECT c.day, a.level, substr(c.agency, length(c.agency) - 2, 1) AS letter, c.metric, sum(c.value)::bigint AS value
       FROM counters c LEFT JOIN agencies a ON a.code = c.agency
-      WHERE c.day >= ? AND c.day <= ? AND c.agency LIKE ? GROUP BY c.day, a.level, letter, c.metric ORDER BY c.day`,
+      WHERE c.day >= ? AND c.day <= ? AND c.agency ${/[%_]/.test(o.within) ? 'LIKE' : '='} ? GROUP BY c.day, a.level, letter, c.metric ORDER BY c.day`,
     o.fromDay, o.toDay, o.within)).map(toRow);
   }
 
@@ -623,9 +629,8 @@ export class PostgresOps implements StoreOps {
   async pendingCounts(within: AgencyPattern, now: number): Promise<{ inFlight: number; overdue: number }> {
     const w = within === null ? '' : 'AND d.recipient LIKE ?';
     const args = within === null ? [] : [within];
-    const inFlight = (await this.#get(`SELECT count(*) AS n FROM deliveries d WHERE d.kind = 'edoc' AND d.state IN (${PENDING_SQL}) ${w}`, ...args))?.['n'] as number;
-    const overdue = (await this.#get(`SELECT count(*) AS n FROM deliveries d JOIN documents doc ON doc.id = d.document_id
-      WHERE ${OVERDUE_NOW_SQL} ${w}`, now, now, ...args))?.['n'] as number;
+    const inFlight = (await this.#get(`SELECT count(*) AS n FROM deliveries d WHERE ${OPEN_DELIVERY_SQL} AND d.state IN (${PENDING_SQL}) ${w}`, ...args))?.['n'] as number;
+    const overdue = (await this.#get(`SELECT count(*) AS n FROM deliveries d WHERE ${OVERDUE_NOW_SQL} ${w}`, now, now, ...args))?.['n'] as number;
     return { inFlight, overdue };
   }
 
@@ -647,23 +652,27 @@ export class PostgresOps implements StoreOps {
   }
 
   async searchDocuments(o: { within: AgencyPattern; text?: string; agency?: string; fromAt?: number; toAt?: number; beforeSeq?: number; limit: number }): Promise<DocumentRow[]> {
-    const where = ["doc.kind = 'edoc'", 'doc.seq < ?', 'doc.received_at >= ?', 'doc.received_at < ?'];
-    const args: Param[] = [o.beforeSeq ?? Number.MAX_SAFE_INTEGER, o.fromAt ?? 0, o.toAt ?? Number.MAX_SAFE_INTEGER];
+    const where = ["doc.kind = 'edoc'", 'doc.seq < ?'];
+    const args: Param[] = [o.beforeSeq ?? Number.MAX_SAFE_INTEGER];
+    // The dates only when asked: an open range would lead the planner to walk documents_received over every document.
+    if (o.fromAt !== undefined) { where.push('doc.received_at >= ?'); args.push(o.fromAt); }
+    if (o.toAt !== undefined) { where.push('doc.received_at < ?'); args.push(o.toAt); }
     if (o.within !== null) {
       where.push('(doc.from_agency LIKE ? OR EXISTS (SELECT 1 FROM deliveries x WHERE x.document_id = doc.id AND x.recipient LIKE ?))');
       args.push(o.within, o.within);
     }
-    if (o.agency !== undefined) {
-      where.push('(doc.from_agency = ? OR EXISTS (SELECT 1 FROM deliveries x WHERE x.document_id = doc.id AND x.recipient = ?))');
-      args.push(o.agency, o.agency);
-    }
+    // One agency's documents: read from the sender and recipient indexes first (a few per agency), not by walking
+    // every document newest first and asking each whether the agency took part.
+    const from = o.agency === undefined ? 'documents doc'
+      : '(SELECT id FROM documents WHERE from_agency = ? UNION SELECT document_id FROM deliveries WHERE recipient = ?) AS m JOIN documents doc ON doc.id = m.id';
+    const fromArgs = o.agency === undefined ? [] : [o.agency, o.agency];
     if (o.text !== undefined && o.text !== '') {
       // ILIKE: SQLite's LIKE ignores ASCII case, so both engines find "cong van" in "Công văn"'s ASCII letters alike.
       const t = `%${likeEscape(o.text)}%`;
       where.push("(doc.edxml_id ILIKE ? ESCAPE '\\' OR doc.code_notation ILIKE ? ESCAPE '\\' OR doc.subject ILIKE ? ESCAPE '\\' OR doc.id = ?)");
       args.push(t, t, t, o.text);
     }
-    return (await this.#all(`SELECT doc.* FROM documents doc WHERE ${where.join(' AND ')} ORDER BY doc.seq DESC LIMIT ?`, ...args, o.limit)).map(toDocument);
+    return (await this.#all(`SELECT doc.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY doc.seq DESC LIMIT ?`, ...fromArgs, ...args, o.limit)).map(toDocument);
   }
 
   async documentWithin(documentId: string, within: AgencyPattern): Promise<boolean> {
@@ -689,12 +698,25 @@ export class PostgresOps implements StoreOps {
   }
 
   async connectedCounts(within: AgencyPattern): Promise<{ agencies: number; connected: number }> {
+    const connected = 'EXISTS (SELECT 1 FROM system_agencies sa WHERE sa.agency = a.code)';
+    const tail = within === null ? undefined : legacyTail(within);
+    if (within !== null && tail !== undefined) {
+      // A legacy scope: its level-1 body's active agencies by their code's tail (011 / 005), LIKE deciding among them.
+      const r = await this.#get(`SELECT count(*) AS n, count(*) FILTER (WHERE ${connected}) AS c FROM agencies a
+        WHERE a.deleted = false AND a.state = 'active' AND length(a.code) = 13 AND substr(a.code, 10) = ? AND a.code LIKE ?`, tail, within);
+      return { agencies: (r?.['n'] as number | undefined) ?? 0, connected: (r?.['c'] as number | undefined) ?? 0 };
+    }
     const w = within === null ? '' : 'AND a.code LIKE ?';
     const args = within === null ? [] : [within];
-    const r = await this.#get(`SELECT count(*) AS n, count(*) FILTER (WHERE EXISTS (SELECT 1 FROM system_agencies sa WHERE sa.agency = a.code)) AS c
-      FROM agencies a WHERE a.deleted = false AND a.state = 'active' ${w}`, ...args);
-    return { agencies: (r?.['n'] as number | undefined) ?? 0, connected: (r?.['c'] as number | undefined) ?? 0 };
+    // The active agencies from their partial index (011 / 005); the connected ones from the systems' agencies (a
+    // few thousand), each looked up, instead of asking every agency of the registry whether a system serves it.
+    const n = (await this.#get(`SELECT count(*) AS n FROM agencies a WHERE a.deleted = false AND a.state = 'active' ${w}`, ...args))?.['n'] as number | undefined;
+    const c = (await this.#get(`SELECT count(*) AS n FROM (SELECT DISTINCT agency FROM system_agencies) sa WHERE EXISTS (SELECT 1 FROM agencies a
+      WHERE a.code = sa.agency AND a.deleted = false AND a.state = 'active' ${w})`, ...args))?.['n'] as number | undefined;
+    return { agencies: n ?? 0, connected: c ?? 0 };
   }
+
+
 }
 
 

@@ -11,17 +11,23 @@ import {
   type StatusEntry, type Store, type StoreOps, type SystemRecord,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_SQL, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, SQLInputValue>;
 
 const MIGRATIONS = new URL('./migrations/', import.meta.url);
 /** Transactions applied under one COMMIT at most (group commit). */
 const GROUP_COMMIT_TRANSACTIONS_MAX = 256;
+/**
+ * SQLite's page cache for the one connection, in KiB (a negative cache_size): the console's reads probe indexes
+ * at random over a multi-gigabyte file (2,000,000 documents), and the default 2 MiB sent each probe to the kernel.
+ * Allocated as pages are read, so a small hub never holds it.
+ */
+const PAGE_CACHE_KIB = 64 * 1024;
 
 export function openSqliteStore(path: string): Store {
   const db = new DatabaseSync(path);
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;');
+  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA cache_size = -${PAGE_CACHE_KIB};`);
   migrate(db);
   return storeOnDatabase(db);
 }
@@ -256,10 +262,12 @@ class SqliteOps implements StoreOps {
   }
 
   async insertDelivery(d: Omit<DeliveryRow, 'seq'>): Promise<DeliveryRow> {
-    const r = this.#get(`INSERT INTO deliveries (${DELIVERY_COLUMNS})
-      VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM deliveries), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+    // The document's due date rides along (the overdue rule and the open-deliveries index read it from the row).
+    const r = this.#get(`INSERT INTO deliveries (${DELIVERY_COLUMNS}, document_due_at)
+      VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM deliveries), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+        (SELECT due_at FROM documents WHERE id = ?)) RETURNING seq`,
     d.id, d.documentId, d.kind, d.recipient, d.addressedTo, d.state, d.attempts, d.businessStatus, d.lastReason, d.createdAt,
-    d.fetchedAt, d.ackedAt, d.expiresAt, d.answerDueAt, d.overdue ? 1 : 0);
+    d.fetchedAt, d.ackedAt, d.expiresAt, d.answerDueAt, d.overdue ? 1 : 0, d.documentId);
     return { ...d, seq: r?.['seq'] as number };
   }
 
@@ -332,10 +340,8 @@ class SqliteOps implements StoreOps {
   }
 
   async overdueCandidates(now: number, limit: number): Promise<DeliveryRow[]> {
-    return this.#all(`SELECT ${DELIVERY_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')} FROM deliveries d JOIN documents doc ON doc.id = d.document_id
-      WHERE d.overdue = 0 AND d.kind = 'edoc' AND d.state IN (${ANSWERABLE_SQL})
-        AND ((d.answer_due_at <= ? AND (d.business_status IS NULL OR d.business_status = '13'))
-          OR (doc.due_at <= ? AND coalesce(d.business_status, '') NOT IN ('06', '02', '15')))
+    return this.#all(`SELECT ${DELIVERY_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')} FROM deliveries d INDEXED BY deliveries_open
+      WHERE d.overdue = 0 AND ${OVERDUE_NOW_SQL}
       ORDER BY d.seq LIMIT ?`, now, now, limit).map((r) => toDelivery(r));
   }
 
@@ -503,9 +509,15 @@ class SqliteOps implements StoreOps {
       return this.#all(`SELECT day, nullif(level, -1) AS level, letter, metric, value FROM counter_rollup
         WHERE day >= ? AND day <= ? AND value <> 0 ORDER BY day, level, letter, metric`, o.fromDay, o.toDay).map(toRow);
     }
+    // A province, ministry or department: the rollup per scope pattern (migration 011 / 005), a few rows a day.
+    const key = scopeRollupKey(o.within);
+    if (key !== undefined) {
+      return this.#all(`SELECT day, nullif(level, -1) AS level, letter, metric, value FROM counter_scope_rollup
+        WHERE scope = ? AND day >= ? AND day <= ? AND value <> 0 ORDER BY day, level, letter, metric`, key, o.fromDay, o.toDay).map(toRow);
+    }
     return this.#all(`SELECT c.day, a.level, substr(c.agency, length(c.agency) - 2, 1) AS letter, c.metric, sum(c.value) AS value
       FROM counters c LEFT JOIN agencies a ON a.code = c.agency
-      WHERE c.day >= ? AND c.day <= ? AND c.agency LIKE ? GROUP BY c.day, a.level, letter, c.metric ORDER BY c.day`,
+      WHERE c.day >= ? AND c.day <= ? AND c.agency ${/[%_]/.test(o.within) ? 'LIKE' : '='} ? GROUP BY c.day, a.level, letter, c.metric ORDER BY c.day`,
     o.fromDay, o.toDay, o.within).map(toRow);
   }
 
@@ -541,18 +553,19 @@ class SqliteOps implements StoreOps {
   }
 
   async pendingCounts(within: AgencyPattern, now: number): Promise<{ inFlight: number; overdue: number }> {
+    // INDEXED BY: without statistics SQLite would rather walk deliveries_expiry for every 'done' delivery; the open
+    // deliveries' partial index (011) is the small set these count over (and the statement fails if it went unused).
     const w = within === null ? '' : 'AND d.recipient LIKE ?';
     const args = within === null ? [] : [within];
-    const inFlight = this.#get(`SELECT count(*) AS n FROM deliveries d WHERE d.kind = 'edoc' AND d.state IN (${PENDING_SQL}) ${w}`, ...args)?.['n'] as number;
-    const overdue = this.#get(`SELECT count(*) AS n FROM deliveries d JOIN documents doc ON doc.id = d.document_id
-      WHERE ${OVERDUE_NOW_SQL} ${w}`, now, now, ...args)?.['n'] as number;
+    const inFlight = this.#get(`SELECT count(*) AS n FROM deliveries d INDEXED BY deliveries_open WHERE ${OPEN_DELIVERY_SQL} AND d.state IN (${PENDING_SQL}) ${w}`, ...args)?.['n'] as number;
+    const overdue = this.#get(`SELECT count(*) AS n FROM deliveries d INDEXED BY deliveries_open WHERE ${OVERDUE_NOW_SQL} ${w}`, now, now, ...args)?.['n'] as number;
     return { inFlight, overdue };
   }
 
   async overdueDeliveries(o: { within: AgencyPattern; now: number; fromAt?: number; toAt?: number; limit: number }): Promise<OverdueRow[]> {
     const cols = DELIVERY_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ');
     const rows = this.#all(`SELECT ${cols}, doc.from_agency, doc.edxml_id, doc.subject, doc.code_number, doc.code_notation, doc.due_at,
-        doc.received_at FROM deliveries d JOIN documents doc ON doc.id = d.document_id
+        doc.received_at FROM deliveries d INDEXED BY deliveries_open JOIN documents doc ON doc.id = d.document_id
       WHERE ${OVERDUE_NOW_SQL} ${o.within === null ? '' : 'AND d.recipient LIKE ?'} AND doc.received_at >= ? AND doc.received_at < ?
       ORDER BY d.created_at, d.seq LIMIT ?`,
     o.now, o.now, ...(o.within === null ? [] : [o.within]), o.fromAt ?? 0, o.toAt ?? Number.MAX_SAFE_INTEGER, o.limit);
@@ -567,23 +580,40 @@ class SqliteOps implements StoreOps {
   }
 
   async searchDocuments(o: { within: AgencyPattern; text?: string; agency?: string; fromAt?: number; toAt?: number; beforeSeq?: number; limit: number }): Promise<DocumentRow[]> {
-    const where = ["doc.kind = 'edoc'", 'doc.seq < ?', 'doc.received_at >= ?', 'doc.received_at < ?'];
-    const args: SQLInputValue[] = [o.beforeSeq ?? Number.MAX_SAFE_INTEGER, o.fromAt ?? 0, o.toAt ?? Number.MAX_SAFE_INTEGER];
+    const where = ["doc.kind = 'edoc'", 'doc.seq < ?'];
+    const args: SQLInputValue[] = [o.beforeSeq ?? Number.MAX_SAFE_INTEGER];
+    // The dates only when asked: an open range would lead the planner to walk documents_received over every document.
+    if (o.fromAt !== undefined) { where.push('doc.received_at >= ?'); args.push(o.fromAt); }
+    if (o.toAt !== undefined) { where.push('doc.received_at < ?'); args.push(o.toAt); }
     if (o.within !== null) {
       where.push('(doc.from_agency LIKE ? OR EXISTS (SELECT 1 FROM deliveries x WHERE x.document_id = doc.id AND x.recipient LIKE ?))');
       args.push(o.within, o.within);
     }
-    if (o.agency !== undefined) {
-      where.push('(doc.from_agency = ? OR EXISTS (SELECT 1 FROM deliveries x WHERE x.document_id = doc.id AND x.recipient = ?))');
-      args.push(o.agency, o.agency);
-    }
-    if (o.text !== undefined && o.text !== '') {
-      const t = `%${likeEscape(o.text)}%`;
+    const text = o.text !== undefined && o.text !== '' ? o.text : undefined;
+    if (text !== undefined) {
+      const t = `%${likeEscape(text)}%`;
       where.push("(doc.edxml_id LIKE ? ESCAPE '\\' OR doc.code_notation LIKE ? ESCAPE '\\' OR doc.subject LIKE ? ESCAPE '\\' OR doc.id = ?)");
-      args.push(t, t, t, o.text);
+      args.push(t, t, t, text);
     }
-    return this.#all(`SELECT doc.* FROM documents doc WHERE ${where.join(' AND ')} ORDER BY doc.seq DESC LIMIT ?`, ...args, o.limit).map(toDocument);
+    const run = (from: string, fromArgs: SQLInputValue[], order: string, extra: string[] = [], extraArgs: SQLInputValue[] = []): DocumentRow[] =>
+      this.#all(`SELECT doc.* FROM ${from} WHERE ${[...extra, ...where].join(' AND ')} ORDER BY ${order} DESC LIMIT ?`, ...fromArgs, ...extraArgs, ...args, o.limit).map(toDocument);
+    if (o.agency !== undefined) {
+      // One agency's documents: read from the sender and recipient indexes first (a few per agency), not by walking
+      // every document newest first and asking each whether the agency took part.
+      return run('(SELECT id FROM documents WHERE from_agency = ? UNION SELECT document_id FROM deliveries WHERE recipient = ?) AS m CROSS JOIN documents doc ON doc.id = m.id',
+        [o.agency, o.agency], 'doc.seq');
+    }
+    if (text !== undefined && [...text].length >= 3) {
+      // Words: the trigram index (011) yields candidates newest first, the LIKE above decides, the page's end stops
+      // the walk; a DocumentId given whole is looked up by itself and merged in.
+      const found = run('documents_text ft CROSS JOIN documents doc ON doc.seq = ft.rowid', [], 'ft.rowid',
+        ['documents_text MATCH ?', 'ft.rowid < ?'], [`"${text.replace(/"/g, '""')}"`, o.beforeSeq ?? Number.MAX_SAFE_INTEGER]);
+      const byId = run('documents doc', [], 'doc.seq', ['doc.id = ?'], [text]);
+      return [...found.filter((d) => !byId.some((b) => b.id === d.id)), ...byId].sort((a, b) => b.seq - a.seq).slice(0, o.limit);
+    }
+    return run('documents doc', [], 'doc.seq');
   }
+
 
   async documentWithin(documentId: string, within: AgencyPattern): Promise<boolean> {
     if (within === null) return (await this.getDocument(documentId)) !== undefined;
@@ -608,12 +638,25 @@ class SqliteOps implements StoreOps {
   }
 
   async connectedCounts(within: AgencyPattern): Promise<{ agencies: number; connected: number }> {
+    const connected = 'EXISTS (SELECT 1 FROM system_agencies sa WHERE sa.agency = a.code)';
+    const tail = within === null ? undefined : legacyTail(within);
+    if (within !== null && tail !== undefined) {
+      // A legacy scope: its level-1 body's active agencies by their code's tail (011 / 005), LIKE deciding among them.
+      const r = this.#get(`SELECT count(*) AS n, count(*) FILTER (WHERE ${connected}) AS c FROM agencies a INDEXED BY agencies_active_tail
+        WHERE a.deleted = 0 AND a.state = 'active' AND length(a.code) = 13 AND upper(substr(a.code, 10)) = ? AND a.code LIKE ?`, tail, within);
+      return { agencies: (r?.['n'] as number | undefined) ?? 0, connected: (r?.['c'] as number | undefined) ?? 0 };
+    }
     const w = within === null ? '' : 'AND a.code LIKE ?';
     const args = within === null ? [] : [within];
-    const r = this.#get(`SELECT count(*) AS n, sum(EXISTS (SELECT 1 FROM system_agencies sa WHERE sa.agency = a.code)) AS c
-      FROM agencies a WHERE a.deleted = 0 AND a.state = 'active' ${w}`, ...args);
-    return { agencies: (r?.['n'] as number | undefined) ?? 0, connected: (r?.['c'] as number | null | undefined) ?? 0 };
+    // The active agencies from their partial index (011 / 005); the connected ones from the systems' agencies (a
+    // few thousand), each looked up, instead of asking every agency of the registry whether a system serves it.
+    const n = (this.#get(`SELECT count(*) AS n FROM agencies a WHERE a.deleted = 0 AND a.state = 'active' ${w}`, ...args))?.['n'] as number | undefined;
+    const c = (this.#get(`SELECT count(*) AS n FROM (SELECT DISTINCT agency FROM system_agencies) sa WHERE EXISTS (SELECT 1 FROM agencies a INDEXED BY agencies_active
+      WHERE a.code = sa.agency AND a.deleted = 0 AND a.state = 'active' ${w})`, ...args))?.['n'] as number | undefined;
+    return { agencies: n ?? 0, connected: c ?? 0 };
   }
+
+
 }
 
 
