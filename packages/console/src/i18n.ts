@@ -115,6 +115,28 @@ const WORDS = {
   oldestDays: ['Lâu nhất (ngày)', 'Oldest (days)'],
   total: ['Tổng', 'Total'],
   none: ['Không có.', 'None.'],
+  databaseSize: ['Dung lượng cơ sở dữ liệu', 'Database size'],
+  packetBytes: ['Gói tin đang lưu', 'Packets kept'],
+  diskFree: ['Ổ đĩa còn trống (thư mục dữ liệu)', 'Disk free (data folder)'],
+  recentErrors: ['Lỗi gần đây', 'Recent errors'],
+  recentErrorsNote: [
+    '{n} lượt từ chối gần nhất của máy chủ này (giữ trong bộ nhớ, mất khi khởi động lại; mỗi máy chủ có danh sách riêng).',
+    'The last {n} refusals of this node (kept in memory, lost at restart; each node keeps its own).',
+  ],
+  time: ['Thời điểm', 'Time'],
+  errorCode: ['Mã lỗi', 'Error code'],
+  call: ['Lệnh gọi', 'Call'],
+  activePoints: ['Điểm kết nối hoạt động 24 giờ qua', 'Connection points active in the last 24 h'],
+  servedAgencies: ['Cơ quan phục vụ', 'Agencies served'],
+  protocol: ['Giao thức gần nhất', 'Last protocol'],
+  protocolNative: ['API gốc (token)', 'Native API (token)'],
+  protocolVdxp: ['VDXP', 'VDXP'],
+  lastSeen: ['Lần gọi gần nhất', 'Last seen'],
+  errorRate: ['Tỷ lệ lỗi 24 giờ (bị từ chối/lượt gọi)', 'Error rate, 24 h (refused/calls)'],
+  systemsCaption: [
+    'Tỷ lệ lỗi: số lượt gọi bị trục từ chối trên số lượt gọi đã xác thực của hệ thống trong 24 giờ qua (tính theo giờ trọn).',
+    'Error rate: the system\'s authenticated calls the hub refused, over its calls, in the last 24 hours (whole hours).',
+  ],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type WordKey = keyof typeof WORDS;

@@ -20,6 +20,7 @@ interface Overview {
   byGroup: Record<string, { sent: number; received: number }>;
   yearTotals: { sent: number; received: number; overdue: number };
   connected: { agencies: number; connected: number };
+  connectionPoints: { systems: number; active24h: number };
   inFlight: number; overdueNow: number;
 }
 
@@ -39,7 +40,8 @@ export async function overviewPage(p: PageContext): Promise<void> {
         figure(t('receivedYear'), formatNumber(o.yearTotals.received), 'received'),
         figure(t('inFlight'), formatNumber(o.inFlight), 'in-flight'),
         figure(t('overdueNow'), formatNumber(o.overdueNow), 'overdue'),
-        figure(t('connected'), `${formatNumber(o.connected.connected)}/${formatNumber(o.connected.agencies)}`, 'connected')),
+        figure(t('connected'), `${formatNumber(o.connected.connected)}/${formatNumber(o.connected.agencies)}`, 'connected'),
+        figure(t('activePoints'), `${formatNumber(o.connectionPoints.active24h)}/${formatNumber(o.connectionPoints.systems)}`, 'active-points')),
       h('div', { class: 'charts' },
         chart('bar', t('perDay'), last30.map((d) => d.day.slice(5)), [{ label: t('sent'), data: last30.map((d) => d.sent) }, { label: t('received'), data: last30.map((d) => d.received) }]),
         chart('line', t('perMonth'), o.months.map((m) => m.month), [{ label: t('sent'), data: o.months.map((m) => m.sent) }, { label: t('received'), data: o.months.map((m) => m.received) }]),
@@ -217,33 +219,62 @@ function mergeForm(a: AgencyPageData): HTMLElement {
   return h('section', {}, h('h2', {}, t('merge')), form, dialog, result);
 }
 
-interface SystemItem { id: string; name: string; state: string; vdxpStrict: boolean; agencies: number; sample: string[] }
+interface SystemItem {
+  id: string; name: string; state: string; vdxpStrict: boolean; agencies: number; sample: { code: string; name: string | null }[];
+  lastSeenAt: string | null; protocol: 'native' | 'vdxp' | null; calls24h: number; refusals24h: number; errorRate24h: number | null;
+}
 
 export async function systemsPage(p: PageContext): Promise<void> {
   const r = await api<{ items: SystemItem[] }>('GET', '/systems');
   const shown = h('div', { role: 'status', id: 'credentials' });
+  const percent = (x: number | null): string => (x === null ? '—' : `${(x * 100).toLocaleString(currentLang() === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: 1 })} %`);
   p.main.replaceChildren(h('h1', {}, t('systemsPage')), shown,
-    table([t('name'), 'ID', t('state'), t('agencies'), ''], r.items.map((s) => [s.name, h('code', {}, s.id), s.state,
-      `${formatNumber(s.agencies)} (${s.sample.join(', ')}${s.agencies > s.sample.length ? ', …' : ''})`,
+    table([t('name'), 'ID', t('state'), t('servedAgencies'), t('protocol'), t('lastSeen'), t('errorRate'), ''], r.items.map((s) => [s.name, h('code', {}, s.id), s.state,
+      h('span', {}, `${formatNumber(s.agencies)}: `, ...s.sample.flatMap((a, i) => [i > 0 ? ', ' : '', h('a', { href: `#/agencies/${encodeURIComponent(a.code)}`, title: a.name ?? a.code }, a.code)]),
+        s.agencies > s.sample.length ? ', …' : ''),
+      h('span', { 'data-protocol': s.id }, s.protocol === null ? '—' : t(s.protocol === 'vdxp' ? 'protocolVdxp' : 'protocolNative')),
+      h('span', { 'data-last-seen': s.id }, formatTime(s.lastSeenAt)),
+      h('span', { 'data-error-rate': s.id }, `${percent(s.errorRate24h)} (${formatNumber(s.refusals24h)}/${formatNumber(s.calls24h)})`),
       p.user.role === 'operator' ? h('button', { type: 'button', 'data-rotate': s.id, onclick: () => {
         if (!window.confirm(t('rotateConfirm', { id: s.id }))) return;
         void api<{ token: string; secret: string }>('POST', `/systems/${encodeURIComponent(s.id)}/rotate`).then((c) => {
-          shown.replaceChildren(h('p', {}, t('shownOnce')), h('dl', { class: 'facts' }, h('dt', {}, 'Token'), h('dd', {}, h('code', { id: 'new-token' }, c.token)), h('dt', {}, 'Secret'), h('dd', {}, h('code', {}, c.secret))));
+          shown.replaceChildren(h('p', {}, t('shownOnce')), h('dl', { class: 'facts' }, h('dt', {}, 'Token'), h('dd', {}, h('code', { id: 'new-token' }, c.token)), h('dt', {}, 'Secret'), h('dd', {}, h('code', { id: 'new-secret' }, c.secret))));
         });
       } }, t('rotate')) : '',
-    ])));
+    ]), t('systemsCaption')));
+}
+
+interface Health {
+  engine: string; states: Record<string, number>; inFlight: number; overdueNow: number; registryVersion: number; agencies: number;
+  storage: { databaseBytes: number; packetBytes: number }; disk: { freeBytes: number; totalBytes: number } | null;
+  recentErrors: { at: string; code: string; status: number; systemId: string | null; method: string; route: string }[]; recentErrorsMax: number;
+}
+
+function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let x = n;
+  while (x >= 1024 && i < units.length - 1) { x /= 1024; i += 1; }
+  return `${x.toLocaleString(currentLang() === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: i === 0 ? 0 : 1 })} ${units[i]}`;
 }
 
 export async function healthPage(p: PageContext): Promise<void> {
   const render = async (): Promise<void> => {
-    const r = await api<{ engine: string; states: Record<string, number>; inFlight: number; overdueNow: number; registryVersion: number; agencies: number }>('GET', '/health');
+    const r = await api<Health>('GET', '/health');
     p.main.replaceChildren(h('h1', {}, t('healthPage')),
       h('div', { class: 'figures' },
         figure(t('inFlight'), formatNumber(r.inFlight), 'in-flight'),
         figure(t('overdueNow'), formatNumber(r.overdueNow), 'overdue'),
         figure(t('deadLetters'), formatNumber(r.states['dead'] ?? 0), 'dead'),
-        figure(t('agencies'), formatNumber(r.agencies), 'agencies')),
+        figure(t('agencies'), formatNumber(r.agencies), 'agencies'),
+        figure(t('databaseSize'), bytes(r.storage.databaseBytes), 'database-size'),
+        figure(t('packetBytes'), bytes(r.storage.packetBytes), 'packet-bytes'),
+        r.disk === null ? null : figure(t('diskFree'), `${bytes(r.disk.freeBytes)} / ${bytes(r.disk.totalBytes)}`, 'disk-free')),
       table([t('state'), t('documentsCount')], Object.entries(r.states).map(([k, v]) => [k, formatNumber(v)]), `${t('queues')} (${r.engine})`),
+      h('section', { id: 'recent-errors' }, h('h2', {}, t('recentErrors')),
+        h('p', { class: 'muted' }, t('recentErrorsNote', { n: r.recentErrorsMax })),
+        r.recentErrors.length === 0 ? h('p', {}, t('none')) : table([t('time'), t('errorCode'), 'HTTP', t('systemsPage'), t('call')], r.recentErrors.map((e) => [
+          formatTime(e.at), h('code', {}, e.code), String(e.status), e.systemId ?? '—', `${e.method} ${e.route}`]))),
       h('p', { class: 'muted' }, `${t('updatedAt')} ${formatTime(new Date().toISOString())}`));
   };
   await render();

@@ -274,23 +274,39 @@ describe('console in Chromium', () => {
   });
 
   it('shows operators the systems (rotating credentials shows them once) and the health page; leaders see neither', async () => {
+    t.clock.advance(3600 * 1000);
+    const calledAt = new Date(t.clock.now()).toISOString();
+    assert.equal((await fetch(`${url}/v1/inbox`, { headers: { authorization: `Bearer ${t.systems['caobang']?.token}` } })).status, 200);
     const page = await newPage();
     await logIn(page, 'ops');
     await page.waitForSelector('[data-figure=received]');
+    assert.match(await page.textContent('[data-figure=active-points] .figure-value') ?? '', /^1\/\d+$/, 'Cao Bằng\'s system is the one active in the last 24 h');
     await page.goto(`${url}/console/#/systems`);
     await page.waitForSelector('[data-rotate="sys.caobang"]');
+    // The page writes times as Việt Nam reads them: the browser formats the expected one the same way.
+    const shown = (iso: string): Promise<string> => page.evaluate((x) => new Date(x).toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }), iso);
+    assert.equal(await page.textContent('[data-last-seen="sys.caobang"]'), await shown(calledAt), 'last seen: the call just made');
+    assert.equal(await page.textContent('[data-protocol="sys.caobang"]'), 'API gốc (token)');
+    assert.equal(await page.textContent('[data-last-seen="sys.hanoi"]'), '—', 'Hà Nội\'s system never called');
     await shot(page, '08-systems');
     assert.deepEqual(await axeViolations(page), []);
     page.once('dialog', (d) => { void d.accept(); });
     await page.click('[data-rotate="sys.caobang"]');
     const token = (await page.locator('#new-token').textContent()) ?? '';
+    t.clock.advance(5 * 60 * 1000);
+    const rotatedAt = new Date(t.clock.now()).toISOString();
     const inbox = await fetch(`${url}/v1/inbox`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(inbox.status, 200, 'the token shown once works');
     const old = await fetch(`${url}/v1/inbox`, { headers: { authorization: `Bearer ${t.systems['caobang']?.token}` } });
     assert.equal(old.status, 401, 'the old one stopped working');
     forgive(/status of 401/);
+    await page.reload();
+    await page.waitForSelector('[data-rotate="sys.caobang"]');
+    assert.equal(await page.textContent('[data-last-seen="sys.caobang"]'), await shown(rotatedAt), 'last seen moved with the call made with the new token');
     await page.goto(`${url}/console/#/health`);
     await page.waitForSelector('[data-figure=dead]');
+    assert.match(await page.textContent('#recent-errors') ?? '', /VDXP_E_AUTH_INVALID/, 'the old token\'s refusal is among the recent errors');
+    assert.ok(await page.locator('[data-figure=database-size]').count() === 1 && await page.locator('[data-figure=disk-free]').count() === 1);
     await shot(page, '09-health');
     assert.deepEqual(await axeViolations(page), []);
     await page.close();

@@ -10,6 +10,7 @@ import { importAgencies, addSystem, type Credentials } from './registry.ts';
 import { addUser, disableUser, resetPassword } from './users.ts';
 import { edoc, listen, startTestHub, statusPacket, type TestHub } from '../test-support/testkit.ts';
 import { csvText } from './console.ts';
+import { VdxpTestClient } from '../test-support/vdxp-test-client.ts';
 
 const FAST_SCRYPT = { passwordScryptCost: 1024, passwordScryptParallelization: 1 };
 const PASSWORD = 'mật-khẩu-thử-1';
@@ -207,6 +208,69 @@ describe('console API', () => {
     assert.deepEqual(page.predecessors.map((p) => p.code), ['000.00.15.H24']);
     assert.ok((await t.hub.ctx.store.events(0, 100_000)).some((e) => e.type === 'agency:merged' && e.actor === 'console:ops'));
     void hanoi;
+  });
+
+  it('records each system\'s last seen, protocol and error rate (native and VDXP) without a write per call, and the recent errors', async () => {
+    const ops = new Browser();
+    assert.equal(await ops.login('ops'), 200);
+    const leader = new Browser();
+    assert.equal(await leader.login('vpcp'), 200);
+    type Sys = { id: string; lastSeenAt: string | null; protocol: string | null; calls24h: number; refusals24h: number; errorRate24h: number | null; sample: { code: string; name: string | null }[] };
+    const system = async (id: string): Promise<Sys | undefined> => ((await ops.call('GET', '/console/api/systems')).json['items'] as Sys[]).find((x) => x.id === id);
+    const points = async (): Promise<{ systems: number; active24h: number }> => ((await leader.call('GET', '/console/api/overview')).json['connectionPoints'] as { systems: number; active24h: number });
+    const before = await points();
+    assert.equal((await system('sys.caobang'))?.lastSeenAt, null, 'never called yet');
+    assert.deepEqual((await system('sys.caobang'))?.sample, [{ code: '000.00.00.H14', name: 'UBND tỉnh Cao Bằng' }]);
+    const store = t.hub.ctx.store;
+    const original = store.addSystemActivity.bind(store);
+    let writes = 0;
+    store.addSystemActivity = async (a) => { writes += 1; return original(a); };
+    try {
+      const token = t.systems['caobang']?.token ?? '';
+      const inbox = async (): Promise<number> => (await fetch(`${url}/v1/inbox?limit=1`, { headers: { authorization: `Bearer ${token}` } })).status;
+      assert.equal(await inbox(), 200);
+      assert.equal(writes, 1, 'a node writes the first call it sees at once');
+      const at = new Date(t.clock.now()).toISOString();
+      for (let i = 0; i < 5; i++) assert.equal(await inbox(), 200);
+      const refused = await fetch(`${url}/v1/documents`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: 'not a packet' });
+      assert.equal(refused.status, 400);
+      const refusedCode = ((await refused.json()) as { error: { code: string } }).error.code;
+      assert.equal(writes, 1, 'six more calls within the minute: no write');
+      assert.deepEqual((await points()).active24h - before.active24h, 1, 'the overview counts it as active');
+      const seenNow = await system('sys.caobang');
+      assert.equal(writes, 2, 'reading the systems writes what this node held');
+      assert.equal(seenNow?.lastSeenAt, at);
+      assert.equal(seenNow?.protocol, 'native');
+      assert.equal(seenNow?.calls24h, 7);
+      assert.equal(seenNow?.refusals24h, 1);
+      assert.ok(Math.abs((seenNow?.errorRate24h ?? 0) - 1 / 7) < 1e-9);
+      const health = (await ops.call('GET', '/console/api/health')).json as { recentErrors: { code: string; systemId: string | null; status: number }[]; storage: { databaseBytes: number; packetBytes: number }; disk: { freeBytes: number } | null };
+      assert.deepEqual(health.recentErrors[0] && { code: health.recentErrors[0].code, systemId: health.recentErrors[0].systemId, status: health.recentErrors[0].status },
+        { code: refusedCode, systemId: 'sys.caobang', status: 400 }, 'the newest refusal first, with its code and system');
+      assert.ok(health.storage.databaseBytes > 0 && health.storage.packetBytes > 0);
+      assert.ok(health.disk !== null && health.disk.freeBytes > 0, 'the embedded engine reports its data folder\'s disk');
+      // A minute later the VDXP API: written at once again, the protocol follows the latest call.
+      t.clock.advance(61_000);
+      const vdxp = new VdxpTestClient({ endpoint: url, systemId: 'sys.caobang', secret: 'caobang-secret', now: () => t.clock.now() });
+      const list = await vdxp.call('getReceivedEdocList', { inputs: { servicetype: 'eDoc', messagetype: 'edoc' } });
+      assert.equal(list.headers.get('x-vdxp-error-code'), null, `VDXP call answered ${list.bytes.toString('utf8').slice(0, 200)}`);
+      assert.equal(writes, 3);
+      const afterVdxp = await system('sys.caobang');
+      assert.equal(afterVdxp?.protocol, 'vdxp');
+      assert.equal(afterVdxp?.lastSeenAt, new Date(t.clock.now()).toISOString());
+      assert.equal(afterVdxp?.calls24h, 8);
+      // A day later without a call: not active, the error rate has no calls to count.
+      t.clock.advance(25 * 3600 * 1000);
+      assert.equal(await leader.login('vpcp'), 200);
+      assert.equal(await ops.login('ops'), 200);
+      assert.equal((await points()).active24h, 0);
+      const old = await system('sys.caobang');
+      assert.equal(old?.calls24h, 0);
+      assert.equal(old?.errorRate24h, null);
+      assert.equal(old?.lastSeenAt, afterVdxp?.lastSeenAt, 'last seen stays');
+    } finally {
+      store.addSystemActivity = original;
+    }
   });
 
   it('quotes CSV cells that a spreadsheet would read as formulas', () => {

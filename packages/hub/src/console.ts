@@ -3,12 +3,13 @@
 // agency's page. Scope is enforced here, below the HTTP routes: every read takes the caller's account.
 
 import { VN_UTC_OFFSET_MS } from '@vdxp/edxml';
+import { flushActivity } from './activity.ts';
 import { vnDay } from './clock.ts';
 import type { HubContext } from './context.ts';
 import { HubError } from './errors.ts';
 import { inScope, scopePattern } from './scope.ts';
 import { eventHash } from './store/event-hash.ts';
-import type { Agency, AgencyPattern, DocumentRow, EventRow, OverdueRow } from './store/store.ts';
+import type { Agency, AgencyPattern, CallProtocol, DocumentRow, EventRow, OverdueRow } from './store/store.ts';
 import type { UserView } from './users.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -50,6 +51,8 @@ export interface Overview {
   byGroup: Record<BodyGroup, { sent: number; received: number }>;
   yearTotals: { sent: number; received: number; overdue: number };
   connected: { agencies: number; connected: number };
+  /** Connected systems serving an agency in scope, and how many of them called the hub in the last 24 hours. */
+  connectionPoints: { systems: number; active24h: number };
   inFlight: number;
   overdueNow: number;
 }
@@ -84,8 +87,58 @@ export async function overview(ctx: HubContext, user: UserView, askedScope?: str
     months: [...months].map(([month, v]) => ({ month, ...v })),
     byGroup, yearTotals,
     connected: await ctx.store.connectedCounts(within),
+    connectionPoints: await connectionPoints(ctx, within, now),
     inFlight, overdueNow: overdue,
   };
+}
+
+async function connectionPoints(ctx: HubContext, within: AgencyPattern, now: number): Promise<Overview['connectionPoints']> {
+  const c = await ctx.store.activeSystemCounts(within, now - DAY_MS);
+  return { systems: c.systems, active24h: c.active };
+}
+
+export interface SystemItem {
+  id: string;
+  name: string;
+  state: string;
+  vdxpStrict: boolean;
+  /** How many agencies it acts for, and the first few (codes and names). */
+  agencies: number;
+  sample: { code: string; name: string | null }[];
+  createdAt: string;
+  lastSeenAt: string | null;
+  /** The protocol of its latest call: native (bearer token) or vdxp (the VDXP-compatible API). */
+  protocol: CallProtocol | null;
+  /** Its authenticated calls over the last 24 hours (whole hours), how many were refused, and their ratio. */
+  calls24h: number;
+  refusals24h: number;
+  errorRate24h: number | null;
+}
+
+const SYSTEM_SAMPLE_AGENCIES = 5;
+
+/** The connected systems a account sees (nationwide: all; scoped: those acting for an agency in its scope) with their activity. */
+export async function systemsPage(ctx: HubContext, user: UserView): Promise<{ items: SystemItem[] }> {
+  await flushActivity(ctx);
+  const now = ctx.clock.now();
+  const activity = new Map((await ctx.store.systemActivity(now - DAY_MS)).map((a) => [a.systemId, a]));
+  const items: SystemItem[] = [];
+  for (const s of await ctx.store.listSystems()) {
+    const agencies = await ctx.store.systemAgencies(s.id);
+    if (user.scope !== null && !agencies.some((a) => inScope(user.scope, a))) continue;
+    const a = activity.get(s.id);
+    const calls = a?.calls ?? 0;
+    const refusals = a?.refusals ?? 0;
+    const sample = agencies.slice(0, SYSTEM_SAMPLE_AGENCIES);
+    const names = await agencyNames(ctx, sample);
+    items.push({
+      id: s.id, name: s.name, state: s.state, vdxpStrict: s.vdxpStrict, agencies: agencies.length,
+      sample: sample.map((code) => ({ code, name: names.get(code) ?? null })), createdAt: new Date(s.createdAt).toISOString(),
+      lastSeenAt: a?.lastAt == null ? null : new Date(a.lastAt).toISOString(), protocol: a?.protocol ?? null,
+      calls24h: calls, refusals24h: refusals, errorRate24h: calls === 0 ? null : refusals / calls,
+    });
+  }
+  return { items };
 }
 
 export interface OverdueItem {

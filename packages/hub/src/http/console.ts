@@ -4,12 +4,14 @@
 
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  agencyPage, csvText, documentPage, effectiveScope, monthlyReport, overdueList, overdueTable, overview, searchAgencies, searchDocuments,
+  agencyPage, csvText, documentPage, effectiveScope, monthlyReport, overdueList, overdueTable, overview, searchAgencies, searchDocuments, systemsPage,
 } from '../console.ts';
+import { recentErrors } from '../activity.ts';
 import { changeCalendar, statutoryHolidays } from '../calendar.ts';
 import { vnDay } from '../clock.ts';
 import { HubError } from '../errors.ts';
@@ -201,13 +203,7 @@ export function registerConsole(app: FastifyInstance, hub: Hub, o: ConsoleOption
     // Systems and health: operators and auditors. Systems a scoped account sees are those acting for an agency in its scope.
     api.get('/systems', async (req) => {
       const { user } = await auth(req, ['operator', 'auditor']);
-      const items = [];
-      for (const s of await ctx.store.listSystems()) {
-        const agencies = await ctx.store.systemAgencies(s.id);
-        if (user.scope !== null && !agencies.some((a) => inScope(user.scope, a))) continue;
-        items.push({ id: s.id, name: s.name, state: s.state, vdxpStrict: s.vdxpStrict, agencies: agencies.length, sample: agencies.slice(0, 5), createdAt: new Date(s.createdAt).toISOString() });
-      }
-      return { items };
+      return systemsPage(ctx, user);
     });
     // New credentials are shown in this answer only; the hub keeps the token's hash and the sealed secret.
     api.post('/systems/:id/rotate', async (req) => {
@@ -219,7 +215,18 @@ export function registerConsole(app: FastifyInstance, hub: Hub, o: ConsoleOption
     api.get('/health', async (req) => {
       await auth(req, ['operator', 'auditor']);
       const { inFlight, overdue } = await ctx.store.pendingCounts(null, ctx.clock.now());
-      return { engine: ctx.store.engine, states: await ctx.store.deliveryStateCounts(), inFlight, overdueNow: overdue, registryVersion: await ctx.store.registryVersion(), agencies: await ctx.store.countAgencies() };
+      // Disk free: the embedded engine's data folder (packets and database live there); PostgreSQL's disk is the database server's.
+      let disk: { freeBytes: number; totalBytes: number } | null = null;
+      if (hub.dataDir !== null) {
+        const f = await statfs(hub.dataDir);
+        disk = { freeBytes: f.bavail * f.bsize, totalBytes: f.blocks * f.bsize };
+      }
+      return {
+        engine: ctx.store.engine, states: await ctx.store.deliveryStateCounts(), inFlight, overdueNow: overdue,
+        registryVersion: await ctx.store.registryVersion(), agencies: await ctx.store.countAgencies(),
+        storage: await ctx.store.storageSize(), disk,
+        recentErrors: recentErrors(ctx), recentErrorsMax: l.recentErrorsMax,
+      };
     });
     api.get('/scope-check', async (req) => {
       const { user } = await auth(req);

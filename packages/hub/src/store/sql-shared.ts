@@ -2,7 +2,7 @@
 // the overdue rule as SQL and LIKE escaping. Engine-specific mappings (booleans, JSON columns) stay in each engine.
 
 import {
-  ANSWERABLE_STATES, PENDING_STATES, type EventRow, type StatusEntry, type UserRecord,
+  ANSWERABLE_STATES, PENDING_STATES, type CallProtocol, type EventRow, type StatusEntry, type SystemActivity, type UserRecord,
 } from './store.ts';
 
 export type SqlRow = Record<string, unknown>;
@@ -37,4 +37,13 @@ export const toUser = (r: SqlRow): UserRecord => ({
   username: r['username'] as string, role: r['role'] as UserRecord['role'], scope: r['scope'] as string | null,
   passwordHash: r['password_hash'] as string, state: r['state'] as UserRecord['state'], createdAt: r['created_at'] as number,
   updatedAt: r['updated_at'] as number,
+});
+
+const HOUR_MS = 3600 * 1000;
+/** The first millisecond of the hour holding `at`: system_activity's row key. */
+export const hourStart = (at: number): number => Math.floor(at / HOUR_MS) * HOUR_MS;
+
+export const toActivity = (r: SqlRow): SystemActivity => ({
+  systemId: r['id'] as string, lastAt: (r['last_at'] as number | null) ?? null, protocol: (r['protocol'] as CallProtocol | null) ?? null,
+  calls: Number(r['calls'] ?? 0), refusals: Number(r['refusals'] ?? 0),
 });
