@@ -225,11 +225,16 @@ interface SystemItem {
 }
 
 export async function systemsPage(p: PageContext): Promise<void> {
-  const r = await api<{ items: SystemItem[] }>('GET', '/systems');
   const shown = h('div', { role: 'status', id: 'credentials' });
+  const showCredentials = (c: { id: string; token: string; secret: string }): void => {
+    shown.replaceChildren(h('p', {}, t('shownOnce'), ' ', h('code', {}, c.id)), h('dl', { class: 'facts' },
+      h('dt', {}, 'Token'), h('dd', {}, h('code', { id: 'new-token' }, c.token)), h('dt', {}, 'Secret'), h('dd', {}, h('code', { id: 'new-secret' }, c.secret))));
+  };
+  const list = h('div', {});
   const percent = (x: number | null): string => (x === null ? '—' : `${(x * 100).toLocaleString(currentLang() === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: 1 })} %`);
-  p.main.replaceChildren(h('h1', {}, t('systemsPage')), shown,
-    table([t('name'), 'ID', t('state'), t('servedAgencies'), t('protocol'), t('lastSeen'), t('errorRate'), ''], r.items.map((s) => [s.name, h('code', {}, s.id), s.state,
+  const load = async (): Promise<void> => {
+    const r = await api<{ items: SystemItem[] }>('GET', '/systems');
+    list.replaceChildren(table([t('name'), 'ID', t('state'), t('servedAgencies'), t('protocol'), t('lastSeen'), t('errorRate'), ''], r.items.map((s) => [s.name, h('code', {}, s.id), s.state,
       h('span', {}, `${formatNumber(s.agencies)}: `, ...s.sample.flatMap((a, i) => [i > 0 ? ', ' : '', h('a', { href: `#/agencies/${encodeURIComponent(a.code)}`, title: a.name ?? a.code }, a.code)]),
         s.agencies > s.sample.length ? ', …' : ''),
       h('span', { 'data-protocol': s.id }, s.protocol === null ? '—' : t(s.protocol === 'vdxp' ? 'protocolVdxp' : 'protocolNative')),
@@ -237,11 +242,31 @@ export async function systemsPage(p: PageContext): Promise<void> {
       h('span', { 'data-error-rate': s.id }, `${percent(s.errorRate24h)} (${formatNumber(s.refusals24h)}/${formatNumber(s.calls24h)})`),
       p.user.role === 'operator' ? h('button', { type: 'button', 'data-rotate': s.id, onclick: () => {
         if (!window.confirm(t('rotateConfirm', { id: s.id }))) return;
-        void api<{ token: string; secret: string }>('POST', `/systems/${encodeURIComponent(s.id)}/rotate`).then((c) => {
-          shown.replaceChildren(h('p', {}, t('shownOnce')), h('dl', { class: 'facts' }, h('dt', {}, 'Token'), h('dd', {}, h('code', { id: 'new-token' }, c.token)), h('dt', {}, 'Secret'), h('dd', {}, h('code', { id: 'new-secret' }, c.secret))));
-        });
+        void api<{ id: string; token: string; secret: string }>('POST', `/systems/${encodeURIComponent(s.id)}/rotate`).then(showCredentials);
       } }, t('rotate')) : '',
     ]), t('systemsCaption')));
+  };
+  const parts: HTMLElement[] = [h('h1', {}, t('systemsPage')), shown, list];
+  if (p.user.role === 'operator') {
+    const result = h('p', { role: 'status', id: 'add-system-result' });
+    const form = h('form', { class: 'filters', id: 'add-system-form' },
+      h('label', {}, t('systemId'), h('input', { name: 'id', required: true, size: '20', autocomplete: 'off' })),
+      h('label', {}, t('name'), h('input', { name: 'name', size: '24', autocomplete: 'off' })),
+      h('label', {}, t('agencyCodes'), h('input', { name: 'agencies', required: true, size: '32', placeholder: p.user.scope ?? '000.00.00.H41', autocomplete: 'off' })),
+      h('button', { type: 'submit' }, t('addSystem')));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const id = field(form, 'id').trim();
+      const agencies = field(form, 'agencies').split(/[\s,;]+/).filter((x) => x !== '');
+      if (!window.confirm(t('addSystemConfirm', { id, n: agencies.length }))) return;
+      api<{ id: string; token: string; secret: string }>('POST', '/systems', { id, name: field(form, 'name').trim(), agencies })
+        .then(async (c) => { showCredentials(c); result.textContent = t('done'); form.reset(); await load(); })
+        .catch((err: Error) => { result.textContent = `${t('error')}: ${err.message}`; });
+    });
+    parts.push(h('section', {}, h('h2', {}, t('addSystem')), form, result));
+  }
+  p.main.replaceChildren(...parts);
+  await load();
 }
 
 interface Health {

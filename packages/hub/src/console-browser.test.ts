@@ -303,6 +303,16 @@ describe('console in Chromium', () => {
     await page.reload();
     await page.waitForSelector('[data-rotate="sys.caobang"]');
     assert.equal(await page.textContent('[data-last-seen="sys.caobang"]'), await shown(rotatedAt), 'last seen moved with the call made with the new token');
+    // Adding a system: the form, a confirmation, credentials shown once and working, the table listing it.
+    await page.fill('#add-system-form input[name=id]', 'sys.caobang2');
+    await page.fill('#add-system-form input[name=name]', 'Văn phòng UBND Cao Bằng');
+    await page.fill('#add-system-form input[name=agencies]', '000.00.00.H14');
+    page.once('dialog', (d) => { assert.match(d.message(), /sys\.caobang2/); void d.accept(); });
+    await page.click('#add-system-form button[type=submit]');
+    await page.waitForSelector('[data-rotate="sys.caobang2"]');
+    const added = (await page.locator('#new-token').textContent()) ?? '';
+    assert.equal((await fetch(`${url}/v1/inbox`, { headers: { authorization: `Bearer ${added}` } })).status, 200, 'the new system\'s token works');
+    assert.equal((await t.hub.ctx.store.events(0, 1_000_000)).filter((e) => e.type === 'system:added' && e.actor === 'console:ops').length, 1);
     await page.goto(`${url}/console/#/health`);
     await page.waitForSelector('[data-figure=dead]');
     assert.match(await page.textContent('#recent-errors') ?? '', /VDXP_E_AUTH_INVALID/, 'the old token\'s refusal is among the recent errors');

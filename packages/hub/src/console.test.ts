@@ -273,6 +273,34 @@ describe('console API', () => {
     }
   });
 
+  it('lets an operator add a system within scope (credentials once, an evidence event), refuses leaders and other provinces', async () => {
+    const leader = new Browser();
+    assert.equal(await leader.login('nghean'), 200);
+    assert.equal(errorCode(await leader.call('POST', '/console/api/systems', { id: 'sys.x', agencies: ['000.00.00.H41'] })), 'VDXP_E_CONSOLE_ROLE');
+    const ops = new Browser();
+    assert.equal(await ops.login('ops.nghean'), 200);
+    assert.equal(errorCode(await ops.call('POST', '/console/api/systems', { id: 'sys.hn2', agencies: ['000.00.00.H24'] })), 'VDXP_E_CONSOLE_SCOPE');
+    assert.equal(errorCode(await ops.call('POST', '/console/api/systems', { id: 'sys.na2', agencies: ['000.00.15.H41', '000.00.00.H24'] })), 'VDXP_E_CONSOLE_SCOPE', 'every agency must be in scope');
+    assert.equal(errorCode(await ops.call('POST', '/console/api/systems', { id: 'sys.na2', agencies: [] })), 'VDXP_E_BAD_REQUEST');
+    assert.equal(errorCode(await ops.call('POST', '/console/api/systems', { agencies: ['000.00.15.H41'] })), 'VDXP_E_BAD_REQUEST');
+    assert.equal(await t.hub.ctx.store.getSystem('sys.hn2'), undefined, 'nothing half-written');
+    const csrf = ops.csrf;
+    ops.csrf = 'wrong';
+    assert.equal(errorCode(await ops.call('POST', '/console/api/systems', { id: 'sys.na2', agencies: ['000.00.15.H41'] })), 'VDXP_E_CONSOLE_CSRF');
+    ops.csrf = csrf;
+    const added = await ops.call('POST', '/console/api/systems', { id: 'sys.na2', name: 'Sở Nội vụ Nghệ An', agencies: ['000.00.15.H41'] });
+    assert.equal(added.status, 200);
+    const creds = added.json as { id: string; token: string; secret: string };
+    assert.equal(creds.id, 'sys.na2');
+    assert.equal((await fetch(`${url}/v1/inbox`, { headers: { authorization: `Bearer ${creds.token}` } })).status, 200, 'the token shown works');
+    assert.equal(errorCode(await ops.call('POST', '/console/api/systems', { id: 'sys.na2', agencies: ['000.00.15.H41'] })), 'VDXP_E_SYSTEM_EXISTS');
+    const listed = ((await ops.call('GET', '/console/api/systems')).json['items'] as { id: string; name: string; token?: string }[]).find((x) => x.id === 'sys.na2');
+    assert.equal(listed?.name, 'Sở Nội vụ Nghệ An');
+    assert.equal(listed?.token, undefined, 'never shown again');
+    const event = (await t.hub.ctx.store.events(0, 100_000)).find((e) => e.type === 'system:added' && (e.data as { id?: string }).id === 'sys.na2');
+    assert.equal(event?.actor, 'console:ops.nghean');
+  });
+
   it('quotes CSV cells that a spreadsheet would read as formulas', () => {
     assert.equal(csvText([['=1+1', 'a,b', 'x"y', null, 3]]), '\uFEFF\'=1+1,"a,b","x""y",,3\r\n');
   });

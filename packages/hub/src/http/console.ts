@@ -16,7 +16,7 @@ import { changeCalendar, statutoryHolidays } from '../calendar.ts';
 import { vnDay } from '../clock.ts';
 import { HubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
-import { dissolveAgency, mergeAgency, rotateSystemCredentials } from '../registry.ts';
+import { addSystem, dissolveAgency, mergeAgency, rotateSystemCredentials } from '../registry.ts';
 import { inScope } from '../scope.ts';
 import type { SessionRecord, UserRole } from '../store/store.ts';
 import { login, logout, sessionOf, type UserView } from '../users.ts';
@@ -204,6 +204,26 @@ export function registerConsole(app: FastifyInstance, hub: Hub, o: ConsoleOption
     api.get('/systems', async (req) => {
       const { user } = await auth(req, ['operator', 'auditor']);
       return systemsPage(ctx, user);
+    });
+    // A new system (vdxp system add's code path): operators, for agencies within their scope; credentials shown once.
+    api.post('/systems', async (req) => {
+      const { user } = await auth(req, ['operator']);
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const id = text(body['id'], 'id', 64);
+      const name = text(body['name'], 'name', 200);
+      const raw = body['agencies'];
+      if (id === undefined) throw new HubError('VDXP_E_BAD_REQUEST', 'id (the system\'s id) is required');
+      if (!Array.isArray(raw) || raw.length === 0 || raw.length > l.systemAgenciesMax) {
+        throw new HubError('VDXP_E_BAD_REQUEST', `agencies must list from 1 to ${l.systemAgenciesMax} agency codes`);
+      }
+      const agencies = raw.map((a, i) => text(a, `agencies[${i}]`, 64) ?? '');
+      // The code given and the registry code it stands for (addSystem stores the latter) must both be in scope.
+      for (const a of agencies) {
+        effectiveScope(user, a);
+        const found = await ctx.store.findAgency(a);
+        if (found) effectiveScope(user, found.code);
+      }
+      return addSystem(ctx, { id, ...(name !== undefined ? { name } : {}), agencies }, `console:${user.username}`);
     });
     // New credentials are shown in this answer only; the hub keeps the token's hash and the sealed secret.
     api.post('/systems/:id/rotate', async (req) => {
