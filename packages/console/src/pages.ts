@@ -170,20 +170,82 @@ export async function agenciesPage(p: PageContext): Promise<void> {
   input.addEventListener('input', () => { clearTimeout(timer); timer = window.setTimeout(() => { void load(true); }, 200); });
   more.addEventListener('click', () => { void load(false); });
   p.main.replaceChildren(h('h1', {}, t('agencies')), h('form', { class: 'filters', role: 'search', onsubmit: (e: Event) => { e.preventDefault(); void load(true); } }, input),
-    h('table', { id: 'agency-table' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('agencyCode')), h('th', { scope: 'col' }, t('name')), h('th', { scope: 'col' }, t('state')))), body), more);
+    h('table', { id: 'agency-table' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('agencyCode')), h('th', { scope: 'col' }, t('name')), h('th', { scope: 'col' }, t('state')))), body), more,
+    ...(p.user.role === 'operator' ? [addAgencyForm(p)] : []));
   await load(true);
 }
+
+function addAgencyForm(p: PageContext): HTMLElement {
+  const code = h('input', { name: 'code', id: 'add-agency-code', required: true, size: '16', placeholder: p.user.scope ?? '000.00.00.H41', autocomplete: 'off' });
+  const name = h('input', { name: 'name', id: 'add-agency-name', required: true, size: '32', autocomplete: 'off' });
+  return confirmedAction({
+    id: 'add-agency', title: t('addAgency'), fields: [h('label', {}, t('agencyCode'), code), h('label', {}, t('name'), name)],
+    warning: () => t('addAgencyWarn', { code: code.value.trim(), name: name.value.trim() }),
+    run: () => api<{ agency: Agency }>('POST', '/agencies', { code: code.value.trim(), name: name.value.trim() })
+      .then((r) => { location.hash = `#/agencies/${encodeURIComponent(r.agency.code)}`; }),
+  });
+}
+
+/**
+ * A form whose submit opens a confirmation dialog saying what will happen; confirming runs the change and the
+ * result is announced (role=status). Ids: #<id>-form, #<id>-dialog, #<id>-warning, #<id>-confirm, #<id>-result.
+ */
+function confirmedAction(o: { id: string; title: string; fields: HTMLElement[]; warning: () => string; run: () => Promise<unknown> }): HTMLElement {
+  const message = h('p', { id: `${o.id}-warning` });
+  const result = h('p', { role: 'status', id: `${o.id}-result` });
+  const dialog = h('dialog', { id: `${o.id}-dialog`, 'aria-labelledby': `${o.id}-title` },
+    h('h2', { id: `${o.id}-title` }, o.title), message,
+    h('form', { method: 'dialog' }, h('button', { value: 'cancel' }, t('cancel')), ' ', h('button', { value: 'ok', id: `${o.id}-confirm` }, t('confirm'))));
+  dialog.addEventListener('close', () => {
+    if (dialog.returnValue !== 'ok') return;
+    o.run().then(() => { result.textContent = t('done'); }).catch((e: Error) => { result.textContent = `${t('error')}: ${e.message}`; });
+  });
+  const form = h('form', { class: 'filters', id: `${o.id}-form` }, ...o.fields, h('button', { type: 'submit' }, o.title));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    message.textContent = o.warning();
+    dialog.returnValue = '';
+    dialog.showModal();
+  });
+  return h('section', {}, h('h2', {}, o.title), form, dialog, result);
+}
+
+interface HistoryEntry { code: string; kind: string; at: string; effective: string | null; name: string | null; oldName: string | null; successor: string | null; actor: string | null }
 
 interface AgencyPageData {
   agency: Agency; months: { month: string; sent: number; received: number; overdue: number }[]; overdue: OverdueItem[];
   systems: { id: string; name: string; state: string }[]; predecessors: { code: string; name: string; state: string; validTo: string | null }[]; inFlight: number;
+  answers: { deliveries: number; accepted: number; finished: number; medianAcceptHours: number | null; medianFinishHours: number | null; truncated: boolean };
+  history: HistoryEntry[];
+}
+
+function historyText(e: HistoryEntry, code: string): string {
+  const day = e.effective === null ? '' : ` (${t('effectiveFrom')} ${formatDay(e.effective)})`;
+  if (e.code !== code) return t('historyPredecessor', { code: e.code, name: e.name ?? '', kind: t(e.kind === 'merged' ? 'kindMerged' : 'kindDissolved') }) + day;
+  switch (e.kind) {
+    case 'added': return t('historyAdded', { name: e.name ?? '' });
+    case 'renamed': return t('historyRenamed', { from: e.oldName ?? '', to: e.name ?? '' });
+    case 'merged': return t('historyMerged', { successor: e.successor ?? '' }) + day;
+    default: return (e.successor === null ? t('historyDissolved') : t('historyDissolvedInto', { successor: e.successor })) + day;
+  }
+}
+
+/** A day (yyyy-MM-dd, Việt Nam) from an instant. */
+function formatDay(iso: string): string {
+  return new Date(iso).toLocaleDateString(currentLang() === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: 'Asia/Ho_Chi_Minh' });
 }
 
 async function agencyPage(p: PageContext, code: string): Promise<void> {
   const a = await api<AgencyPageData>('GET', `/agencies/${encodeURIComponent(code)}`);
+  const hours = (n: number | null): string => (n === null ? t('notComputable') : t('hours', { n: formatNumber(n) }));
   const parts: (HTMLElement | null)[] = [
     h('h1', {}, `${a.agency.name} (${a.agency.code})`),
     h('p', {}, `${t('state')}: ${a.agency.state}${a.agency.successor ? ` → ${a.agency.successor}` : ''}; ${t('inFlight')}: ${formatNumber(a.inFlight)}`),
+    h('div', { class: 'figures' },
+      figure(t('medianAccept'), hours(a.answers.medianAcceptHours), 'agency-accept'),
+      figure(t('medianFinish'), hours(a.answers.medianFinishHours), 'agency-finish')),
+    h('p', { class: 'muted' }, t('agencyAnswersNote', { n: formatNumber(a.answers.deliveries), a: formatNumber(a.answers.accepted), f: formatNumber(a.answers.finished) }),
+      a.answers.truncated ? ` ${t('truncatedNote')}` : ''),
     a.months.length > 0 ? chart('bar', t('traffic'), a.months.map((m) => m.month), [{ label: t('sent'), data: a.months.map((m) => m.sent) }, { label: t('received'), data: a.months.map((m) => m.received) }]) : null,
     h('h2', {}, t('overdue')),
     a.overdue.length === 0 ? h('p', {}, t('noOverdue')) : table([t('ageDays'), t('notation'), t('subject')], a.overdue.map((i) => [String(i.ageDays),
@@ -192,31 +254,41 @@ async function agencyPage(p: PageContext, code: string): Promise<void> {
     a.systems.length === 0 ? h('p', {}, '—') : h('ul', {}, ...a.systems.map((s) => h('li', {}, `${s.name} (${s.id}, ${s.state})`))),
     h('h2', {}, t('predecessors')),
     a.predecessors.length === 0 ? h('p', {}, '—') : h('ul', {}, ...a.predecessors.map((x) => h('li', {}, `${x.name} (${x.code}) — ${x.state} ${formatTime(x.validTo)}`))),
+    h('h2', {}, t('history')),
+    a.history.length === 0 ? h('p', {}, t('noHistory')) : h('ol', { class: 'timeline', id: 'agency-history' }, ...a.history.map((e) => h('li', { 'data-kind': e.kind },
+      h('time', { datetime: e.at }, formatTime(e.at)), ' ', historyText(e, a.agency.code), e.actor ? ` (${e.actor})` : ''))),
   ];
-  if (p.user.role === 'operator' && a.agency.state === 'active') parts.push(mergeForm(a));
+  if (p.user.role === 'operator' && a.agency.state === 'active') parts.push(...registryForms(a));
   p.main.replaceChildren(...parts.filter((x): x is HTMLElement => x !== null));
 }
 
-function mergeForm(a: AgencyPageData): HTMLElement {
-  const input = h('input', { name: 'into', id: 'merge-into', required: true, size: '16' });
-  const message = h('p', { id: 'merge-warning' });
-  const result = h('p', { role: 'status', id: 'merge-result' });
-  const dialog = h('dialog', { id: 'merge-dialog', 'aria-labelledby': 'merge-title' },
-    h('h2', { id: 'merge-title' }, t('merge')), message,
-    h('form', { method: 'dialog' }, h('button', { value: 'cancel' }, t('cancel')), ' ', h('button', { value: 'ok', id: 'merge-confirm' }, t('confirm'))));
-  dialog.addEventListener('close', () => {
-    if (dialog.returnValue !== 'ok') return;
-    api('POST', `/agencies/${encodeURIComponent(a.agency.code)}/merge`, { into: input.value.trim() })
-      .then(() => { result.textContent = t('done'); setTimeout(() => { location.reload(); }, 300); })
-      .catch((e: Error) => { result.textContent = `${t('error')}: ${e.message}`; });
-  });
-  const form = h('form', { class: 'filters', id: 'merge-form' }, h('label', {}, t('successorCode'), input), h('button', { type: 'submit' }, t('merge')));
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    message.textContent = t('mergeWarn', { code: a.agency.code, into: input.value.trim(), n: a.inFlight });
-    dialog.showModal();
-  });
-  return h('section', {}, h('h2', {}, t('merge')), form, dialog, result);
+/** An operator's changes to an active agency: rename, merge (successor and date), dissolve; each confirmed first. */
+function registryForms(a: AgencyPageData): HTMLElement[] {
+  const code = a.agency.code;
+  const reload = (): void => { setTimeout(() => { location.reload(); }, 300); };
+  const newName = h('input', { name: 'name', id: 'rename-name', required: true, size: '32', value: a.agency.name, autocomplete: 'off' });
+  const into = h('input', { name: 'into', id: 'merge-into', required: true, size: '16', autocomplete: 'off' });
+  const mergeAt = h('input', { name: 'at', id: 'merge-at', type: 'date' });
+  const successor = h('input', { name: 'successor', id: 'dissolve-successor', size: '16', autocomplete: 'off' });
+  const dissolveAt = h('input', { name: 'at', id: 'dissolve-at', type: 'date' });
+  const at = (input: HTMLInputElement): { at?: string } => (input.value === '' ? {} : { at: input.value });
+  return [
+    confirmedAction({
+      id: 'rename', title: t('rename'), fields: [h('label', {}, t('newName'), newName)],
+      warning: () => t('renameWarn', { code, from: a.agency.name, to: newName.value.trim() }),
+      run: () => api('POST', `/agencies/${encodeURIComponent(code)}/rename`, { name: newName.value.trim() }).then(reload),
+    }),
+    confirmedAction({
+      id: 'merge', title: t('merge'), fields: [h('label', {}, t('successorCode'), into), h('label', {}, t('effectiveDate'), mergeAt)],
+      warning: () => t('mergeWarn', { code, into: into.value.trim(), n: a.inFlight }),
+      run: () => api('POST', `/agencies/${encodeURIComponent(code)}/merge`, { into: into.value.trim(), ...at(mergeAt) }).then(reload),
+    }),
+    confirmedAction({
+      id: 'dissolve', title: t('dissolve'), fields: [h('label', {}, t('successorOptional'), successor), h('label', {}, t('effectiveDate'), dissolveAt)],
+      warning: () => (successor.value.trim() === '' ? t('dissolveWarn', { code, n: a.inFlight }) : t('mergeWarn', { code, into: successor.value.trim(), n: a.inFlight })),
+      run: () => api('POST', `/agencies/${encodeURIComponent(code)}/dissolve`, { ...(successor.value.trim() === '' ? {} : { successor: successor.value.trim() }), ...at(dissolveAt) }).then(reload),
+    }),
+  ];
 }
 
 interface SystemItem {

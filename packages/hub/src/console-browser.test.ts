@@ -273,6 +273,37 @@ describe('console in Chromium', () => {
     await page.close();
   });
 
+  it('renames an agency from its page after a confirmation; the page shows its history and the medians of its answers', async () => {
+    const page = await newPage();
+    await logIn(page, 'ops');
+    await page.waitForSelector('[data-figure=received]');
+    await page.goto(`${url}/console/#/agencies/000.00.00.H14`);
+    await page.waitForSelector('#rename-form');
+    const figure = async (id: string): Promise<string> => (await page.textContent(`[data-figure=${id}] .figure-value`))?.trim() ?? '';
+    assert.equal(await figure('agency-accept'), '3 giờ', 'the report\'s statuses: accepted after 2 h and 4 h');
+    assert.equal(await figure('agency-finish'), '4 giờ');
+    await page.fill('#rename-name', 'UBND tỉnh Cao Bằng (mới)');
+    await page.click('#rename-form button[type=submit]');
+    await page.waitForSelector('#rename-dialog[open]');
+    assert.match(await page.textContent('#rename-warning') ?? '', /UBND tỉnh Cao Bằng \(mới\)/);
+    await shot(page, '12-agency-rename');
+    assert.deepEqual(await axeViolations(page), []);
+    await page.click('#rename-confirm');
+    await page.locator('#agency-history li[data-kind=renamed]').waitFor();
+    assert.match(await page.textContent('#agency-history li[data-kind=renamed]') ?? '', /UBND tỉnh Cao Bằng → UBND tỉnh Cao Bằng \(mới\).*console:ops/);
+    assert.equal(await page.textContent('h1'), 'UBND tỉnh Cao Bằng (mới) (000.00.00.H14)');
+    assert.equal((await t.hub.ctx.store.getAgency('000.00.00.H14'))?.name, 'UBND tỉnh Cao Bằng (mới)');
+    // The agency merged earlier in the console shows that merger in its history, and its successor shows it too.
+    await page.goto(`${url}/console/#/agencies/000.00.15.H24`);
+    await page.locator('#agency-history li[data-kind=merged]').waitFor();
+    assert.match(await page.textContent('#agency-history') ?? '', /000\.00\.00\.H24/);
+    await page.goto(`${url}/console/#/agencies/000.00.00.H24`);
+    await page.locator('#agency-history li[data-kind=merged]').waitFor();
+    await shot(page, '13-agency-history');
+    assert.deepEqual(await axeViolations(page), []);
+    await page.close();
+  });
+
   it('shows operators the systems (rotating credentials shows them once) and the health page; leaders see neither', async () => {
     t.clock.advance(3600 * 1000);
     const calledAt = new Date(t.clock.now()).toISOString();

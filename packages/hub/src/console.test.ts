@@ -301,6 +301,43 @@ describe('console API', () => {
     assert.equal(event?.actor, 'console:ops.nghean');
   });
 
+  it('lets an operator add, rename and dissolve agencies (with a date) within scope; the agency page shows the history and answer medians', async () => {
+    const leader = new Browser();
+    assert.equal(await leader.login('nghean'), 200);
+    assert.equal(errorCode(await leader.call('POST', '/console/api/agencies/000.00.15.H41/rename', { name: 'X' })), 'VDXP_E_CONSOLE_ROLE');
+    assert.equal(errorCode(await leader.call('POST', '/console/api/agencies', { code: '000.00.16.H41', name: 'X' })), 'VDXP_E_CONSOLE_ROLE');
+    const ops = new Browser();
+    assert.equal(await ops.login('ops.nghean'), 200);
+    assert.equal(errorCode(await ops.call('POST', '/console/api/agencies', { code: '000.00.16.H24', name: 'Sở Hà Nội' })), 'VDXP_E_CONSOLE_SCOPE');
+    assert.equal(errorCode(await ops.call('POST', '/console/api/agencies/000.00.00.H24/rename', { name: 'X' })), 'VDXP_E_CONSOLE_SCOPE');
+    assert.equal(errorCode(await ops.call('POST', '/console/api/agencies', { code: '000.00.16.H41' })), 'VDXP_E_BAD_REQUEST');
+    assert.equal((await ops.call('POST', '/console/api/agencies', { code: '000.00.16.H41', name: 'Sở Tư pháp Nghệ An' })).status, 200);
+    assert.equal(errorCode(await ops.call('POST', '/console/api/agencies', { code: '000.00.16.H41', name: 'again' })), 'VDXP_E_AGENCY_EXISTS');
+    assert.equal(errorCode(await ops.call('POST', '/console/api/agencies/000.00.16.H41/rename', { name: '   ' })), 'VDXP_E_BAD_REQUEST');
+    assert.equal((await ops.call('POST', '/console/api/agencies/000.00.16.H41/rename', { name: 'Sở Tư pháp tỉnh Nghệ An' })).status, 200);
+    assert.equal((await t.hub.ctx.store.getAgency('000.00.16.H41'))?.name, 'Sở Tư pháp tỉnh Nghệ An');
+    const today = new Date(t.clock.now() + 7 * 3600_000).toISOString().slice(0, 10);
+    const tomorrow = new Date(t.clock.now() + 31 * 3600_000).toISOString().slice(0, 10);
+    assert.equal(errorCode(await ops.call('POST', '/console/api/agencies/000.00.16.H41/dissolve', { successor: '000.00.00.H41', at: tomorrow })), 'VDXP_E_BAD_REQUEST', 'not in the future');
+    assert.equal(errorCode(await ops.call('POST', '/console/api/agencies/000.00.16.H41/dissolve', { at: '2026-02-30' })), 'VDXP_E_BAD_REQUEST');
+    assert.equal((await t.hub.ctx.store.getAgency('000.00.16.H41'))?.state, 'active', 'nothing half-written');
+    assert.equal((await ops.call('POST', '/console/api/agencies/000.00.16.H41/dissolve', { successor: '000.00.00.H41', at: today })).status, 200);
+    const dissolved = await t.hub.ctx.store.getAgency('000.00.16.H41');
+    assert.equal(dissolved?.state, 'dissolved');
+    assert.equal(new Date((dissolved?.validTo ?? 0) + 7 * 3600_000).toISOString(), `${today}T00:00:00.000Z`, 'the date given, as the day\'s start in Việt Nam');
+    type Page = { history: { code: string; kind: string; name: string | null; oldName: string | null; successor: string | null; effective: string | null; actor: string | null }[]; answers: { deliveries: number } };
+    const own = (await ops.call('GET', '/console/api/agencies/000.00.16.H41')).json as Page;
+    assert.deepEqual(own.history.map((e) => [e.kind, e.name, e.oldName, e.successor, e.actor]), [
+      ['added', 'Sở Tư pháp Nghệ An', null, null, 'console:ops.nghean'],
+      ['renamed', 'Sở Tư pháp tỉnh Nghệ An', 'Sở Tư pháp Nghệ An', null, 'console:ops.nghean'],
+      ['dissolved', 'Sở Tư pháp tỉnh Nghệ An', null, '000.00.00.H41', 'console:ops.nghean']]);
+    const successorPage = (await ops.call('GET', '/console/api/agencies/000.00.00.H41')).json as Page;
+    assert.deepEqual(successorPage.history.filter((e) => e.code === '000.00.16.H41').map((e) => e.kind), ['dissolved'], 'the successor\'s page shows who passed to it');
+    assert.ok(successorPage.answers.deliveries >= 1, 'Nghệ An received documents this year: they are counted');
+    const types = (await t.hub.ctx.store.events(0, 1_000_000)).filter((e) => e.actor === 'console:ops.nghean').map((e) => e.type);
+    assert.ok(['agency:added', 'agency:renamed', 'agency:dissolved'].every((x) => types.includes(x)), 'each change is an evidence event');
+  });
+
   it('quotes CSV cells that a spreadsheet would read as formulas', () => {
     assert.equal(csvText([['=1+1', 'a,b', 'x"y', null, 3]]), '\uFEFF\'=1+1,"a,b","x""y",,3\r\n');
   });

@@ -318,6 +318,10 @@ export interface AgencyPage {
   predecessors: { code: string; name: string; state: string; validTo: string | null }[];
   /** Deliveries still pending to it: a merger or dissolution leaves them with it (they are not rerouted). */
   inFlight: number;
+  /** Median hours from arrival to its first 01/03 and first 06, over its deliveries received in the last 365 days (monthlyReport's read). */
+  answers: { deliveries: number; accepted: number; finished: number; medianAcceptHours: number | null; medianFinishHours: number | null; truncated: boolean };
+  /** Its changes (added, renamed, merged, dissolved) and those of agencies that named it successor, oldest first. */
+  history: { code: string; kind: string; at: string; effective: string | null; name: string | null; oldName: string | null; successor: string | null; actor: string | null }[];
 }
 
 export async function agencyPage(ctx: HubContext, user: UserView, code: string): Promise<AgencyPage> {
@@ -342,7 +346,13 @@ export async function agencyPage(ctx: HubContext, user: UserView, code: string):
     if (await ctx.store.systemActsFor(s.id, code)) systems.push({ id: s.id, name: s.name, state: s.state });
   }
   const { inFlight } = await ctx.store.pendingCounts(code, now);
+  const answerRows = await ctx.store.answerTimes({ within: code, fromAt: now - 365 * DAY_MS, toAt: now + 1, limit: ctx.limits.consoleExportRowsMax });
+  const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
   return {
+    answers: { deliveries: answerRows.length, ...answerMedians(answerRows), truncated: answerRows.length >= ctx.limits.consoleExportRowsMax },
+    history: (await ctx.store.agencyHistory(code, ctx.limits.consolePageRowsMax)).map((e) => ({
+      code: e.code, kind: e.kind, at: new Date(e.at).toISOString(), effective: iso(e.effective), name: e.name, oldName: e.oldName, successor: e.successor, actor: e.actor,
+    })),
     agency, months: [...months].map(([month, v]) => ({ month, ...v })),
     overdue: overdueRows.map((r) => overdueItem(r, names, now)), systems,
     predecessors: (await ctx.store.agencyPredecessors(code)).map((a) => ({ code: a.code, name: a.name, state: a.state, validTo: a.validTo === null ? null : new Date(a.validTo).toISOString() })),
@@ -368,6 +378,14 @@ export interface MonthlyReport {
   overdueTotal: number;
   /** Median hours from the document's arrival to its recipient's first 01/03 and first 06, over `deliveries` looked at. */
   answers: { deliveries: number; accepted: number; finished: number; medianAcceptHours: number | null; medianFinishHours: number | null; truncated: boolean };
+}
+
+/** Median hours from a delivery's arrival to its first acceptance (01/03) and first finish (06), one decimal. */
+function answerMedians(rows: { receivedAt: number; acceptedAt: number | null; finishedAt: number | null }[]): { accepted: number; finished: number; medianAcceptHours: number | null; medianFinishHours: number | null } {
+  const hours = (ms: number | null): number | null => (ms === null ? null : Math.round(ms / 360_000) / 10);
+  const accepts = rows.filter((r) => r.acceptedAt !== null).map((r) => r.acceptedAt! - r.receivedAt);
+  const finishes = rows.filter((r) => r.finishedAt !== null).map((r) => r.finishedAt! - r.receivedAt);
+  return { accepted: accepts.length, finished: finishes.length, medianAcceptHours: hours(median(accepts)), medianFinishHours: hours(median(finishes)) };
 }
 
 function median(xs: number[]): number | null {
@@ -423,11 +441,7 @@ export async function monthlyReport(ctx: HubContext, user: UserView, month: stri
   }
   const overdueTop = [...byRecipient].sort((a, b) => b[1].count - a[1].count || b[1].oldestDays - a[1].oldestDays || a[0].localeCompare(b[0])).slice(0, topN);
   const answerRows = await ctx.store.answerTimes({ within, fromAt: startAt, toAt: endAt, limit: ctx.limits.consoleExportRowsMax });
-  const hours = (ms: number): number => Math.round(ms / 360_000) / 10;
-  const accepts = answerRows.filter((r) => r.acceptedAt !== null).map((r) => r.acceptedAt! - r.receivedAt);
-  const finishes = answerRows.filter((r) => r.finishedAt !== null).map((r) => r.finishedAt! - r.receivedAt);
-  const ma = median(accepts);
-  const mf = median(finishes);
+  const medians = answerMedians(answerRows);
   const names = await agencyNames(ctx, [...senders, ...recipients].map((x) => x.agency).concat(overdueTop.map(([c]) => c)));
   return {
     scope, month: m, fromDay, toDay, generatedAt: new Date(now).toISOString(), overdueAt: new Date(overdueAt).toISOString(),
@@ -436,10 +450,6 @@ export async function monthlyReport(ctx: HubContext, user: UserView, month: stri
     topRecipients: recipients.map((x) => ({ ...x, name: names.get(x.agency) ?? null })),
     overdueByAgency: overdueTop.map(([agency, v]) => ({ agency, name: names.get(agency) ?? null, ...v })),
     overdueTotal: overdueRows.length,
-    answers: {
-      deliveries: answerRows.length, accepted: accepts.length, finished: finishes.length,
-      medianAcceptHours: ma === null ? null : hours(ma), medianFinishHours: mf === null ? null : hours(mf),
-      truncated: answerRows.length >= ctx.limits.consoleExportRowsMax,
-    },
+    answers: { deliveries: answerRows.length, ...medians, truncated: answerRows.length >= ctx.limits.consoleExportRowsMax },
   };
 }

@@ -9,14 +9,14 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  agencyPage, csvText, documentPage, effectiveScope, monthlyReport, overdueList, overdueTable, overview, searchAgencies, searchDocuments, systemsPage,
+  agencyPage, csvText, documentPage, effectiveScope, monthlyReport, overdueList, overdueTable, overview, searchAgencies, searchDocuments, systemsPage, vnDayStart,
 } from '../console.ts';
 import { recentErrors } from '../activity.ts';
 import { changeCalendar, statutoryHolidays } from '../calendar.ts';
 import { vnDay } from '../clock.ts';
 import { HubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
-import { addSystem, dissolveAgency, mergeAgency, rotateSystemCredentials } from '../registry.ts';
+import { addAgency, addSystem, dissolveAgency, mergeAgency, renameAgency, rotateSystemCredentials } from '../registry.ts';
 import { inScope } from '../scope.ts';
 import type { SessionRecord, UserRole } from '../store/store.ts';
 import { login, logout, sessionOf, type UserView } from '../users.ts';
@@ -168,23 +168,46 @@ export function registerConsole(app: FastifyInstance, hub: Hub, o: ConsoleOption
       const { user } = await auth(req);
       return agencyPage(ctx, user, (req.params as { code: string }).code);
     });
-    // Registry changes: operators, within their scope (both the agency and its successor).
+    // Registry changes: operators, within their scope (both the agency and its successor), through registry.ts as the CLI.
+    const effectiveAt = (v: unknown): { effectiveAt?: number } => {
+      const at = vnDayStart(text(v, 'at', 10), 'at');
+      return at === undefined ? {} : { effectiveAt: at };
+    };
+    api.post('/agencies', async (req) => {
+      const { user } = await auth(req, ['operator']);
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const code = text(body['code'], 'code', 64);
+      const name = text(body['name'], 'name', 500);
+      if (code === undefined || name === undefined) throw new HubError('VDXP_E_BAD_REQUEST', 'code and name are required');
+      effectiveScope(user, code);
+      return { agency: await addAgency(ctx, { code, name }, `console:${user.username}`) };
+    });
+    api.post('/agencies/:code/rename', async (req) => {
+      const { user } = await auth(req, ['operator']);
+      const code = (req.params as { code: string }).code;
+      const name = text(((req.body ?? {}) as Record<string, unknown>)['name'], 'name', 500);
+      if (name === undefined) throw new HubError('VDXP_E_BAD_REQUEST', 'name (the new name) is required');
+      effectiveScope(user, code);
+      return { agency: await renameAgency(ctx, code, name, `console:${user.username}`) };
+    });
     api.post('/agencies/:code/merge', async (req) => {
       const { user } = await auth(req, ['operator']);
       const code = (req.params as { code: string }).code;
-      const into = text(((req.body ?? {}) as Record<string, unknown>)['into'], 'into', 64);
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const into = text(body['into'], 'into', 64);
       if (into === undefined) throw new HubError('VDXP_E_BAD_REQUEST', 'into (the successor\'s code) is required');
       effectiveScope(user, code);
       effectiveScope(user, into);
-      return { agency: await mergeAgency(ctx, code, into, `console:${user.username}`) };
+      return { agency: await mergeAgency(ctx, code, into, `console:${user.username}`, effectiveAt(body['at'])) };
     });
     api.post('/agencies/:code/dissolve', async (req) => {
       const { user } = await auth(req, ['operator']);
       const code = (req.params as { code: string }).code;
-      const successor = text(((req.body ?? {}) as Record<string, unknown>)['successor'], 'successor', 64) ?? null;
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const successor = text(body['successor'], 'successor', 64) ?? null;
       effectiveScope(user, code);
       if (successor !== null) effectiveScope(user, successor);
-      return { agency: await dissolveAgency(ctx, code, successor, `console:${user.username}`) };
+      return { agency: await dissolveAgency(ctx, code, successor, `console:${user.username}`, effectiveAt(body['at'])) };
     });
     // The calendar is the country's: everyone reads it, a nationwide operator changes it.
     api.get('/calendar', async (req) => {

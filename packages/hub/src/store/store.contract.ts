@@ -410,5 +410,24 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         assert.equal((await store.storageSize()).packetBytes, 740);
       } finally { await close(); }
     });
+
+    it('keeps an agency\'s history: its own changes and those naming it as successor, in order, rolled back with their transaction', async () => {
+      const { store, close } = await open();
+      try {
+        const e = (code: string, kind: 'added' | 'renamed' | 'merged' | 'dissolved', at: number, extra: Partial<{ name: string; oldName: string; successor: string; effective: number }> = {}) => ({
+          code, kind, at, effective: extra.effective ?? null, name: extra.name ?? null, oldName: extra.oldName ?? null, successor: extra.successor ?? null, actor: 'op',
+        });
+        await store.addAgencyHistory(e('A', 'added', 10, { name: 'Old A' }));
+        await store.addAgencyHistory(e('B', 'added', 11, { name: 'B' }));
+        await store.addAgencyHistory(e('A', 'renamed', 20, { name: 'New A', oldName: 'Old A' }));
+        await store.addAgencyHistory(e('B', 'merged', 30, { successor: 'A', effective: 25, name: 'B' }));
+        await assert.rejects(store.transaction(async (tx) => { await tx.addAgencyHistory(e('A', 'dissolved', 40)); throw new Error('rolled back'); }));
+        const a = await store.agencyHistory('A', 10);
+        assert.deepEqual(a.map((x) => [x.code, x.kind, x.at, x.effective, x.name, x.oldName, x.successor, x.actor]), [
+          ['A', 'added', 10, null, 'Old A', null, null, 'op'], ['A', 'renamed', 20, null, 'New A', 'Old A', null, 'op'], ['B', 'merged', 30, 25, 'B', null, 'A', 'op']]);
+        assert.deepEqual((await store.agencyHistory('B', 10)).map((x) => x.kind), ['added', 'merged']);
+        assert.deepEqual((await store.agencyHistory('A', 2)).map((x) => x.kind), ['added', 'renamed'], 'cut at the limit');
+      } finally { await close(); }
+    });
   });
 }

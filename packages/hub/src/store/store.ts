@@ -379,6 +379,25 @@ export interface StoreOps {
   activeSystemCounts(within: AgencyPattern, sinceAt: number): Promise<{ systems: number; active: number }>;
   /** The database's size on disk and the bytes of the live (not archived) documents' packets. */
   storageSize(): Promise<{ databaseBytes: number; packetBytes: number }>;
+  /** Records one change of an agency (registry.ts, in the change's transaction). */
+  addAgencyHistory(e: AgencyHistoryInput): Promise<void>;
+  /** The changes of `code` and those naming it as successor, oldest first. */
+  agencyHistory(code: string, limit: number): Promise<AgencyHistoryEntry[]>;
+}
+
+export interface AgencyHistoryInput {
+  code: string;
+  kind: 'added' | 'renamed' | 'merged' | 'dissolved';
+  at: number;
+  effective: number | null;
+  name: string | null;
+  oldName: string | null;
+  successor: string | null;
+  actor: string | null;
+}
+
+export interface AgencyHistoryEntry extends AgencyHistoryInput {
+  id: number;
 }
 
 export type CallProtocol = 'native' | 'vdxp';

@@ -18,10 +18,10 @@ import {
   GENESIS_HASH, PENDING_STATES,
   type Agency, type AgencyInput, type ArchiveSegment, type Checkpoint, type CounterRow, type CutResult, type DeliveryExpectation,
   type DeliveryPatch, type DeliveryRow, type DeliveryState, type DocumentRow, type EventInput, type EventRow, type InboxItem,
-  type StatusEntry, type Store, type StoreOps, type SystemRecord, type SystemActivity, type SystemActivityInput,
+  type StatusEntry, type Store, type StoreOps, type SystemRecord, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { hourStart, toActivity, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_SQL, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_SQL, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, unknown>;
 type Param = string | number | boolean | null | Buffer | Uint8Array;
@@ -719,6 +719,14 @@ export class PostgresOps implements StoreOps {
     return { systems: (r?.['n'] as number | undefined) ?? 0, active: (r?.['a'] as number | undefined) ?? 0 };
   }
 
+  async addAgencyHistory(e: AgencyHistoryInput): Promise<void> {
+    await this.#run(AGENCY_HISTORY_INSERT_SQL, e.code, e.kind, e.at, e.effective, e.name, e.oldName, e.successor, e.actor);
+  }
+
+  async agencyHistory(code: string, limit: number): Promise<AgencyHistoryEntry[]> {
+    return (await this.#all(AGENCY_HISTORY_SELECT_SQL, code, code, limit)).map(toAgencyHistory);
+  }
+
   async storageSize(): Promise<{ databaseBytes: number; packetBytes: number }> {
     const r = await this.#get(`SELECT pg_database_size(current_database()) AS d,
       (SELECT coalesce(sum(bytes), 0)::bigint FROM documents WHERE archived_in IS NULL) AS p`);
@@ -737,7 +745,7 @@ const READS = new Set([
   // the console's
   'getUser', 'listUsers', 'getSession', 'loginFailures', 'calendarDays', 'counterSums', 'awaitingAnswer', 'deliveryStateCounts',
   'agencyPredecessors', 'pendingCounts', 'overdueDeliveries', 'searchDocuments', 'documentWithin', 'documentEvents', 'searchAgencies',
-  'connectedCounts', 'counterTopAgencies', 'answerTimes', 'systemActivity', 'activeSystemCounts', 'storageSize',
+  'connectedCounts', 'counterTopAgencies', 'answerTimes', 'systemActivity', 'activeSystemCounts', 'storageSize', 'agencyHistory',
 ]);
 /** Writes of one statement that are atomic and correct under concurrency without the write lock (see the top). */
 const LOCK_FREE_WRITES = new Set(['setDeliveryIf', 'bumpCounter', 'addSystemActivity']);

@@ -8,10 +8,10 @@ import {
   GENESIS_HASH, PENDING_STATES,
   type Agency, type AgencyInput, type ArchiveSegment, type Checkpoint, type CounterRow, type CutResult, type DeliveryExpectation,
   type DeliveryPatch, type DeliveryRow, type DeliveryState, type DocumentRow, type EventInput, type EventRow, type InboxItem,
-  type StatusEntry, type Store, type StoreOps, type SystemRecord, type SystemActivity, type SystemActivityInput,
+  type StatusEntry, type Store, type StoreOps, type SystemRecord, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { hourStart, toActivity, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_SQL, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_SQL, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, SQLInputValue>;
 
@@ -636,6 +636,14 @@ class SqliteOps implements StoreOps {
     const r = this.#get(`SELECT count(*) AS n, sum(EXISTS (SELECT 1 FROM system_activity x WHERE x.system_id = s.id AND x.hour_at >= ? AND x.last_at >= ?)) AS a
       FROM systems s ${w}`, hourStart(sinceAt), sinceAt, ...(within === null ? [] : [within]));
     return { systems: (r?.['n'] as number | undefined) ?? 0, active: (r?.['a'] as number | null | undefined) ?? 0 };
+  }
+
+  async addAgencyHistory(e: AgencyHistoryInput): Promise<void> {
+    this.st(AGENCY_HISTORY_INSERT_SQL).run(e.code, e.kind, e.at, e.effective, e.name, e.oldName, e.successor, e.actor);
+  }
+
+  async agencyHistory(code: string, limit: number): Promise<AgencyHistoryEntry[]> {
+    return this.#all(AGENCY_HISTORY_SELECT_SQL, code, code, limit).map(toAgencyHistory);
   }
 
   async storageSize(): Promise<{ databaseBytes: number; packetBytes: number }> {

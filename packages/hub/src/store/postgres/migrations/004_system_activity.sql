@@ -11,3 +11,19 @@ CREATE TABLE system_activity (
   protocol   TEXT COLLATE "C" NOT NULL,
   PRIMARY KEY (system_id, hour_at)
 );
+
+-- One agency's history for its console page (SQLite 010): added, renamed, merged, dissolved, written by
+-- registry.ts in the change's own transaction; changes made before it existed are in the evidence trail only.
+CREATE TABLE agency_history (
+  id         BIGSERIAL PRIMARY KEY,
+  code       TEXT COLLATE "C" NOT NULL,
+  kind       TEXT COLLATE "C" NOT NULL,
+  at         BIGINT NOT NULL,
+  effective  BIGINT,
+  name       TEXT,
+  old_name   TEXT,
+  successor  TEXT COLLATE "C",
+  actor      TEXT
+);
+CREATE INDEX agency_history_code ON agency_history (code, id);
+CREATE INDEX agency_history_successor ON agency_history (successor, id) WHERE successor IS NOT NULL;

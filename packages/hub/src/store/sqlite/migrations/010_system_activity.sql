@@ -11,3 +11,20 @@ CREATE TABLE system_activity (
   protocol   TEXT NOT NULL,
   PRIMARY KEY (system_id, hour_at)
 );
+
+-- One agency's history for its console page: added, renamed, merged, dissolved (each with its actor, time and,
+-- for a merger or dissolution, the successor and the date it took effect), written by registry.ts in the
+-- change's own transaction. Changes made before it existed are in the evidence trail (agency:* events) only.
+CREATE TABLE agency_history (
+  id         INTEGER PRIMARY KEY,
+  code       TEXT NOT NULL,
+  kind       TEXT NOT NULL,       -- added | renamed | merged | dissolved
+  at         INTEGER NOT NULL,    -- when it was recorded
+  effective  INTEGER,             -- merged/dissolved: the date it took effect (validTo)
+  name       TEXT,                -- the name after the change
+  old_name   TEXT,                -- renamed: the name before
+  successor  TEXT,
+  actor      TEXT
+);
+CREATE INDEX agency_history_code ON agency_history (code, id);
+CREATE INDEX agency_history_successor ON agency_history (successor, id) WHERE successor IS NOT NULL;
