@@ -378,6 +378,59 @@ export async function healthPage(p: PageContext): Promise<void> {
   p.every(15_000, render);
 }
 
+interface CalendarData {
+  year: number;
+  holidays: { day: string; name: string }[];
+  entries: { day: string; kind: 'off' | 'working'; note: string | null; updatedAt: number }[];
+}
+
+/** Lịch làm việc / Calendar: the year's statutory holidays and the operators' days off and make-up working days. */
+export async function calendarPage(p: PageContext, message = ''): Promise<void> {
+  const asked = p.params.get('year') ?? '';
+  const c = await api<CalendarData>('GET', `/calendar${query({ year: asked })}`);
+  // The calendar is the country's: a nationwide operator changes it (the API says so to anyone else).
+  const canChange = p.user.role === 'operator' && p.user.scope === null;
+  const result = h('p', { role: 'status', id: 'calendar-result' }, message);
+  // Shown again with the new entries, the outcome announced in the new page's status line.
+  const report = (r: { rescheduled: number }): Promise<void> => calendarPage(p, t('calendarChanged', { n: formatNumber(r.rescheduled) }));
+  const yearForm = h('form', { class: 'filters', role: 'search' },
+    h('label', {}, t('year'), h('input', { name: 'year', type: 'number', min: '1900', max: '2199', value: String(c.year) })),
+    h('button', { type: 'submit' }, t('show')));
+  yearForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    location.hash = `#/calendar${query({ year: field(yearForm, 'year') })}`;
+  });
+  const kindText = (k: 'off' | 'working'): string => t(k === 'off' ? 'dayOff' : 'makeUpDay');
+  const parts: HTMLElement[] = [
+    h('h1', {}, t('calendarPage'), ` ${c.year}`), yearForm, result,
+    h('section', {}, h('h2', {}, t('statutoryHolidays')), h('p', { class: 'muted' }, t('statutoryNote')),
+      table([t('day'), t('name')], c.holidays.map((x) => [h('time', { datetime: x.day }, x.day), x.name]))),
+    h('section', { id: 'calendar-entries' }, h('h2', {}, t('calendarEntries')),
+      c.entries.length === 0 ? h('p', {}, t('none')) : table([t('day'), t('kind'), t('note'), ''], c.entries.map((x) => [
+        h('time', { datetime: x.day }, x.day), h('span', { 'data-kind': x.kind }, kindText(x.kind)), x.note ?? '',
+        canChange ? h('button', { type: 'button', 'data-remove-day': x.day, onclick: () => {
+          if (!window.confirm(t('removeDayConfirm', { day: x.day }))) return;
+          api<{ rescheduled: number }>('POST', '/calendar', { day: x.day, kind: 'remove' })
+            .then(report)
+            .catch((e: Error) => { result.textContent = `${t('error')}: ${e.message}`; });
+        } }, t('remove')) : '',
+      ]))),
+  ];
+  if (canChange) {
+    const day = h('input', { name: 'day', id: 'calendar-day', type: 'date', required: true, min: `${c.year}-01-01`, max: `${c.year}-12-31` });
+    const kind = h('select', { name: 'kind', id: 'calendar-kind' }, h('option', { value: 'off' }, t('dayOff')), h('option', { value: 'working' }, t('makeUpDay')));
+    const note = h('input', { name: 'note', id: 'calendar-note', size: '32', maxlength: '200', autocomplete: 'off' });
+    parts.push(confirmedAction({
+      id: 'calendar-add', title: t('addDay'),
+      fields: [h('label', {}, t('day'), day), h('label', {}, t('kind'), kind), h('label', {}, t('note'), note)],
+      warning: () => t('addDayWarn', { day: day.value, kind: kindText(kind.value === 'working' ? 'working' : 'off') }),
+      run: () => api<{ rescheduled: number }>('POST', '/calendar', { day: day.value, kind: kind.value, note: note.value.trim() })
+        .then(report),
+    }));
+  }
+  p.main.replaceChildren(...parts);
+}
+
 interface Report {
   scope: string | null; month: string; fromDay: string; toDay: string; generatedAt: string; overdueAt: string;
   totals: { sent: number; received: number };

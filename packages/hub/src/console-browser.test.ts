@@ -358,6 +358,38 @@ describe('console in Chromium', () => {
     await leader.close();
   });
 
+  it('shows the year\'s holidays on the calendar page; a nationwide operator adds a day off after a confirmation and removes it', async () => {
+    const page = await newPage();
+    await logIn(page, 'ops');
+    await page.waitForSelector('[data-figure=received]');
+    await page.goto(`${url}/console/#/calendar?year=2027`);
+    await page.waitForSelector('#calendar-add-form');
+    assert.ok(await page.locator('time[datetime="2027-02-06"]').count() === 1, 'Tết 2027 listed among the statutory holidays');
+    await page.fill('#calendar-day', '2027-01-04');
+    await page.fill('#calendar-note', 'Nghỉ bù Tết Dương lịch');
+    await page.click('#calendar-add-form button[type=submit]');
+    await page.waitForSelector('#calendar-add-dialog[open]');
+    assert.match(await page.textContent('#calendar-add-warning') ?? '', /2027-01-04/);
+    await page.click('#calendar-add-confirm');
+    await page.waitForSelector('[data-remove-day="2027-01-04"]');
+    assert.match(await page.textContent('#calendar-result') ?? '', /Đã cập nhật lịch/);
+    assert.deepEqual((await t.hub.ctx.store.calendarDays('2027-01-01', '2027-12-31')).map((d) => [d.day, d.kind, d.note]), [['2027-01-04', 'off', 'Nghỉ bù Tết Dương lịch']]);
+    await shot(page, '14-calendar');
+    assert.deepEqual(await axeViolations(page), []);
+    page.once('dialog', (d) => { void d.accept(); });
+    await page.click('[data-remove-day="2027-01-04"]');
+    await page.locator('#calendar-entries', { hasText: 'Không có.' }).waitFor();
+    assert.deepEqual(await t.hub.ctx.store.calendarDays('2027-01-01', '2027-12-31'), []);
+    await page.close();
+    const leader = await newPage();
+    await logIn(leader, 'nghean');
+    await leader.waitForSelector('[data-figure=received]');
+    await leader.goto(`${url}/console/#/calendar?year=2027`);
+    await leader.waitForSelector('time[datetime="2027-02-06"]');
+    assert.equal(await leader.locator('#calendar-add-form').count(), 0, 'a leader reads the calendar, does not change it');
+    await leader.close();
+  });
+
   it('had no page error and no console error on any page', () => {
     assert.deepEqual(problems, []);
   });
