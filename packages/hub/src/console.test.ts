@@ -223,8 +223,8 @@ describe('console API', () => {
     assert.deepEqual((await system('sys.caobang'))?.sample, [{ code: '000.00.00.H14', name: 'UBND tỉnh Cao Bằng' }]);
     const store = t.hub.ctx.store;
     const original = store.addSystemActivity.bind(store);
-    let writes = 0;
-    store.addSystemActivity = async (a) => { writes += 1; return original(a); };
+    let writes = 0; // sys.caobang's
+    store.addSystemActivity = async (a) => { if (a.systemId === 'sys.caobang') writes += 1; return original(a); };
     try {
       const token = t.systems['caobang']?.token ?? '';
       const inbox = async (): Promise<number> => (await fetch(`${url}/v1/inbox?limit=1`, { headers: { authorization: `Bearer ${token}` } })).status;
@@ -248,6 +248,12 @@ describe('console API', () => {
       assert.deepEqual(health.recentErrors[0] && { code: health.recentErrors[0].code, systemId: health.recentErrors[0].systemId, status: health.recentErrors[0].status },
         { code: refusedCode, systemId: 'sys.caobang', status: 400 }, 'the newest refusal first, with its code and system');
       assert.ok(health.storage.databaseBytes > 0 && health.storage.packetBytes > 0);
+      assert.equal((await fetch(`${url}/v1/documents`, { method: 'POST', headers: { authorization: `Bearer ${t.systems['nghean']?.token}` }, body: 'no' })).status, 400);
+      const scopedOps = new Browser();
+      assert.equal(await scopedOps.login('ops.nghean'), 200);
+      const scopedErrors = ((await scopedOps.call('GET', '/console/api/health')).json['recentErrors'] as { systemId: string | null }[]);
+      assert.ok(scopedErrors.some((e) => e.systemId === 'sys.nghean'), 'its own system\'s refusal');
+      assert.ok(!scopedErrors.some((e) => e.systemId !== 'sys.nghean'), 'a Nghệ An operator sees the refusals of Nghệ An\'s systems only');
       assert.ok(health.disk !== null && health.disk.freeBytes > 0, 'the embedded engine reports its data folder\'s disk');
       // A minute later the VDXP API: written at once again, the protocol follows the latest call.
       t.clock.advance(61_000);

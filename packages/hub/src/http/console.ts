@@ -256,8 +256,14 @@ export function registerConsole(app: FastifyInstance, hub: Hub, o: ConsoleOption
       return rotateSystemCredentials(ctx, id, `console:${user.username}`);
     });
     api.get('/health', async (req) => {
-      await auth(req, ['operator', 'auditor']);
+      const { user } = await auth(req, ['operator', 'auditor']);
       const { inFlight, overdue } = await ctx.store.pendingCounts(null, ctx.clock.now());
+      // A scoped account sees the refusals of the systems it sees (those serving an agency in its scope) only.
+      let errors = recentErrors(ctx);
+      if (user.scope !== null) {
+        const visible = new Set((await systemsPage(ctx, user)).items.map((x) => x.id));
+        errors = errors.filter((e) => e.systemId !== null && visible.has(e.systemId));
+      }
       // Disk free: the embedded engine's data folder (packets and database live there); PostgreSQL's disk is the database server's.
       let disk: { freeBytes: number; totalBytes: number } | null = null;
       if (hub.dataDir !== null) {
@@ -268,7 +274,7 @@ export function registerConsole(app: FastifyInstance, hub: Hub, o: ConsoleOption
         engine: ctx.store.engine, states: await ctx.store.deliveryStateCounts(), inFlight, overdueNow: overdue,
         registryVersion: await ctx.store.registryVersion(), agencies: await ctx.store.countAgencies(),
         storage: await ctx.store.storageSize(), disk,
-        recentErrors: recentErrors(ctx), recentErrorsMax: l.recentErrorsMax,
+        recentErrors: errors, recentErrorsMax: l.recentErrorsMax,
       };
     });
     api.get('/scope-check', async (req) => {
