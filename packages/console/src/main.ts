@@ -4,7 +4,7 @@ import './style.css';
 import { api, ApiError, setCsrf, type User } from './api.ts';
 import { field, h } from './dom.ts';
 import { currentLang, setLang, t, type WordKey } from './i18n.ts';
-import { agenciesPage, documentsPage, healthPage, overduePage, overviewPage, reportsPage, systemsPage, type PageContext } from './pages.ts';
+import { agenciesPage, calendarPage, documentsPage, healthPage, overduePage, overviewPage, reportsPage, systemsPage, type PageContext } from './pages.ts';
 
 const PAGES: Record<string, { word: WordKey; render: (p: PageContext) => Promise<void>; param?: string; roles?: readonly User['role'][] }> = {
   overview: { word: 'overview', render: overviewPage },
@@ -12,6 +12,7 @@ const PAGES: Record<string, { word: WordKey; render: (p: PageContext) => Promise
   documents: { word: 'documents', render: documentsPage, param: 'id' },
   agencies: { word: 'agencies', render: agenciesPage, param: 'code' },
   reports: { word: 'reportsPage', render: reportsPage },
+  calendar: { word: 'calendarPage', render: calendarPage },
   systems: { word: 'systemsPage', render: systemsPage, roles: ['operator', 'auditor'] },
   health: { word: 'healthPage', render: healthPage, roles: ['operator', 'auditor'] },
 };

@@ -273,24 +273,81 @@ describe('console in Chromium', () => {
     await page.close();
   });
 
-  it('shows operators the systems (rotating credentials shows them once) and the health page; leaders see neither', async () => {
+  it('renames an agency from its page after a confirmation; the page shows its history and the medians of its answers', async () => {
     const page = await newPage();
     await logIn(page, 'ops');
     await page.waitForSelector('[data-figure=received]');
+    await page.goto(`${url}/console/#/agencies/000.00.00.H14`);
+    await page.waitForSelector('#rename-form');
+    const figure = async (id: string): Promise<string> => (await page.textContent(`[data-figure=${id}] .figure-value`))?.trim() ?? '';
+    assert.equal(await figure('agency-accept'), '3 giờ', 'the report\'s statuses: accepted after 2 h and 4 h');
+    assert.equal(await figure('agency-finish'), '4 giờ');
+    await page.fill('#rename-name', 'UBND tỉnh Cao Bằng (mới)');
+    await page.click('#rename-form button[type=submit]');
+    await page.waitForSelector('#rename-dialog[open]');
+    assert.match(await page.textContent('#rename-warning') ?? '', /UBND tỉnh Cao Bằng \(mới\)/);
+    await shot(page, '12-agency-rename');
+    assert.deepEqual(await axeViolations(page), []);
+    await page.click('#rename-confirm');
+    await page.locator('#agency-history li[data-kind=renamed]').waitFor();
+    assert.match(await page.textContent('#agency-history li[data-kind=renamed]') ?? '', /UBND tỉnh Cao Bằng → UBND tỉnh Cao Bằng \(mới\).*console:ops/);
+    assert.equal(await page.textContent('h1'), 'UBND tỉnh Cao Bằng (mới) (000.00.00.H14)');
+    assert.equal((await t.hub.ctx.store.getAgency('000.00.00.H14'))?.name, 'UBND tỉnh Cao Bằng (mới)');
+    // The agency merged earlier in the console shows that merger in its history, and its successor shows it too.
+    await page.goto(`${url}/console/#/agencies/000.00.15.H24`);
+    await page.locator('#agency-history li[data-kind=merged]').waitFor();
+    assert.match(await page.textContent('#agency-history') ?? '', /000\.00\.00\.H24/);
+    await page.goto(`${url}/console/#/agencies/000.00.00.H24`);
+    await page.locator('#agency-history li[data-kind=merged]').waitFor();
+    await shot(page, '13-agency-history');
+    assert.deepEqual(await axeViolations(page), []);
+    await page.close();
+  });
+
+  it('shows operators the systems (rotating credentials shows them once) and the health page; leaders see neither', async () => {
+    t.clock.advance(3600 * 1000);
+    const calledAt = new Date(t.clock.now()).toISOString();
+    assert.equal((await fetch(`${url}/v1/inbox`, { headers: { authorization: `Bearer ${t.systems['caobang']?.token}` } })).status, 200);
+    const page = await newPage();
+    await logIn(page, 'ops');
+    await page.waitForSelector('[data-figure=received]');
+    assert.match(await page.textContent('[data-figure=active-points] .figure-value') ?? '', /^1\/\d+$/, 'Cao Bằng\'s system is the one active in the last 24 h');
     await page.goto(`${url}/console/#/systems`);
     await page.waitForSelector('[data-rotate="sys.caobang"]');
+    // The page writes times as Việt Nam reads them: the browser formats the expected one the same way.
+    const shown = (iso: string): Promise<string> => page.evaluate((x) => new Date(x).toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }), iso);
+    assert.equal(await page.textContent('[data-last-seen="sys.caobang"]'), await shown(calledAt), 'last seen: the call just made');
+    assert.equal(await page.textContent('[data-protocol="sys.caobang"]'), 'API gốc (token)');
+    assert.equal(await page.textContent('[data-last-seen="sys.hanoi"]'), '—', 'Hà Nội\'s system never called');
     await shot(page, '08-systems');
     assert.deepEqual(await axeViolations(page), []);
     page.once('dialog', (d) => { void d.accept(); });
     await page.click('[data-rotate="sys.caobang"]');
     const token = (await page.locator('#new-token').textContent()) ?? '';
+    t.clock.advance(5 * 60 * 1000);
+    const rotatedAt = new Date(t.clock.now()).toISOString();
     const inbox = await fetch(`${url}/v1/inbox`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(inbox.status, 200, 'the token shown once works');
     const old = await fetch(`${url}/v1/inbox`, { headers: { authorization: `Bearer ${t.systems['caobang']?.token}` } });
     assert.equal(old.status, 401, 'the old one stopped working');
     forgive(/status of 401/);
+    await page.reload();
+    await page.waitForSelector('[data-rotate="sys.caobang"]');
+    assert.equal(await page.textContent('[data-last-seen="sys.caobang"]'), await shown(rotatedAt), 'last seen moved with the call made with the new token');
+    // Adding a system: the form, a confirmation, credentials shown once and working, the table listing it.
+    await page.fill('#add-system-form input[name=id]', 'sys.caobang2');
+    await page.fill('#add-system-form input[name=name]', 'Văn phòng UBND Cao Bằng');
+    await page.fill('#add-system-form input[name=agencies]', '000.00.00.H14');
+    page.once('dialog', (d) => { assert.match(d.message(), /sys\.caobang2/); void d.accept(); });
+    await page.click('#add-system-form button[type=submit]');
+    await page.waitForSelector('[data-rotate="sys.caobang2"]');
+    const added = (await page.locator('#new-token').textContent()) ?? '';
+    assert.equal((await fetch(`${url}/v1/inbox`, { headers: { authorization: `Bearer ${added}` } })).status, 200, 'the new system\'s token works');
+    assert.equal((await t.hub.ctx.store.events(0, 1_000_000)).filter((e) => e.type === 'system:added' && e.actor === 'console:ops').length, 1);
     await page.goto(`${url}/console/#/health`);
     await page.waitForSelector('[data-figure=dead]');
+    assert.match(await page.textContent('#recent-errors') ?? '', /VDXP_E_AUTH_INVALID/, 'the old token\'s refusal is among the recent errors');
+    assert.ok(await page.locator('[data-figure=database-size]').count() === 1 && await page.locator('[data-figure=disk-free]').count() === 1);
     await shot(page, '09-health');
     assert.deepEqual(await axeViolations(page), []);
     await page.close();
@@ -298,6 +355,38 @@ describe('console in Chromium', () => {
     await logIn(leader, 'nghean');
     await leader.waitForSelector('[data-figure=received]');
     assert.doesNotMatch(await leader.textContent('nav') ?? '', /Hệ thống|Vận hành/);
+    await leader.close();
+  });
+
+  it('shows the year\'s holidays on the calendar page; a nationwide operator adds a day off after a confirmation and removes it', async () => {
+    const page = await newPage();
+    await logIn(page, 'ops');
+    await page.waitForSelector('[data-figure=received]');
+    await page.goto(`${url}/console/#/calendar?year=2027`);
+    await page.waitForSelector('#calendar-add-form');
+    assert.ok(await page.locator('time[datetime="2027-02-06"]').count() === 1, 'Tết 2027 listed among the statutory holidays');
+    await page.fill('#calendar-day', '2027-01-04');
+    await page.fill('#calendar-note', 'Nghỉ bù Tết Dương lịch');
+    await page.click('#calendar-add-form button[type=submit]');
+    await page.waitForSelector('#calendar-add-dialog[open]');
+    assert.match(await page.textContent('#calendar-add-warning') ?? '', /2027-01-04/);
+    await page.click('#calendar-add-confirm');
+    await page.waitForSelector('[data-remove-day="2027-01-04"]');
+    assert.match(await page.textContent('#calendar-result') ?? '', /Đã cập nhật lịch/);
+    assert.deepEqual((await t.hub.ctx.store.calendarDays('2027-01-01', '2027-12-31')).map((d) => [d.day, d.kind, d.note]), [['2027-01-04', 'off', 'Nghỉ bù Tết Dương lịch']]);
+    await shot(page, '14-calendar');
+    assert.deepEqual(await axeViolations(page), []);
+    page.once('dialog', (d) => { void d.accept(); });
+    await page.click('[data-remove-day="2027-01-04"]');
+    await page.locator('#calendar-entries', { hasText: 'Không có.' }).waitFor();
+    assert.deepEqual(await t.hub.ctx.store.calendarDays('2027-01-01', '2027-12-31'), []);
+    await page.close();
+    const leader = await newPage();
+    await logIn(leader, 'nghean');
+    await leader.waitForSelector('[data-figure=received]');
+    await leader.goto(`${url}/console/#/calendar?year=2027`);
+    await leader.waitForSelector('time[datetime="2027-02-06"]');
+    assert.equal(await leader.locator('#calendar-add-form').count(), 0, 'a leader reads the calendar, does not change it');
     await leader.close();
   });
 

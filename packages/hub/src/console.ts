@@ -3,12 +3,13 @@
 // agency's page. Scope is enforced here, below the HTTP routes: every read takes the caller's account.
 
 import { VN_UTC_OFFSET_MS } from '@vdxp/edxml';
+import { flushActivity } from './activity.ts';
 import { vnDay } from './clock.ts';
 import type { HubContext } from './context.ts';
 import { HubError } from './errors.ts';
 import { inScope, scopePattern } from './scope.ts';
 import { eventHash } from './store/event-hash.ts';
-import type { Agency, AgencyPattern, DocumentRow, EventRow, OverdueRow } from './store/store.ts';
+import type { Agency, AgencyPattern, CallProtocol, DocumentRow, EventRow, OverdueRow } from './store/store.ts';
 import type { UserView } from './users.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -50,6 +51,8 @@ export interface Overview {
   byGroup: Record<BodyGroup, { sent: number; received: number }>;
   yearTotals: { sent: number; received: number; overdue: number };
   connected: { agencies: number; connected: number };
+  /** Connected systems serving an agency in scope, and how many of them called the hub in the last 24 hours. */
+  connectionPoints: { systems: number; active24h: number };
   inFlight: number;
   overdueNow: number;
 }
@@ -84,8 +87,58 @@ export async function overview(ctx: HubContext, user: UserView, askedScope?: str
     months: [...months].map(([month, v]) => ({ month, ...v })),
     byGroup, yearTotals,
     connected: await ctx.store.connectedCounts(within),
+    connectionPoints: await connectionPoints(ctx, within, now),
     inFlight, overdueNow: overdue,
   };
+}
+
+async function connectionPoints(ctx: HubContext, within: AgencyPattern, now: number): Promise<Overview['connectionPoints']> {
+  const c = await ctx.store.activeSystemCounts(within, now - DAY_MS);
+  return { systems: c.systems, active24h: c.active };
+}
+
+export interface SystemItem {
+  id: string;
+  name: string;
+  state: string;
+  vdxpStrict: boolean;
+  /** How many agencies it acts for, and the first few (codes and names). */
+  agencies: number;
+  sample: { code: string; name: string | null }[];
+  createdAt: string;
+  lastSeenAt: string | null;
+  /** The protocol of its latest call: native (bearer token) or vdxp (the VDXP-compatible API). */
+  protocol: CallProtocol | null;
+  /** Its authenticated calls over the last 24 hours (whole hours), how many were refused, and their ratio. */
+  calls24h: number;
+  refusals24h: number;
+  errorRate24h: number | null;
+}
+
+const SYSTEM_SAMPLE_AGENCIES = 5;
+
+/** The connected systems a account sees (nationwide: all; scoped: those acting for an agency in its scope) with their activity. */
+export async function systemsPage(ctx: HubContext, user: UserView): Promise<{ items: SystemItem[] }> {
+  await flushActivity(ctx);
+  const now = ctx.clock.now();
+  const activity = new Map((await ctx.store.systemActivity(now - DAY_MS)).map((a) => [a.systemId, a]));
+  const items: SystemItem[] = [];
+  for (const s of await ctx.store.listSystems()) {
+    const agencies = await ctx.store.systemAgencies(s.id);
+    if (user.scope !== null && !agencies.some((a) => inScope(user.scope, a))) continue;
+    const a = activity.get(s.id);
+    const calls = a?.calls ?? 0;
+    const refusals = a?.refusals ?? 0;
+    const sample = agencies.slice(0, SYSTEM_SAMPLE_AGENCIES);
+    const names = await agencyNames(ctx, sample);
+    items.push({
+      id: s.id, name: s.name, state: s.state, vdxpStrict: s.vdxpStrict, agencies: agencies.length,
+      sample: sample.map((code) => ({ code, name: names.get(code) ?? null })), createdAt: new Date(s.createdAt).toISOString(),
+      lastSeenAt: a?.lastAt == null ? null : new Date(a.lastAt).toISOString(), protocol: a?.protocol ?? null,
+      calls24h: calls, refusals24h: refusals, errorRate24h: calls === 0 ? null : refusals / calls,
+    });
+  }
+  return { items };
 }
 
 export interface OverdueItem {
@@ -265,6 +318,10 @@ export interface AgencyPage {
   predecessors: { code: string; name: string; state: string; validTo: string | null }[];
   /** Deliveries still pending to it: a merger or dissolution leaves them with it (they are not rerouted). */
   inFlight: number;
+  /** Median hours from arrival to its first 01/03 and first 06, over its deliveries received in the last 365 days (monthlyReport's read). */
+  answers: { deliveries: number; accepted: number; finished: number; medianAcceptHours: number | null; medianFinishHours: number | null; truncated: boolean };
+  /** Its changes (added, renamed, merged, dissolved) and those of agencies that named it successor, oldest first. */
+  history: { code: string; kind: string; at: string; effective: string | null; name: string | null; oldName: string | null; successor: string | null; actor: string | null }[];
 }
 
 export async function agencyPage(ctx: HubContext, user: UserView, code: string): Promise<AgencyPage> {
@@ -289,7 +346,13 @@ export async function agencyPage(ctx: HubContext, user: UserView, code: string):
     if (await ctx.store.systemActsFor(s.id, code)) systems.push({ id: s.id, name: s.name, state: s.state });
   }
   const { inFlight } = await ctx.store.pendingCounts(code, now);
+  const answerRows = await ctx.store.answerTimes({ within: code, fromAt: now - 365 * DAY_MS, toAt: now + 1, limit: ctx.limits.consoleExportRowsMax });
+  const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
   return {
+    answers: { deliveries: answerRows.length, ...answerMedians(answerRows), truncated: answerRows.length >= ctx.limits.consoleExportRowsMax },
+    history: (await ctx.store.agencyHistory(code, ctx.limits.consolePageRowsMax)).map((e) => ({
+      code: e.code, kind: e.kind, at: new Date(e.at).toISOString(), effective: iso(e.effective), name: e.name, oldName: e.oldName, successor: e.successor, actor: e.actor,
+    })),
     agency, months: [...months].map(([month, v]) => ({ month, ...v })),
     overdue: overdueRows.map((r) => overdueItem(r, names, now)), systems,
     predecessors: (await ctx.store.agencyPredecessors(code)).map((a) => ({ code: a.code, name: a.name, state: a.state, validTo: a.validTo === null ? null : new Date(a.validTo).toISOString() })),
@@ -315,6 +378,14 @@ export interface MonthlyReport {
   overdueTotal: number;
   /** Median hours from the document's arrival to its recipient's first 01/03 and first 06, over `deliveries` looked at. */
   answers: { deliveries: number; accepted: number; finished: number; medianAcceptHours: number | null; medianFinishHours: number | null; truncated: boolean };
+}
+
+/** Median hours from a delivery's arrival to its first acceptance (01/03) and first finish (06), one decimal. */
+function answerMedians(rows: { receivedAt: number; acceptedAt: number | null; finishedAt: number | null }[]): { accepted: number; finished: number; medianAcceptHours: number | null; medianFinishHours: number | null } {
+  const hours = (ms: number | null): number | null => (ms === null ? null : Math.round(ms / 360_000) / 10);
+  const accepts = rows.filter((r) => r.acceptedAt !== null).map((r) => r.acceptedAt! - r.receivedAt);
+  const finishes = rows.filter((r) => r.finishedAt !== null).map((r) => r.finishedAt! - r.receivedAt);
+  return { accepted: accepts.length, finished: finishes.length, medianAcceptHours: hours(median(accepts)), medianFinishHours: hours(median(finishes)) };
 }
 
 function median(xs: number[]): number | null {
@@ -370,11 +441,7 @@ export async function monthlyReport(ctx: HubContext, user: UserView, month: stri
   }
   const overdueTop = [...byRecipient].sort((a, b) => b[1].count - a[1].count || b[1].oldestDays - a[1].oldestDays || a[0].localeCompare(b[0])).slice(0, topN);
   const answerRows = await ctx.store.answerTimes({ within, fromAt: startAt, toAt: endAt, limit: ctx.limits.consoleExportRowsMax });
-  const hours = (ms: number): number => Math.round(ms / 360_000) / 10;
-  const accepts = answerRows.filter((r) => r.acceptedAt !== null).map((r) => r.acceptedAt! - r.receivedAt);
-  const finishes = answerRows.filter((r) => r.finishedAt !== null).map((r) => r.finishedAt! - r.receivedAt);
-  const ma = median(accepts);
-  const mf = median(finishes);
+  const medians = answerMedians(answerRows);
   const names = await agencyNames(ctx, [...senders, ...recipients].map((x) => x.agency).concat(overdueTop.map(([c]) => c)));
   return {
     scope, month: m, fromDay, toDay, generatedAt: new Date(now).toISOString(), overdueAt: new Date(overdueAt).toISOString(),
@@ -383,10 +450,6 @@ export async function monthlyReport(ctx: HubContext, user: UserView, month: stri
     topRecipients: recipients.map((x) => ({ ...x, name: names.get(x.agency) ?? null })),
     overdueByAgency: overdueTop.map(([agency, v]) => ({ agency, name: names.get(agency) ?? null, ...v })),
     overdueTotal: overdueRows.length,
-    answers: {
-      deliveries: answerRows.length, accepted: accepts.length, finished: finishes.length,
-      medianAcceptHours: ma === null ? null : hours(ma), medianFinishHours: mf === null ? null : hours(mf),
-      truncated: answerRows.length >= ctx.limits.consoleExportRowsMax,
-    },
+    answers: { deliveries: answerRows.length, ...medians, truncated: answerRows.length >= ctx.limits.consoleExportRowsMax },
   };
 }

@@ -55,6 +55,8 @@ export interface Hub {
   recovery: { completed: number; removedStaged: number };
   /** Things the operator should hear at start (others can read the data folder). */
   warnings: string[];
+  /** The embedded engine's data folder (the Health page's disk free); null on PostgreSQL. */
+  dataDir: string | null;
   startSweeper(intervalMs: number): void;
   close(): Promise<void>;
 }
@@ -84,7 +86,7 @@ export async function openHub(o: HubOptions): Promise<Hub> {
     calendar: new WorkCalendar(),
   };
   await ctx.calendar.reload(store);
-  return hubAround(ctx, recovery, warnings, async () => { await store.close(); }, async () => undefined);
+  return hubAround(ctx, recovery, warnings, dataDir, async () => { await store.close(); }, async () => undefined);
 }
 
 /**
@@ -137,7 +139,7 @@ async function openPostgresHub(o: HubOptions & { databaseUrl: string }): Promise
       await Promise.race([l.ready, new Promise<void>((r) => { timer = setTimeout(r, LISTEN_READY_WAIT_MS); })]);
       clearTimeout(timer);
     }
-    return hubAround(ctx, recovery, [], async () => {
+    return hubAround(ctx, recovery, [], null, async () => {
       await listener?.close();
       await store.close();
     }, async () => {
@@ -151,11 +153,11 @@ async function openPostgresHub(o: HubOptions & { databaseUrl: string }): Promise
   }
 }
 
-function hubAround(ctx: HubContext, recovery: Hub['recovery'], warnings: string[], closeStore: () => Promise<void>, housekeeping: () => Promise<void>): Hub {
+function hubAround(ctx: HubContext, recovery: Hub['recovery'], warnings: string[], dataDir: string | null, closeStore: () => Promise<void>, housekeeping: () => Promise<void>): Hub {
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> = Promise.resolve();
   return {
-    ctx, recovery, warnings,
+    ctx, recovery, warnings, dataDir,
     startSweeper(intervalMs) {
       // On PostgreSQL every node sweeps: each change is a compare-and-set, so two sweeps of one delivery make one.
       timer = setInterval(() => {

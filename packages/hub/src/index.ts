@@ -7,7 +7,7 @@ export { DEFAULT_HUB_LIMITS, changedLimits, hubLimits, limitsFromConfig, operato
 export { checkPrivateDir, ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, touchPrivateFile, writePrivateFile } from './data-folder.ts';
 export { ManualClock, systemClock, systemRandom, vnDay, type Clock, type Random } from './clock.ts';
 export {
-  addAgency, addSystem, authenticateToken, dissolveAgency, importAgencies, mergeAgency, resolveRecipient, rotateSystemCredentials, setSystemPushUrl, setSystemVdxpStrict, systemSecret,
+  addAgency, addSystem, authenticateToken, dissolveAgency, importAgencies, mergeAgency, renameAgency, resolveRecipient, rotateSystemCredentials, setSystemPushUrl, setSystemVdxpStrict, systemSecret,
   type AgencyDraft, type Credentials,
 } from './registry.ts';
 export { submitPacket, type SubmitOptions, type SubmitResult } from './intake.ts';

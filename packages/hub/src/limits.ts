@@ -99,6 +99,10 @@ export interface HubLimits {
   consoleTimelineEventsMax: number;
   /** Agencies in each "top N" table of the monthly report (senders, recipients, overdue). */
   consoleReportAgencyRowsMax: number;
+  /** A node writes one system's last seen and call tally at most this often (kept in memory in between). */
+  systemActivityFlushSeconds: number;
+  /** Refusals each node keeps in memory for the Health page's "recent errors" (the oldest drops out). */
+  recentErrorsMax: number;
   /** Push notices: how long one POST to a system's push URL may take. */
   pushTimeoutSeconds: number;
   /** Push notices: failed POSTs in a row after which the hub stops until the next queued delivery (the system still polls). */
@@ -168,6 +172,8 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   consoleExportRowsMax: 100_000,
   consoleTimelineEventsMax: 2_000,
   consoleReportAgencyRowsMax: 20,
+  systemActivityFlushSeconds: 60,
+  recentErrorsMax: 50,
   pushTimeoutSeconds: 10,
   // 1, 2, 4 … 300 s: eight failures span about ten minutes.
   pushAttemptsMax: 8,

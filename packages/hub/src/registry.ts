@@ -42,6 +42,7 @@ export async function addAgency(ctx: HubContext, d: AgencyDraft, actor: string):
     if (await tx.getAgency(input.code)) throw new HubError('VDXP_E_AGENCY_EXISTS', `Agency ${input.code} exists already`);
     const a = await tx.putAgency({ ...input, validFrom: ctx.clock.now() }, ctx.clock.now());
     await record(ctx, tx, { type: 'agency:added', actor, data: { code: a.code, name: a.name, version: a.version } });
+    await tx.addAgencyHistory({ code: a.code, kind: 'added', at: ctx.clock.now(), effective: null, name: a.name, oldName: null, successor: null, actor });
     return a;
   });
 }
@@ -67,17 +68,46 @@ export async function importAgencies(ctx: HubContext, drafts: AgencyDraft[], act
   return { count: inputs.length, version };
 }
 
+/** When a merger or dissolution took effect (the decision's date, as validTo); now when not given, never in the future. */
+export interface StateChangeOptions {
+  effectiveAt?: number;
+}
+
 /** Marks `code` merged into `successor`: documents addressed to it go to the successor from now on. */
-export async function mergeAgency(ctx: HubContext, code: string, successor: string, actor: string): Promise<Agency> {
-  return changeState(ctx, code, 'merged', successor, actor);
+export async function mergeAgency(ctx: HubContext, code: string, successor: string, actor: string, o: StateChangeOptions = {}): Promise<Agency> {
+  return changeState(ctx, code, 'merged', successor, actor, o);
 }
 
 /** Marks `code` dissolved; with a successor its documents go there, without one they are refused. */
-export async function dissolveAgency(ctx: HubContext, code: string, successor: string | null, actor: string): Promise<Agency> {
-  return changeState(ctx, code, 'dissolved', successor, actor);
+export async function dissolveAgency(ctx: HubContext, code: string, successor: string | null, actor: string, o: StateChangeOptions = {}): Promise<Agency> {
+  return changeState(ctx, code, 'dissolved', successor, actor, o);
 }
 
-async function changeState(ctx: HubContext, code: string, state: 'merged' | 'dissolved', successor: string | null, actor: string): Promise<Agency> {
+/** Gives an agency a new name (its code stays, so routing is unchanged); recorded in its history. */
+export async function renameAgency(ctx: HubContext, code: string, name: string, actor: string): Promise<Agency> {
+  const trimmed = name.trim();
+  if (trimmed === '' || trimmed.length > AGENCY_NAME_CHARS_MAX) throw new HubError('VDXP_E_BAD_REQUEST', `An agency name has 1 to ${AGENCY_NAME_CHARS_MAX} characters`);
+  const updated = await ctx.store.transaction(async (tx) => {
+    const a = await tx.getAgency(code);
+    if (!a) throw new HubError('VDXP_E_AGENCY_UNKNOWN', `No agency ${code} in the registry`);
+    if (a.name === trimmed) return a;
+    const { version: _v, updatedAt: _u, ...rest } = a;
+    const u = await tx.putAgency({ ...rest, name: trimmed }, ctx.clock.now());
+    await record(ctx, tx, { type: 'agency:renamed', actor, data: { code, name: trimmed, oldName: a.name, version: u.version } });
+    await tx.addAgencyHistory({ code, kind: 'renamed', at: ctx.clock.now(), effective: null, name: trimmed, oldName: a.name, successor: null, actor });
+    return u;
+  });
+  ctx.emitter.emit('registry:changed', { version: updated.version });
+  return updated;
+}
+
+/** Longest agency name the registry keeps from a rename. */
+const AGENCY_NAME_CHARS_MAX = 500;
+
+async function changeState(ctx: HubContext, code: string, state: 'merged' | 'dissolved', successor: string | null, actor: string, o: StateChangeOptions): Promise<Agency> {
+  const now = ctx.clock.now();
+  const effective = o.effectiveAt ?? now;
+  if (effective > now) throw new HubError('VDXP_E_BAD_REQUEST', 'The date a merger or dissolution took effect cannot be in the future: record it on that day');
   return ctx.store.transaction(async (tx) => {
     const a = await tx.getAgency(code);
     if (!a) throw new HubError('VDXP_E_AGENCY_UNKNOWN', `No agency ${code} in the registry`);
@@ -86,8 +116,9 @@ async function changeState(ctx: HubContext, code: string, state: 'merged' | 'dis
       if (!(await tx.getAgency(successor))) throw new HubError('VDXP_E_AGENCY_UNKNOWN', `No successor agency ${successor} in the registry`);
     }
     const { version: _v, updatedAt: _u, ...rest } = a;
-    const updated = await tx.putAgency({ ...rest, state, successor, validTo: ctx.clock.now() }, ctx.clock.now());
-    await record(ctx, tx, { type: `agency:${state}`, actor, data: { code, successor, version: updated.version } });
+    const updated = await tx.putAgency({ ...rest, state, successor, validTo: effective }, now);
+    await record(ctx, tx, { type: `agency:${state}`, actor, data: { code, successor, version: updated.version, ...(o.effectiveAt !== undefined ? { effectiveAt: effective } : {}) } });
+    await tx.addAgencyHistory({ code, kind: state, at: now, effective, name: a.name, oldName: null, successor, actor });
     return updated;
   });
 }

@@ -1,6 +1,6 @@
 // Several hub nodes on one PostgreSQL database, over real sockets: send through one node and receive through
 // another (a long-poll woken across nodes, also after the database restarts), a node killed mid-upload (nothing
-// half-stored, the resend succeeds), three nodes at once (counters equal to the rows), two consumers acking one
+// half-stored, the resend succeeds), three nodes at once (counters and systems' call tallies equal to the rows), two consumers acking one
 // delivery on two nodes (one effect), and a node given another sealing key refused.
 
 import assert from 'node:assert/strict';
@@ -16,6 +16,7 @@ import { HubProcess } from '../test-support/hub-process.ts';
 import { startPostgres, type PgCluster } from '../test-support/postgres.ts';
 import { AGENCIES, edoc, listen, startTestHub } from '../test-support/testkit.ts';
 import { waitFor } from '../test-support/wait-for.ts';
+import { flushActivity } from './activity.ts';
 import { archive, verifyArchive } from './archive.ts';
 import { verifyAudit } from './audit.ts';
 import { ackDelivery, inbox } from './delivery.ts';
@@ -192,6 +193,14 @@ describe('hub nodes on one PostgreSQL database', () => {
       assert.equal(received, await count(c.pool, "SELECT count(*) AS n FROM deliveries WHERE kind = 'edoc'"));
       assert.equal(sent, 45);
       assert.equal(received, 23 * 2 + 22);
+      // Each node tallied its share of sys.gov's calls and wrote them (its first call at once, the rest when
+      // flushed): the additive rows hold all 45, none lost to another node's write.
+      for (const node of c.nodes) await flushActivity(node.hub.ctx);
+      const gov = (await c.nodes[0]!.hub.ctx.store.systemActivity(0)).find((a) => a.systemId === 'sys.gov');
+      assert.equal(gov?.calls, 45);
+      assert.equal(gov?.refusals, 0);
+      assert.equal(gov?.protocol, 'native');
+      assert.ok(await count(c.pool, 'SELECT count(*) AS n FROM system_activity') <= 2, 'one row per system and hour, not per call');
       const audit = await verifyAudit(c.nodes[2]!.hub.ctx);
       assert.equal(audit.ok, true, JSON.stringify(audit));
     } finally {

@@ -28,7 +28,7 @@ async function agencyCount(data: string): Promise<number> {
 
 interface Shown extends AgencyView { routesTo: string | null; systems: string[] }
 
-describe('vdxp agency add, list, show, merge, dissolve', () => {
+describe('vdxp agency add, list, show, merge, rename, dissolve', () => {
   let data: string;
   const run = (...args: string[]): ReturnType<typeof cli> => cli([...args, '--data', data]);
   const show = async (code: string): Promise<Shown> => {
@@ -92,6 +92,24 @@ describe('vdxp agency add, list, show, merge, dissolve', () => {
     const self = await run('agency', 'merge', '000.00.15.H41', '--into', '000.00.15.H41');
     assert.equal(self.code, 1);
     assert.match(self.stderr, /cannot succeed itself/);
+  });
+
+  it('renames: the code stays, the name changes, the history keeps both', async () => {
+    const r = await run('agency', 'rename', '000.00.15.H41', '--name', 'Sở Nội vụ tỉnh Nghệ An (mới)');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Renamed 000\.00\.15\.H41 to: Sở Nội vụ tỉnh Nghệ An \(mới\)/);
+    assert.equal((await show('000.00.15.H41')).name, 'Sở Nội vụ tỉnh Nghệ An (mới)');
+    const hub = await openHub({ dataDir: data, recover: false });
+    try {
+      const renamed = (await hub.ctx.store.agencyHistory('000.00.15.H41', 10)).filter((e) => e.kind === 'renamed');
+      assert.deepEqual(renamed.map((e) => e.name), ['Sở Nội vụ tỉnh Nghệ An (mới)']);
+      assert.ok(renamed[0]?.oldName !== null);
+    } finally {
+      await hub.close();
+    }
+    const empty = await run('agency', 'rename', '000.00.15.H41', '--name', ' ');
+    assert.equal(empty.code, 1);
+    assert.match(empty.stderr, /VDXP_E_BAD_REQUEST|1 to 500 characters/);
   });
 
   it('dissolves with or without a successor; without one its documents are refused', async () => {

@@ -5,7 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import {
-  HubError, addAgency, dissolveAgency, importAgencies, mergeAgency, resolveRecipient, type Agency, type Hub,
+  HubError, addAgency, dissolveAgency, importAgencies, mergeAgency, renameAgency, resolveRecipient, type Agency, type Hub,
 } from '@vdxp/hub';
 import { agencyFileFormat, IMPORT_FILE_BYTES_MAX, parseAgencyFile } from '../agency-file.ts';
 import { CliError, EXIT_CODES, type CliContext } from '../context.ts';
@@ -35,7 +35,7 @@ export function registerAgency(program: Command, ctx: CliContext): void {
   const agency = program.command('agency')
     .summary('the registry of agencies / danh bạ cơ quan')
     .description('Danh bạ cơ quan, đơn vị trên trục / The registry of agencies: add, import, list, show, merge, '
-      + 'dissolve. Works beside a running hub on the same --data folder: the change applies at once.');
+      + 'dissolve, rename. Works beside a running hub on the same --data folder: the change applies at once.');
 
   addDataOption(agency.command('add')
     .summary('add one agency / thêm một cơ quan')
@@ -146,6 +146,16 @@ export function registerAgency(program: Command, ctx: CliContext): void {
         ['Hiệu lực đến / Valid to', shown.validTo],
         ['Phiên bản / Version', String(shown.version)],
       ])) ctx.out(line);
+    });
+
+  addDataOption(agency.command('rename')
+    .summary('give an agency a new name / đổi tên cơ quan')
+    .description('Rename the agency; its code stays, so documents route as before. Kept in its history (the console\'s agency page).')
+    .argument('<code>', 'the agency')
+    .requiredOption('--name <name>', 'the new name'))
+    .action(async (code: string, opts: DataOpts & { name: string }) => {
+      const a = await withHub(ctx, opts, 'existing', (hub) => renameAgency(hub.ctx, code, opts.name, operatorActor()));
+      ctx.out(`Đã đổi tên ${a.code} thành / Renamed ${a.code} to: ${a.name}`);
     });
 
   addDataOption(agency.command('merge')

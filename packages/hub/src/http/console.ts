@@ -4,17 +4,19 @@
 
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  agencyPage, csvText, documentPage, effectiveScope, monthlyReport, overdueList, overdueTable, overview, searchAgencies, searchDocuments,
+  agencyPage, csvText, documentPage, effectiveScope, monthlyReport, overdueList, overdueTable, overview, searchAgencies, searchDocuments, systemsPage, vnDayStart,
 } from '../console.ts';
+import { recentErrors } from '../activity.ts';
 import { changeCalendar, statutoryHolidays } from '../calendar.ts';
 import { vnDay } from '../clock.ts';
 import { HubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
-import { dissolveAgency, mergeAgency, rotateSystemCredentials } from '../registry.ts';
+import { addAgency, addSystem, dissolveAgency, mergeAgency, renameAgency, rotateSystemCredentials } from '../registry.ts';
 import { inScope } from '../scope.ts';
 import type { SessionRecord, UserRole } from '../store/store.ts';
 import { login, logout, sessionOf, type UserView } from '../users.ts';
@@ -166,23 +168,46 @@ export function registerConsole(app: FastifyInstance, hub: Hub, o: ConsoleOption
       const { user } = await auth(req);
       return agencyPage(ctx, user, (req.params as { code: string }).code);
     });
-    // Registry changes: operators, within their scope (both the agency and its successor).
+    // Registry changes: operators, within their scope (both the agency and its successor), through registry.ts as the CLI.
+    const effectiveAt = (v: unknown): { effectiveAt?: number } => {
+      const at = vnDayStart(text(v, 'at', 10), 'at');
+      return at === undefined ? {} : { effectiveAt: at };
+    };
+    api.post('/agencies', async (req) => {
+      const { user } = await auth(req, ['operator']);
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const code = text(body['code'], 'code', 64);
+      const name = text(body['name'], 'name', 500);
+      if (code === undefined || name === undefined) throw new HubError('VDXP_E_BAD_REQUEST', 'code and name are required');
+      effectiveScope(user, code);
+      return { agency: await addAgency(ctx, { code, name }, `console:${user.username}`) };
+    });
+    api.post('/agencies/:code/rename', async (req) => {
+      const { user } = await auth(req, ['operator']);
+      const code = (req.params as { code: string }).code;
+      const name = text(((req.body ?? {}) as Record<string, unknown>)['name'], 'name', 500);
+      if (name === undefined) throw new HubError('VDXP_E_BAD_REQUEST', 'name (the new name) is required');
+      effectiveScope(user, code);
+      return { agency: await renameAgency(ctx, code, name, `console:${user.username}`) };
+    });
     api.post('/agencies/:code/merge', async (req) => {
       const { user } = await auth(req, ['operator']);
       const code = (req.params as { code: string }).code;
-      const into = text(((req.body ?? {}) as Record<string, unknown>)['into'], 'into', 64);
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const into = text(body['into'], 'into', 64);
       if (into === undefined) throw new HubError('VDXP_E_BAD_REQUEST', 'into (the successor\'s code) is required');
       effectiveScope(user, code);
       effectiveScope(user, into);
-      return { agency: await mergeAgency(ctx, code, into, `console:${user.username}`) };
+      return { agency: await mergeAgency(ctx, code, into, `console:${user.username}`, effectiveAt(body['at'])) };
     });
     api.post('/agencies/:code/dissolve', async (req) => {
       const { user } = await auth(req, ['operator']);
       const code = (req.params as { code: string }).code;
-      const successor = text(((req.body ?? {}) as Record<string, unknown>)['successor'], 'successor', 64) ?? null;
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const successor = text(body['successor'], 'successor', 64) ?? null;
       effectiveScope(user, code);
       if (successor !== null) effectiveScope(user, successor);
-      return { agency: await dissolveAgency(ctx, code, successor, `console:${user.username}`) };
+      return { agency: await dissolveAgency(ctx, code, successor, `console:${user.username}`, effectiveAt(body['at'])) };
     });
     // The calendar is the country's: everyone reads it, a nationwide operator changes it.
     api.get('/calendar', async (req) => {
@@ -201,13 +226,27 @@ export function registerConsole(app: FastifyInstance, hub: Hub, o: ConsoleOption
     // Systems and health: operators and auditors. Systems a scoped account sees are those acting for an agency in its scope.
     api.get('/systems', async (req) => {
       const { user } = await auth(req, ['operator', 'auditor']);
-      const items = [];
-      for (const s of await ctx.store.listSystems()) {
-        const agencies = await ctx.store.systemAgencies(s.id);
-        if (user.scope !== null && !agencies.some((a) => inScope(user.scope, a))) continue;
-        items.push({ id: s.id, name: s.name, state: s.state, vdxpStrict: s.vdxpStrict, agencies: agencies.length, sample: agencies.slice(0, 5), createdAt: new Date(s.createdAt).toISOString() });
+      return systemsPage(ctx, user);
+    });
+    // A new system (vdxp system add's code path): operators, for agencies within their scope; credentials shown once.
+    api.post('/systems', async (req) => {
+      const { user } = await auth(req, ['operator']);
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const id = text(body['id'], 'id', 64);
+      const name = text(body['name'], 'name', 200);
+      const raw = body['agencies'];
+      if (id === undefined) throw new HubError('VDXP_E_BAD_REQUEST', 'id (the system\'s id) is required');
+      if (!Array.isArray(raw) || raw.length === 0 || raw.length > l.systemAgenciesMax) {
+        throw new HubError('VDXP_E_BAD_REQUEST', `agencies must list from 1 to ${l.systemAgenciesMax} agency codes`);
       }
-      return { items };
+      const agencies = raw.map((a, i) => text(a, `agencies[${i}]`, 64) ?? '');
+      // The code given and the registry code it stands for (addSystem stores the latter) must both be in scope.
+      for (const a of agencies) {
+        effectiveScope(user, a);
+        const found = await ctx.store.findAgency(a);
+        if (found) effectiveScope(user, found.code);
+      }
+      return addSystem(ctx, { id, ...(name !== undefined ? { name } : {}), agencies }, `console:${user.username}`);
     });
     // New credentials are shown in this answer only; the hub keeps the token's hash and the sealed secret.
     api.post('/systems/:id/rotate', async (req) => {
@@ -217,9 +256,26 @@ export function registerConsole(app: FastifyInstance, hub: Hub, o: ConsoleOption
       return rotateSystemCredentials(ctx, id, `console:${user.username}`);
     });
     api.get('/health', async (req) => {
-      await auth(req, ['operator', 'auditor']);
+      const { user } = await auth(req, ['operator', 'auditor']);
       const { inFlight, overdue } = await ctx.store.pendingCounts(null, ctx.clock.now());
-      return { engine: ctx.store.engine, states: await ctx.store.deliveryStateCounts(), inFlight, overdueNow: overdue, registryVersion: await ctx.store.registryVersion(), agencies: await ctx.store.countAgencies() };
+      // A scoped account sees the refusals of the systems it sees (those serving an agency in its scope) only.
+      let errors = recentErrors(ctx);
+      if (user.scope !== null) {
+        const visible = new Set((await systemsPage(ctx, user)).items.map((x) => x.id));
+        errors = errors.filter((e) => e.systemId !== null && visible.has(e.systemId));
+      }
+      // Disk free: the embedded engine's data folder (packets and database live there); PostgreSQL's disk is the database server's.
+      let disk: { freeBytes: number; totalBytes: number } | null = null;
+      if (hub.dataDir !== null) {
+        const f = await statfs(hub.dataDir);
+        disk = { freeBytes: f.bavail * f.bsize, totalBytes: f.blocks * f.bsize };
+      }
+      return {
+        engine: ctx.store.engine, states: await ctx.store.deliveryStateCounts(), inFlight, overdueNow: overdue,
+        registryVersion: await ctx.store.registryVersion(), agencies: await ctx.store.countAgencies(),
+        storage: await ctx.store.storageSize(), disk,
+        recentErrors: errors, recentErrorsMax: l.recentErrorsMax,
+      };
     });
     api.get('/scope-check', async (req) => {
       const { user } = await auth(req);

@@ -7,6 +7,7 @@ import { documentView } from '../documents.ts';
 import { HubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
 import { submitPacket } from '../intake.ts';
+import { markCaller } from '../activity.ts';
 import { authenticateToken } from '../registry.ts';
 import { stats } from '../stats.ts';
 import type { DeliveryRow, DocumentRow, SystemRecord } from '../store/store.ts';
@@ -54,6 +55,7 @@ export function registerNativeApi(app: FastifyInstance, hub: Hub, options: { mut
   const auth = async (req: FastifyRequest): Promise<SystemRecord> => {
     const system = await authenticateToken(ctx, bearer(req));
     if (options.mutualTls) checkClientCertificate(req, system);
+    markCaller(req.raw, system.id, 'native');
     return system;
   };
 

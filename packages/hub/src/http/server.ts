@@ -2,6 +2,7 @@
 // the VDXP-compatible API (http/vdxp/). Packet bodies are never parsed by Fastify: handlers stream request.raw.
 
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { markRefusal, noteResponse } from '../activity.ts';
 import type { Hub } from '../hub.ts';
 import { describeError } from '../errors.ts';
 import { registerConsole } from './console.ts';
@@ -56,8 +57,14 @@ export function buildServer(hub: Hub, options: ServerOptions = {}): FastifyInsta
   const metrics = new Metrics(hub);
   app.addHook('onResponse', async (req, reply) => {
     metrics.httpRequest(req.routeOptions.url ?? 'unknown', req.method, reply.statusCode);
+    // Systems' last seen and call tallies, and the Health page's recent errors (activity.ts).
+    const vdxpCode = reply.getHeader('x-vdxp-error-code');
+    await noteResponse(hub.ctx, req.raw, {
+      status: reply.statusCode, method: req.method, route: req.routeOptions.url ?? 'unknown',
+      ...(typeof vdxpCode === 'string' ? { vdxpErrorCode: vdxpCode } : {}),
+    });
   });
-  app.setErrorHandler((error: unknown, _req: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler((error: unknown, req: FastifyRequest, reply: FastifyReply) => {
     // A route may have set up a packet answer (type, length, digest) before its stream failed to start.
     for (const h of ['content-length', 'repr-digest', 'x-vdxp-sha256']) reply.removeHeader(h);
     reply.type('application/json; charset=utf-8');
@@ -65,12 +72,14 @@ export function buildServer(hub: Hub, options: ServerOptions = {}): FastifyInsta
     const fastifyCode = (error as { code?: unknown }).code;
     if (d.code === 'VDXP_E_INTERNAL' && typeof fastifyCode === 'string' && fastifyCode.startsWith('FST_')) {
       const status = (error as { statusCode?: number }).statusCode ?? 400;
+      markRefusal(req.raw, 'VDXP_E_BAD_REQUEST');
       return reply.code(status).send({ error: { code: 'VDXP_E_BAD_REQUEST', message: (error as Error).message } });
     }
     if (d.status >= 500) reply.log.error({ err: error }, 'request failed');
+    markRefusal(req.raw, d.code);
     return reply.code(d.status).send({ error: { code: d.code, message: d.message, ...(d.details ? { details: d.details } : {}) } });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'VDXP_E_NOT_FOUND', message: `No route ${req.method} ${req.url}` } }));
+  app.setNotFoundHandler((req, reply) => { markRefusal(req.raw, 'VDXP_E_NOT_FOUND'); return reply.code(404).send({ error: { code: 'VDXP_E_NOT_FOUND', message: `No route ${req.method} ${req.url}` } }); });
 
   registerOps(app, hub, metrics);
   registerNativeApi(app, hub, { mutualTls: tls?.clientCa !== undefined });

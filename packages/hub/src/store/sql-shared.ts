@@ -2,7 +2,7 @@
 // the overdue rule as SQL and LIKE escaping. Engine-specific mappings (booleans, JSON columns) stay in each engine.
 
 import {
-  ANSWERABLE_STATES, PENDING_STATES, type EventRow, type StatusEntry, type UserRecord,
+  ANSWERABLE_STATES, PENDING_STATES, type AgencyHistoryEntry, type CallProtocol, type EventRow, type StatusEntry, type SystemActivity, type UserRecord,
 } from './store.ts';
 
 export type SqlRow = Record<string, unknown>;
@@ -59,3 +59,22 @@ export const toUser = (r: SqlRow): UserRecord => ({
   passwordHash: r['password_hash'] as string, state: r['state'] as UserRecord['state'], createdAt: r['created_at'] as number,
   updatedAt: r['updated_at'] as number,
 });
+
+const HOUR_MS = 3600 * 1000;
+/** The first millisecond of the hour holding `at`: system_activity's row key. */
+export const hourStart = (at: number): number => Math.floor(at / HOUR_MS) * HOUR_MS;
+
+export const toActivity = (r: SqlRow): SystemActivity => ({
+  systemId: r['id'] as string, lastAt: (r['last_at'] as number | null) ?? null, protocol: (r['protocol'] as CallProtocol | null) ?? null,
+  calls: Number(r['calls'] ?? 0), refusals: Number(r['refusals'] ?? 0),
+});
+
+export const toAgencyHistory = (r: SqlRow): AgencyHistoryEntry => ({
+  id: Number(r['id']), code: r['code'] as string, kind: r['kind'] as AgencyHistoryEntry['kind'], at: Number(r['at']),
+  effective: r['effective'] === null ? null : Number(r['effective']), name: r['name'] as string | null, oldName: r['old_name'] as string | null,
+  successor: r['successor'] as string | null, actor: r['actor'] as string | null,
+});
+
+export const AGENCY_HISTORY_INSERT_SQL = `INSERT INTO agency_history (code, kind, at, effective, name, old_name, successor, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+export const AGENCY_HISTORY_SELECT_SQL = `SELECT * FROM (SELECT id, code, kind, at, effective, name, old_name, successor, actor FROM agency_history WHERE code = ?
+  UNION SELECT id, code, kind, at, effective, name, old_name, successor, actor FROM agency_history WHERE successor = ?) h ORDER BY id LIMIT ?`;

@@ -440,5 +440,59 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         }
       } finally { await close(); }
     });
+
+    it('keeps each system\'s activity per hour: calls and refusals add up, the latest call wins', async () => {
+      const { store, close } = await open();
+      try {
+        const H = 3600_000;
+        for (const id of ['s1', 's2', 's3']) {
+          await store.putSystem({ id, name: id, tokenHash: `h-${id}`, secret: 's', state: 'active', pushUrl: null, vdxpStrict: false, createdAt: 1, updatedAt: 1 });
+        }
+        await store.setSystemAgencies('s1', ['000.00.00.H41']);
+        await store.setSystemAgencies('s2', ['000.00.15.H41', '000.00.00.H24']);
+        await store.setSystemAgencies('s3', ['000.00.00.G01']);
+        await store.addSystemActivity({ systemId: 's1', hourAt: 10 * H, calls: 3, refusals: 1, lastAt: 10 * H + 500, protocol: 'native' });
+        // A second node's tally for the same hour adds to it; an older call does not move the last seen back.
+        await store.addSystemActivity({ systemId: 's1', hourAt: 10 * H, calls: 2, refusals: 0, lastAt: 10 * H + 100, protocol: 'vdxp' });
+        await store.addSystemActivity({ systemId: 's1', hourAt: 12 * H, calls: 1, refusals: 1, lastAt: 12 * H + 7, protocol: 'vdxp' });
+        await store.addSystemActivity({ systemId: 's2', hourAt: 2 * H, calls: 4, refusals: 0, lastAt: 2 * H + 9, protocol: 'native' });
+        assert.deepEqual(await store.systemActivity(10 * H + 30), [
+          { systemId: 's1', lastAt: 12 * H + 7, protocol: 'vdxp', calls: 6, refusals: 2 },
+          { systemId: 's2', lastAt: 2 * H + 9, protocol: 'native', calls: 0, refusals: 0 },
+          { systemId: 's3', lastAt: null, protocol: null, calls: 0, refusals: 0 },
+        ], 'counted from the hour holding sinceAt; s2 seen before it, s3 never');
+        assert.deepEqual((await store.systemActivity(11 * H)).map((a) => [a.systemId, a.calls]), [['s1', 1], ['s2', 0], ['s3', 0]]);
+        assert.deepEqual(await store.activeSystemCounts(null, 10 * H), { systems: 3, active: 1 });
+        assert.deepEqual(await store.activeSystemCounts(null, 0), { systems: 3, active: 2 });
+        assert.deepEqual(await store.activeSystemCounts('___.__.__.H41', 0), { systems: 2, active: 2 });
+        assert.deepEqual(await store.activeSystemCounts('___.__.__.H41', 12 * H + 8), { systems: 2, active: 0 }, 'a call before sinceAt in its hour does not count');
+        assert.deepEqual(await store.activeSystemCounts('___.__.__.G01', 0), { systems: 1, active: 0 });
+        const size0 = await store.storageSize();
+        assert.ok(size0.databaseBytes > 0);
+        assert.equal(size0.packetBytes, 0);
+        await store.insertDocument(doc('sz1', { bytes: 700 }), []);
+        await store.insertDocument(doc('sz2', { bytes: 40, edxmlId: 'other' }), []);
+        assert.equal((await store.storageSize()).packetBytes, 740);
+      } finally { await close(); }
+    });
+
+    it('keeps an agency\'s history: its own changes and those naming it as successor, in order, rolled back with their transaction', async () => {
+      const { store, close } = await open();
+      try {
+        const e = (code: string, kind: 'added' | 'renamed' | 'merged' | 'dissolved', at: number, extra: Partial<{ name: string; oldName: string; successor: string; effective: number }> = {}) => ({
+          code, kind, at, effective: extra.effective ?? null, name: extra.name ?? null, oldName: extra.oldName ?? null, successor: extra.successor ?? null, actor: 'op',
+        });
+        await store.addAgencyHistory(e('A', 'added', 10, { name: 'Old A' }));
+        await store.addAgencyHistory(e('B', 'added', 11, { name: 'B' }));
+        await store.addAgencyHistory(e('A', 'renamed', 20, { name: 'New A', oldName: 'Old A' }));
+        await store.addAgencyHistory(e('B', 'merged', 30, { successor: 'A', effective: 25, name: 'B' }));
+        await assert.rejects(store.transaction(async (tx) => { await tx.addAgencyHistory(e('A', 'dissolved', 40)); throw new Error('rolled back'); }));
+        const a = await store.agencyHistory('A', 10);
+        assert.deepEqual(a.map((x) => [x.code, x.kind, x.at, x.effective, x.name, x.oldName, x.successor, x.actor]), [
+          ['A', 'added', 10, null, 'Old A', null, null, 'op'], ['A', 'renamed', 20, null, 'New A', 'Old A', null, 'op'], ['B', 'merged', 30, 25, 'B', null, 'A', 'op']]);
+        assert.deepEqual((await store.agencyHistory('B', 10)).map((x) => x.kind), ['added', 'merged']);
+        assert.deepEqual((await store.agencyHistory('A', 2)).map((x) => x.kind), ['added', 'renamed'], 'cut at the limit');
+      } finally { await close(); }
+    });
   });
 }

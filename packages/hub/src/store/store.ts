@@ -368,6 +368,56 @@ export interface StoreOps {
   agencyPredecessors(code: string): Promise<Agency[]>;
   /** Active agencies matching `within`, and how many of them a system acts for. */
   connectedCounts(within: AgencyPattern): Promise<{ agencies: number; connected: number }>;
+  /**
+   * Adds a node's tally of one system's calls to its hour's row (additive: nodes never overwrite each other) and
+   * keeps the latest call's time and protocol. One statement, atomic on its own.
+   */
+  addSystemActivity(a: SystemActivityInput): Promise<void>;
+  /** Every system's latest call (null: never seen) and its calls and refusals in the hours from `sinceAt`'s on. */
+  systemActivity(sinceAt: number): Promise<SystemActivity[]>;
+  /** Systems acting for an agency matching `within`, and how many of them called at or after `sinceAt`. */
+  activeSystemCounts(within: AgencyPattern, sinceAt: number): Promise<{ systems: number; active: number }>;
+  /** The database's size on disk and the bytes of the live (not archived) documents' packets. */
+  storageSize(): Promise<{ databaseBytes: number; packetBytes: number }>;
+  /** Records one change of an agency (registry.ts, in the change's transaction). */
+  addAgencyHistory(e: AgencyHistoryInput): Promise<void>;
+  /** The changes of `code` and those naming it as successor, oldest first. */
+  agencyHistory(code: string, limit: number): Promise<AgencyHistoryEntry[]>;
+}
+
+export interface AgencyHistoryInput {
+  code: string;
+  kind: 'added' | 'renamed' | 'merged' | 'dissolved';
+  at: number;
+  effective: number | null;
+  name: string | null;
+  oldName: string | null;
+  successor: string | null;
+  actor: string | null;
+}
+
+export interface AgencyHistoryEntry extends AgencyHistoryInput {
+  id: number;
+}
+
+export type CallProtocol = 'native' | 'vdxp';
+
+export interface SystemActivityInput {
+  systemId: string;
+  /** The hour's first millisecond. */
+  hourAt: number;
+  calls: number;
+  refusals: number;
+  lastAt: number;
+  protocol: CallProtocol;
+}
+
+export interface SystemActivity {
+  systemId: string;
+  lastAt: number | null;
+  protocol: CallProtocol | null;
+  calls: number;
+  refusals: number;
 }
 
 export type StoreTx = StoreOps;

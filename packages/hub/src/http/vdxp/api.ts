@@ -11,6 +11,7 @@ import type { Hub } from '../../hub.ts';
 import type { Metrics } from '../metrics.ts';
 import { agenciesListPages, agenciesQd20Pages, deleteAgency, readJsonBody, registerAgency, synchronizePages } from './agencies.ts';
 import { asciiJson, fail, JSON_TYPE, ok, sendAnswer, sendList, toAscii, type Answer } from './answer.ts';
+import { markCaller } from '../../activity.ts';
 import { authenticate, type VdxpCaller } from './auth.ts';
 import { base64Answer, dayParam, opened, receivedPages, sendEdoc, sentPages, updateStatus, type Kind } from './edoc.ts';
 import { parseHashFile } from './hash-file.ts';
@@ -221,6 +222,7 @@ export function registerVdxpApi(app: FastifyInstance, hub: Hub, metrics: Metrics
         url: `/${name}`,
         handler: async (req, reply) => {
           const caller = await authenticate(ctx, req.headers, replay, call.singleUse ? { singleUse: true } : {});
+          markCaller(req.raw, caller.system.id, 'vdxp');
           const out = await call.handle(req, reply, caller, ctx);
           return 'ErrorCode' in out ? sendAnswer(reply, out) : out;
         },

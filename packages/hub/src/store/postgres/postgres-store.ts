@@ -7,8 +7,8 @@
 // lock). The cost: writing transactions commit one after the other, each holding the lock for its statements
 // and its WAL flush (a few milliseconds: measured by `npm run bench -- hub --engine postgres`); the national
 // load is ~200,000 documents a month, under 0.1 a second on average. Reads take no lock and run in parallel on
-// the pool. Two single-statement writes skip the lock: setDeliveryIf (one UPDATE, atomic on its row) and
-// bumpCounter (one UPSERT increment, exact under concurrency).
+// the pool. Three single-statement writes skip the lock: setDeliveryIf (one UPDATE, atomic on its row),
+// bumpCounter and addSystemActivity (one UPSERT increment each, exact under concurrency).
 
 import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
@@ -18,10 +18,10 @@ import {
   GENESIS_HASH, PENDING_STATES,
   type Agency, type AgencyInput, type ArchiveSegment, type Checkpoint, type CounterRow, type CutResult, type DeliveryExpectation,
   type DeliveryPatch, type DeliveryRow, type DeliveryState, type DocumentRow, type EventInput, type EventRow, type InboxItem,
-  type StatusEntry, type Store, type StoreOps, type SystemRecord,
+  type StatusEntry, type Store, type StoreOps, type SystemRecord, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, unknown>;
 type Param = string | number | boolean | null | Buffer | Uint8Array;
@@ -716,7 +716,42 @@ export class PostgresOps implements StoreOps {
     return { agencies: n ?? 0, connected: c ?? 0 };
   }
 
+  async addSystemActivity(a: SystemActivityInput): Promise<void> {
+    await this.#run(`INSERT INTO system_activity (system_id, hour_at, calls, refusals, last_at, protocol) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (system_id, hour_at) DO UPDATE SET calls = system_activity.calls + excluded.calls, refusals = system_activity.refusals + excluded.refusals,
+        protocol = CASE WHEN excluded.last_at >= system_activity.last_at THEN excluded.protocol ELSE system_activity.protocol END,
+        last_at = greatest(system_activity.last_at, excluded.last_at)`, a.systemId, a.hourAt, a.calls, a.refusals, a.lastAt, a.protocol);
+  }
 
+  async systemActivity(sinceAt: number): Promise<SystemActivity[]> {
+    return (await this.#all(`SELECT s.id, l.last_at, l.protocol,
+        (SELECT coalesce(sum(calls), 0)::bigint FROM system_activity x WHERE x.system_id = s.id AND x.hour_at >= ?) AS calls,
+        (SELECT coalesce(sum(refusals), 0)::bigint FROM system_activity x WHERE x.system_id = s.id AND x.hour_at >= ?) AS refusals
+      FROM systems s LEFT JOIN system_activity l ON l.system_id = s.id
+        AND l.hour_at = (SELECT max(hour_at) FROM system_activity m WHERE m.system_id = s.id)
+      ORDER BY s.id`, hourStart(sinceAt), hourStart(sinceAt))).map(toActivity);
+  }
+
+  async activeSystemCounts(within: AgencyPattern, sinceAt: number): Promise<{ systems: number; active: number }> {
+    const w = within === null ? '' : 'WHERE EXISTS (SELECT 1 FROM system_agencies sa WHERE sa.system_id = s.id AND sa.agency LIKE ?)';
+    const r = await this.#get(`SELECT count(*) AS n, count(*) FILTER (WHERE EXISTS (SELECT 1 FROM system_activity x WHERE x.system_id = s.id AND x.hour_at >= ? AND x.last_at >= ?)) AS a
+      FROM systems s ${w}`, hourStart(sinceAt), sinceAt, ...(within === null ? [] : [within]));
+    return { systems: (r?.['n'] as number | undefined) ?? 0, active: (r?.['a'] as number | undefined) ?? 0 };
+  }
+
+  async addAgencyHistory(e: AgencyHistoryInput): Promise<void> {
+    await this.#run(AGENCY_HISTORY_INSERT_SQL, e.code, e.kind, e.at, e.effective, e.name, e.oldName, e.successor, e.actor);
+  }
+
+  async agencyHistory(code: string, limit: number): Promise<AgencyHistoryEntry[]> {
+    return (await this.#all(AGENCY_HISTORY_SELECT_SQL, code, code, limit)).map(toAgencyHistory);
+  }
+
+  async storageSize(): Promise<{ databaseBytes: number; packetBytes: number }> {
+    const r = await this.#get(`SELECT pg_database_size(current_database()) AS d,
+      (SELECT coalesce(sum(bytes), 0)::bigint FROM documents WHERE archived_in IS NULL) AS p`);
+    return { databaseBytes: (r?.['d'] as number | undefined) ?? 0, packetBytes: (r?.['p'] as number | undefined) ?? 0 };
+  }
 }
 
 
@@ -730,10 +765,10 @@ const READS = new Set([
   // the console's
   'getUser', 'listUsers', 'getSession', 'loginFailures', 'calendarDays', 'counterSums', 'awaitingAnswer', 'deliveryStateCounts',
   'agencyPredecessors', 'pendingCounts', 'overdueDeliveries', 'searchDocuments', 'documentWithin', 'documentEvents', 'searchAgencies',
-  'connectedCounts', 'counterTopAgencies', 'answerTimes',
+  'connectedCounts', 'counterTopAgencies', 'answerTimes', 'systemActivity', 'activeSystemCounts', 'storageSize', 'agencyHistory',
 ]);
 /** Writes of one statement that are atomic and correct under concurrency without the write lock (see the top). */
-const LOCK_FREE_WRITES = new Set(['setDeliveryIf', 'bumpCounter']);
+const LOCK_FREE_WRITES = new Set(['setDeliveryIf', 'bumpCounter', 'addSystemActivity']);
 
 /** Runs `fn` in a transaction on one pooled connection, holding WRITE_LOCK from its start to its commit. */
 export async function writeTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {

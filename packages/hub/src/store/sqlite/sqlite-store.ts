@@ -8,10 +8,10 @@ import {
   GENESIS_HASH, PENDING_STATES,
   type Agency, type AgencyInput, type ArchiveSegment, type Checkpoint, type CounterRow, type CutResult, type DeliveryExpectation,
   type DeliveryPatch, type DeliveryRow, type DeliveryState, type DocumentRow, type EventInput, type EventRow, type InboxItem,
-  type StatusEntry, type Store, type StoreOps, type SystemRecord,
+  type StatusEntry, type Store, type StoreOps, type SystemRecord, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, SQLInputValue>;
 
@@ -656,7 +656,42 @@ class SqliteOps implements StoreOps {
     return { agencies: n ?? 0, connected: c ?? 0 };
   }
 
+  async addSystemActivity(a: SystemActivityInput): Promise<void> {
+    this.st(`INSERT INTO system_activity (system_id, hour_at, calls, refusals, last_at, protocol) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (system_id, hour_at) DO UPDATE SET calls = calls + excluded.calls, refusals = refusals + excluded.refusals,
+        protocol = CASE WHEN excluded.last_at >= last_at THEN excluded.protocol ELSE protocol END, last_at = max(last_at, excluded.last_at)`)
+      .run(a.systemId, a.hourAt, a.calls, a.refusals, a.lastAt, a.protocol);
+  }
 
+  async systemActivity(sinceAt: number): Promise<SystemActivity[]> {
+    return this.#all(`SELECT s.id, l.last_at, l.protocol,
+        (SELECT coalesce(sum(calls), 0) FROM system_activity x WHERE x.system_id = s.id AND x.hour_at >= ?) AS calls,
+        (SELECT coalesce(sum(refusals), 0) FROM system_activity x WHERE x.system_id = s.id AND x.hour_at >= ?) AS refusals
+      FROM systems s LEFT JOIN system_activity l ON l.system_id = s.id
+        AND l.hour_at = (SELECT max(hour_at) FROM system_activity m WHERE m.system_id = s.id)
+      ORDER BY s.id`, hourStart(sinceAt), hourStart(sinceAt)).map(toActivity);
+  }
+
+  async activeSystemCounts(within: AgencyPattern, sinceAt: number): Promise<{ systems: number; active: number }> {
+    const w = within === null ? '' : 'WHERE EXISTS (SELECT 1 FROM system_agencies sa WHERE sa.system_id = s.id AND sa.agency LIKE ?)';
+    const r = this.#get(`SELECT count(*) AS n, sum(EXISTS (SELECT 1 FROM system_activity x WHERE x.system_id = s.id AND x.hour_at >= ? AND x.last_at >= ?)) AS a
+      FROM systems s ${w}`, hourStart(sinceAt), sinceAt, ...(within === null ? [] : [within]));
+    return { systems: (r?.['n'] as number | undefined) ?? 0, active: (r?.['a'] as number | null | undefined) ?? 0 };
+  }
+
+  async addAgencyHistory(e: AgencyHistoryInput): Promise<void> {
+    this.st(AGENCY_HISTORY_INSERT_SQL).run(e.code, e.kind, e.at, e.effective, e.name, e.oldName, e.successor, e.actor);
+  }
+
+  async agencyHistory(code: string, limit: number): Promise<AgencyHistoryEntry[]> {
+    return this.#all(AGENCY_HISTORY_SELECT_SQL, code, code, limit).map(toAgencyHistory);
+  }
+
+  async storageSize(): Promise<{ databaseBytes: number; packetBytes: number }> {
+    const pages = this.#get('SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()');
+    const packets = this.#get('SELECT coalesce(sum(bytes), 0) AS n FROM documents WHERE archived_in IS NULL');
+    return { databaseBytes: (pages?.['n'] as number | undefined) ?? 0, packetBytes: (packets?.['n'] as number | undefined) ?? 0 };
+  }
 }
 
 
