@@ -38,3 +38,15 @@ export const toUser = (r: SqlRow): UserRecord => ({
   passwordHash: r['password_hash'] as string, state: r['state'] as UserRecord['state'], createdAt: r['created_at'] as number,
   updatedAt: r['updated_at'] as number,
 });
+
+/** A batch's counter increments summed per (day, agency, metric): one upsert each, in a stable order. */
+export function sumCounters(list: readonly { day: string; agency: string; metric: string; by: number }[]): { day: string; agency: string; metric: string; by: number }[] {
+  const sums = new Map<string, { day: string; agency: string; metric: string; by: number }>();
+  for (const c of list) {
+    const k = `${c.day}\u0000${c.agency}\u0000${c.metric}`;
+    const s = sums.get(k);
+    if (s) s.by += c.by;
+    else sums.set(k, { ...c });
+  }
+  return [...sums.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.agency < b.agency ? -1 : a.agency > b.agency ? 1 : a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
+}
