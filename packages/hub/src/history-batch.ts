@@ -19,7 +19,7 @@ import { isOverdue } from './delivery.ts';
 import { HubError } from './errors.ts';
 import { buildHubStatus } from './hub-status.ts';
 import { resolveRecipient, type ResolvedRecipient } from './registry.ts';
-import type { DeliveryRow, DeliveryState, DocumentRow, EventInput, SystemRecord, WriteBatch } from './store/store.ts';
+import type { Agency, DeliveryRow, DeliveryState, DocumentRow, EventInput, SystemRecord, WriteBatch } from './store/store.ts';
 
 /** A packet body, stored once by digest whatever number of documents name it. */
 export interface BatchBody {
@@ -70,12 +70,14 @@ export class HistoryBatch {
   readonly #pendingByEdxmlId = new Map<string, DocInfo>();
   readonly #pendingKeys = new Map<string, string>();
   readonly #actsFor = new Map<string, boolean>();
+  /** The registry does not change while history is written: each code is looked up once. */
+  readonly #agencies = new Map<string, Agency | null>();
   readonly #recipients = new Map<string, ResolvedRecipient | HubError>();
   #commits = 0;
 
   constructor(ctx: HubContext, o: { documentsPerCommit?: number } = {}) {
     this.#ctx = ctx;
-    this.#documentsPerCommit = o.documentsPerCommit ?? 1000;
+    this.#documentsPerCommit = o.documentsPerCommit ?? 5000;
   }
 
   /** Transactions committed so far. */
@@ -286,7 +288,11 @@ export class HistoryBatch {
   }
 
   async #from(system: SystemRecord, organId: string): Promise<string> {
-    const from = await this.#ctx.store.findAgency(organId);
+    let from = this.#agencies.get(organId);
+    if (from === undefined) {
+      from = await this.#ctx.store.findAgency(organId) ?? null;
+      this.#agencies.set(organId, from);
+    }
     if (!from || !(await this.#acts(system.id, from.code))) {
       throw new HubError('VDXP_E_FROM_NOT_ALLOWED', `Don vi gui ${organId} khong dung voi ma da dang ky: ${system.id}`, { details: { from: organId, systemId: system.id } });
     }

@@ -8,13 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
-import { openHub, verifyAudit } from '@vdxp/hub';
+import { openHub, verifyAudit, type Hub } from '@vdxp/hub';
+import { startPostgres, type PgCluster } from '../../hub/test-support/postgres.ts';
 import { writeHistory, type HistoryReport } from './history.ts';
 import { nationalRegistry } from './registry.ts';
 import { seedNational } from './seed.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'vdxp-sim-history-'));
-after(() => { rmSync(root, { recursive: true, force: true }); });
+let cluster: PgCluster | undefined;
+after(async () => {
+  await cluster?.destroy();
+  rmSync(root, { recursive: true, force: true });
+});
 
 const END = Date.UTC(2026, 1, 28, 17); // the start of 2026-03-01 in Việt Nam
 const reg = nationalRegistry(1);
@@ -27,9 +32,43 @@ interface Figures {
   rows: Record<string, number>;
 }
 
-async function run(name: string, through: 'batch' | 'intake'): Promise<Figures & { commits: number }> {
+/** The row counts the counters must equal, in SQL both engines read alike (`overdueTrue`: how each writes the flag). */
+const ROWS = (overdueTrue: string): Record<string, string> => ({
+  edocs: "SELECT count(*) AS n FROM documents WHERE kind = 'edoc'",
+  statusDocs: "SELECT count(*) AS n FROM documents WHERE kind = 'status' AND sender_system <> 'hub'",
+  hubStatusDocs: "SELECT count(*) AS n FROM documents WHERE sender_system = 'hub'",
+  edocDeliveries: "SELECT count(*) AS n FROM deliveries WHERE kind = 'edoc'",
+  delivered: "SELECT count(*) AS n FROM deliveries WHERE kind = 'edoc' AND acked_at IS NOT NULL",
+  overdue: `SELECT count(*) AS n FROM deliveries WHERE overdue = ${overdueTrue}`,
+  rejected: "SELECT count(*) AS n FROM delivery_statuses WHERE status_code = '02'",
+  statuses: 'SELECT count(*) AS n FROM delivery_statuses',
+  links: 'SELECT count(*) AS n FROM document_links',
+  sentCounted: "SELECT coalesce(sum(value), 0) AS n FROM counters WHERE metric = 'sent'",
+  receivedCounted: "SELECT coalesce(sum(value), 0) AS n FROM counters WHERE metric = 'received'",
+  deliveredCounted: "SELECT coalesce(sum(value), 0) AS n FROM counters WHERE metric = 'delivered'",
+  statusesCounted: "SELECT coalesce(sum(value), 0) AS n FROM counters WHERE metric = 'statuses_sent'",
+  overdueCounted: "SELECT coalesce(sum(value), 0) AS n FROM counters WHERE metric = 'overdue'",
+  rejectedCounted: "SELECT coalesce(sum(value), 0) AS n FROM counters WHERE metric = 'rejected'",
+  rollupSent: "SELECT coalesce(sum(value), 0) AS n FROM counter_rollup WHERE metric = 'sent'",
+});
+
+async function run(name: string, through: 'batch' | 'intake', engine: 'sqlite' | 'postgres' = 'sqlite'): Promise<Figures & { commits: number }> {
   const dataDir = join(root, name);
-  const hub = await openHub({ dataDir });
+  let hub: Hub;
+  let pgRows: (() => Promise<Record<string, number>>) | undefined;
+  if (engine === 'postgres') {
+    cluster ??= await startPostgres();
+    const databaseUrl = await cluster.createDatabase();
+    hub = await openHub({ databaseUrl, keyFile: join(root, `${name}.key`) });
+    const pool = (hub.ctx.store as unknown as { pool: { query: (sql: string) => Promise<{ rows: { n: unknown }[] }> } }).pool;
+    pgRows = async () => {
+      const out: Record<string, number> = {};
+      for (const [k, sql] of Object.entries(ROWS('true'))) out[k] = Number((await pool.query(sql)).rows[0]?.n);
+      return out;
+    };
+  } else {
+    hub = await openHub({ dataDir });
+  }
   let commits = 0;
   let report: Figures['report'];
   const events: Record<string, number> = {};
@@ -49,28 +88,16 @@ async function run(name: string, through: 'batch' | 'intake'): Promise<Figures &
     }
     const counters = (await hub.ctx.store.counters({})).map((c) => `${c.day} ${c.agency} ${c.metric} ${c.value}`);
     const states = await hub.ctx.store.deliveryStateCounts();
+    if (pgRows) {
+      const rows = await pgRows();
+      await hub.close();
+      return { report, counters, states, events, rows, commits };
+    }
     await hub.close();
     const db = new DatabaseSync(join(dataDir, 'vdxp.sqlite'), { readOnly: true });
     try {
-      const n = (sql: string): number => (db.prepare(sql).get() as { n: number }).n;
-      const rows = {
-        edocs: n("SELECT count(*) AS n FROM documents WHERE kind = 'edoc'"),
-        statusDocs: n("SELECT count(*) AS n FROM documents WHERE kind = 'status' AND sender_system <> 'hub'"),
-        hubStatusDocs: n("SELECT count(*) AS n FROM documents WHERE sender_system = 'hub'"),
-        edocDeliveries: n("SELECT count(*) AS n FROM deliveries WHERE kind = 'edoc'"),
-        delivered: n("SELECT count(*) AS n FROM deliveries WHERE kind = 'edoc' AND acked_at IS NOT NULL"),
-        overdue: n('SELECT count(*) AS n FROM deliveries WHERE overdue = 1'),
-        rejected: n("SELECT count(*) AS n FROM delivery_statuses WHERE status_code = '02'"),
-        statuses: n('SELECT count(*) AS n FROM delivery_statuses'),
-        links: n('SELECT count(*) AS n FROM document_links'),
-        sentCounted: n("SELECT coalesce(sum(value), 0) AS n FROM counters WHERE metric = 'sent'"),
-        receivedCounted: n("SELECT coalesce(sum(value), 0) AS n FROM counters WHERE metric = 'received'"),
-        deliveredCounted: n("SELECT coalesce(sum(value), 0) AS n FROM counters WHERE metric = 'delivered'"),
-        statusesCounted: n("SELECT coalesce(sum(value), 0) AS n FROM counters WHERE metric = 'statuses_sent'"),
-        overdueCounted: n("SELECT coalesce(sum(value), 0) AS n FROM counters WHERE metric = 'overdue'"),
-        rejectedCounted: n("SELECT coalesce(sum(value), 0) AS n FROM counters WHERE metric = 'rejected'"),
-        rollupSent: n("SELECT coalesce(sum(value), 0) AS n FROM counter_rollup WHERE metric = 'sent'"),
-      };
+      const rows: Record<string, number> = {};
+      for (const [k, sql] of Object.entries(ROWS('1'))) rows[k] = (db.prepare(sql).get() as { n: number }).n;
       return { report, counters, states, events, rows, commits };
     } finally {
       db.close();
@@ -80,6 +107,8 @@ async function run(name: string, through: 'batch' | 'intake'): Promise<Figures &
     throw e;
   }
 }
+
+let batchOnSqlite: Figures | undefined;
 
 describe('writeHistory in batches', () => {
   it('writes what the per-document path writes, commits many documents at once, and keeps counters equal to rows', async () => {
@@ -102,5 +131,13 @@ describe('writeHistory in batches', () => {
     assert.equal(r.overdueCounted, r.overdue);
     assert.equal(r.rejectedCounted, r.rejected);
     assert.equal(r.rollupSent, r.sentCounted, 'the rollup the nationwide overview reads follows');
+    batchOnSqlite = b;
+  });
+
+  it('writes the same history on PostgreSQL: multi-row statements, the same figures as on SQLite, the chain verified', async () => {
+    assert.ok(batchOnSqlite, 'the SQLite run came first');
+    const { commits, ...pg } = await run('batch-pg', 'batch', 'postgres');
+    assert.ok(commits > 5, `${commits} transactions`);
+    assert.deepEqual(pg, batchOnSqlite);
   });
 });

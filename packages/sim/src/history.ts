@@ -30,7 +30,7 @@ export interface HistoryOptions {
   documentsMax?: number;
   /** `batch` (default): many documents per transaction; `intake`: the hub's per-document path. */
   through?: 'batch' | 'intake';
-  /** batch: documents per transaction (default 1000). */
+  /** batch: documents per transaction (default 5000). */
   documentsPerCommit?: number;
   /** intake: steps run at once (default 64). */
   inFlight?: number;
@@ -158,7 +158,7 @@ export async function writeHistory(hub: Hub, reg: NationalRegistry, o: HistoryOp
   const first = end - o.days * DAY_MS;
   const traffic = new TrafficModel(reg, { seed: o.seed, rate: o.rate, ...(o.legacyCodes ? { legacyCodes: o.legacyCodes } : {}) });
   const packets = await PacketMaker.create();
-  const writer = through === 'batch' ? batchWriter(hub, packets, o.documentsPerCommit ?? 1000) : intakeWriter(hub, packets);
+  const writer = through === 'batch' ? batchWriter(hub, packets, o.documentsPerCommit ?? 5000) : intakeWriter(hub, packets);
   const systemOf = new Map(reg.agencies.map((a) => [a.code, a.system]));
   const systems = new Map<string, SystemRecord>();
   for (const s of reg.systems) {
@@ -260,12 +260,15 @@ export async function writeHistory(hub: Hub, reg: NationalRegistry, o: HistoryOp
   };
 
   let stop = false;
+  let planned = 0;
   for (let day = first; day < end && !stop; day += DAY_MS) {
     for (const doc of traffic.day(day)) {
-      if (o.documentsMax !== undefined && doc.serial > o.documentsMax) {
+      // Counted in time order (a day's serials are not): the first `documentsMax` documents of the span.
+      if (o.documentsMax !== undefined && planned >= o.documentsMax) {
         stop = true;
         break;
       }
+      planned++;
       queue.push({ at: doc.at, doc: `new:${doc.serial}`, run: (now) => send(now, doc) });
     }
     // Everything due before the next day runs before that day's documents are drawn.

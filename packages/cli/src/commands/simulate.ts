@@ -59,7 +59,7 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .option('--speed <x>', 'live: simulated time per wall-clock time for the recipients\' delays', positiveArg, 3600)
     .option('--in-flight <n>', 'history --through intake: steps run at once (group commit); live: submits in flight', intArg)
     .option('--through <way>', 'history: batch (many documents per transaction, the default) or intake (one transaction per step, the live path)', throughArg)
-    .option('--batch <n>', 'history: documents per transaction (default 1000)', intArg)
+    .option('--batch <n>', 'history: documents (edocs and statuses) per transaction (default 5000)', intArg)
     .option('--json', 'the result as JSON'))
     .action(async (opts: SimulateOptions) => {
       if (opts.history !== undefined && opts.hub !== undefined) throw new CliError('--history ghi vào --data, --hub chạy trực tiếp: chọn một / --history writes into --data and --hub runs live: choose one', EXIT_CODES.usage);
@@ -90,7 +90,7 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
           ...(opts.batch !== undefined ? { documentsPerCommit: opts.batch } : {}),
           ...(opts.legacy ? { legacyCodes: seeded.legacyCodes } : {}),
           onProgress: (p) => {
-            if (!opts.json && p.day.endsWith('/01')) ctx.err(`  ${p.day}: ${p.documents} documents, ${p.steps} steps, ${p.seconds.toFixed(0)} s`);
+            if (!opts.json && /\/(01|11|21)$/.test(p.day)) ctx.err(`  ${p.day}: ${p.documents} documents, ${p.steps} steps, ${p.seconds.toFixed(0)} s`);
           },
         });
         if (opts.json) ctx.out(JSON.stringify({ seeded: { agenciesAdded: seeded.agenciesAdded, systemsAdded: seeded.systemsAdded.length }, history: report }));
