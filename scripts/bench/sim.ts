@@ -24,7 +24,7 @@ const PLANS = {
 
 export interface SimBenchResult {
   history?: HistoryReport & { case: 'sim-history'; projectedSecondsFor2M: number };
-  live?: LiveReport & { case: 'sim-live'; hub: LiveHub; statsReadP50Ms: number; statsReadP99Ms: number; statsReads: number };
+  live?: LiveReport & { case: 'sim-live'; hub: LiveHub; statsReadP50Ms: number; statsReadP99Ms: number; statsReads: number; simThreadCpuMsPerDocument: number; hubThreadCpuMsPerDocument?: number };
 }
 
 export async function benchSim(o: { size: BenchSize; out?: (line: string) => void; log?: (line: string) => void; only?: 'history' | 'live'; liveHub?: LiveHub; historyDocuments?: number; through?: 'batch' | 'intake' }): Promise<SimBenchResult> {
@@ -44,7 +44,8 @@ export async function benchSim(o: { size: BenchSize; out?: (line: string) => voi
       result.live = live;
       out(JSON.stringify({ bench: 'sim', size: o.size, ...live }));
       out(`sim live (hub ${live.hub === 'worker' ? 'in a worker thread' : 'on the simulator\'s thread'}): asked ${live.askedPerSecond} docs/s, reached ${live.sentPerSecond} docs/s (${live.behind} behind), submit p50/p99 ${live.submitP50Ms}/${live.submitP99Ms} ms, `
-        + `accepted→acked p50/p99 ${live.deliveryLagP50Ms}/${live.deliveryLagP99Ms} ms, ${live.statusesSent} statuses, ${live.networkRetries} network retries; /v1/stats p50/p99 ${live.statsReadP50Ms}/${live.statsReadP99Ms} ms`);
+        + `accepted→acked p50/p99 ${live.deliveryLagP50Ms}/${live.deliveryLagP99Ms} ms, ${live.statusesSent} statuses, ${live.networkRetries} network retries; /v1/stats p50/p99 ${live.statsReadP50Ms}/${live.statsReadP99Ms} ms; `
+        + `CPU per document: simulator ${live.simThreadCpuMsPerDocument} ms${live.hubThreadCpuMsPerDocument !== undefined ? `, hub ${live.hubThreadCpuMsPerDocument} ms` : ' (hub included)'}`);
     }
     return result;
   } finally {
@@ -71,7 +72,8 @@ export type LiveHub = 'worker' | 'inline';
 interface ServedHub {
   url: string;
   tokens: Map<string, string>;
-  close: () => Promise<void>;
+  /** Stops the hub; the CPU its thread spent serving, when it had a thread of its own. */
+  close: () => Promise<number | undefined>;
 }
 
 async function serveInline(dir: string): Promise<ServedHub> {
@@ -80,7 +82,7 @@ async function serveInline(dir: string): Promise<ServedHub> {
   try {
     const seeded = await seedNational(hub.ctx, nationalRegistry(1));
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
-    return { url, tokens: new Map(seeded.systemsAdded.map((c) => [c.id, c.token])), close: async () => { await app.close(); await hub.close(); } };
+    return { url, tokens: new Map(seeded.systemsAdded.map((c) => [c.id, c.token])), close: async () => { await app.close(); await hub.close(); return undefined; } };
   } catch (e) {
     await app.close();
     await hub.close();
@@ -98,10 +100,11 @@ async function serveInWorker(dir: string): Promise<ServedHub> {
   return {
     url: first.url, tokens: new Map(first.tokens),
     close: async () => {
-      const closed = new Promise<void>((resolve) => { worker.once('message', () => resolve()); });
+      const closed = new Promise<number>((resolve) => { worker.once('message', (m: { cpuMs: number }) => resolve(m.cpuMs)); });
       worker.postMessage('close');
-      await closed;
+      const cpuMs = await closed;
       await worker.terminate();
+      return cpuMs;
     },
   };
 }
@@ -109,6 +112,7 @@ async function serveInWorker(dir: string): Promise<ServedHub> {
 async function benchLive(size: BenchSize, dir: string, where: LiveHub): Promise<NonNullable<SimBenchResult['live']>> {
   const reg = nationalRegistry(1);
   const served = await (where === 'worker' ? serveInWorker(dir) : serveInline(dir));
+  let closed = false;
   try {
     const { url, tokens } = served;
     const anyToken = [...tokens.values()][0] ?? '';
@@ -125,6 +129,7 @@ async function benchLive(size: BenchSize, dir: string, where: LiveHub): Promise<
       }
     })();
     let r: LiveReport;
+    const simCpu0 = process.threadCpuUsage();
     try {
       r = await runLive({ transport: new ClientNativeTransport(url), registry: reg, tokens, seed: 1, ...PLANS[size].live, speed: 3600 });
     } finally {
@@ -133,8 +138,18 @@ async function benchLive(size: BenchSize, dir: string, where: LiveHub): Promise<
     }
     statsMs.sort((a, b) => a - b);
     const pct = (p: number): number => Math.round((statsMs[Math.min(statsMs.length - 1, Math.floor(p * statsMs.length))] ?? 0) * 100) / 100;
-    return { case: 'sim-live', hub: where, ...r, statsReadP50Ms: pct(0.5), statsReadP99Ms: pct(0.99), statsReads: statsMs.length };
+    const simCpu = process.threadCpuUsage(simCpu0);
+    const hubCpuMs = await served.close();
+    closed = true;
+    // CPU per document sent (with its deliveries, fetches, acks and statuses): unlike rates, little changed by
+    // what else the machine runs. With the hub inline, the simulator's thread figure holds both.
+    const perDocument = (ms: number): number => Math.round((ms / Math.max(1, r.sent)) * 100) / 100;
+    return {
+      case: 'sim-live', hub: where, ...r, statsReadP50Ms: pct(0.5), statsReadP99Ms: pct(0.99), statsReads: statsMs.length,
+      simThreadCpuMsPerDocument: perDocument((simCpu.user + simCpu.system) / 1000),
+      ...(hubCpuMs !== undefined ? { hubThreadCpuMsPerDocument: perDocument(hubCpuMs) } : {}),
+    };
   } finally {
-    await served.close();
+    if (!closed) await served.close();
   }
 }

@@ -98,6 +98,14 @@ async function run(name: string, through: 'batch' | 'intake', engine: 'sqlite' |
     try {
       const rows: Record<string, number> = {};
       for (const [k, sql] of Object.entries(ROWS('1'))) rows[k] = (db.prepare(sql).get() as { n: number }).n;
+      if (through === 'batch') {
+        // The batch's ids are UUIDs of version 7 carrying the simulated time, so its inserts append to the id indexes.
+        const ids = db.prepare('SELECT id, received_at AS at FROM documents').all() as { id: string; at: number }[];
+        for (const { id, at } of ids) {
+          assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+          assert.equal(parseInt(id.replace('-', '').slice(0, 12), 16), at, id);
+        }
+      }
       return { report, counters, states, events, rows, commits };
     } finally {
       db.close();
