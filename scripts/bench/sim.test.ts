@@ -13,5 +13,8 @@ it('measures history writing and live traffic at the tiny size', async () => {
   for (const k of ['sent', 'sentPerSecond', 'submitP50Ms', 'submitP99Ms', 'fetched', 'statsReadP50Ms', 'statsReads'] as const) positive(r.live[k], `live ${k}`);
   assert.ok(r.live.submitP50Ms <= r.live.submitP99Ms && r.live.statsReadP50Ms <= r.live.statsReadP99Ms, JSON.stringify(r.live));
   assert.deepEqual(lines.filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { case: string }).case), ['sim-history', 'sim-live']);
-  assert.ok(lines.some((l) => l.startsWith('sim history:')) && lines.some((l) => l.startsWith('sim live:')), 'the readable lines are printed');
+  assert.ok(lines.some((l) => l.startsWith('sim history (batch,')) && lines.some((l) => l.startsWith('sim live (hub in a worker thread):')), 'the readable lines are printed');
+  assert.equal(r.history.through, 'batch');
+  assert.ok(r.history.commits > 0, 'the history was committed in batches');
+  assert.equal(r.live.hub, 'worker', "the hub ran on its own thread, not the simulator's");
 });

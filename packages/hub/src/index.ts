@@ -26,3 +26,4 @@ export { changeCalendar, lunarToSolar, statutoryHolidays, WorkCalendar } from '.
 export { PUSH_SIGNATURE_HEADER, PUSH_TIMESTAMP_HEADER, PushNotifier, signPushBody, type PushNotice, type PushOptions } from './push.ts';
 export type { HubContext } from './context.ts';
 export { USER_ROLES, type Agency, type DeliveryRow, type DocumentRow, type Store, type SystemRecord, type UserRole } from './store/store.ts';
+export { HistoryBatch, batchBody, type BatchAccepted, type BatchBody } from './history-batch.ts';

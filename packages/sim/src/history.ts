@@ -1,14 +1,19 @@
-// `vdxp simulate --history`: months of national traffic written into a hub's store through the hub's own code
-// (intake, fetch, ack, status routing, the sweep), each step at its simulated time, so counters, timelines,
-// overdue flags and the evidence chain are what a hub that lived through those months would hold.
+// `vdxp simulate --history`: months of national traffic written into a hub's store through the hub's own code,
+// each step at its simulated time, so counters, timelines, overdue flags and the evidence chain are what a hub
+// that lived through those months would hold.
 //
-// Steps are kept in a time-ordered queue and run in rounds of up to `inFlight` at once, each with a clock fixed
-// at its own time: the store's group commit then covers a round with few fsyncs. A step's follow-up (the next
-// status, a recall) is queued when it finishes, so one delivery's steps never overlap.
+// Two ways through the hub. `batch` (the default): `HistoryBatch` decides each step as intake, fetch, ack and
+// the sweep do and commits `documentsPerCommit` documents per transaction (`StoreOps.writeBatch`); documents
+// of the same shape share one stored packet body (content-addressed), their rows and headers their own.
+// `intake`: each step through submitPacket, fetchPacket, ackDelivery and sweep, rounds of up to `inFlight`
+// steps at once under the store's group commit (the hub's live path; tens of documents a second).
+//
+// Steps are kept in a time-ordered queue. A step's follow-up (the next status, a recall) is queued when it
+// finishes, so one delivery's steps never overlap.
 
-import { ackDelivery, fetchPacket, HubError, submitPacket, sweep, type Hub, type HubContext, type SystemRecord } from '@vdxp/hub';
+import { ackDelivery, batchBody, fetchPacket, HistoryBatch, HubError, submitPacket, sweep, type BatchBody, type Hub, type HubContext, type SystemRecord } from '@vdxp/hub';
 import { VN_UTC_OFFSET_MS } from '@vdxp/edxml';
-import { PacketMaker } from './packets.ts';
+import { PacketMaker, type EdocFields, type StatusFields } from './packets.ts';
 import { Prng } from './prng.ts';
 import type { NationalRegistry, SimAgency } from './registry.ts';
 import { DAY_MS, TrafficModel, type PlannedDocument } from './traffic.ts';
@@ -23,7 +28,11 @@ export interface HistoryOptions {
   rate: number;
   /** Stop after this many documents (the benchmark's size); the span is cut short then. */
   documentsMax?: number;
-  /** Steps run at once (default 64). */
+  /** `batch` (default): many documents per transaction; `intake`: the hub's per-document path. */
+  through?: 'batch' | 'intake';
+  /** batch: documents per transaction (default 5000). */
+  documentsPerCommit?: number;
+  /** intake: steps run at once (default 64). */
   inFlight?: number;
   legacyCodes?: readonly string[];
   onProgress?: (p: HistoryProgress) => void;
@@ -37,6 +46,7 @@ export interface HistoryProgress {
 }
 
 export interface HistoryReport {
+  through: 'batch' | 'intake';
   /** Edocs accepted, the updates and replacements among them. */
   documents: number;
   deliveries: number;
@@ -49,6 +59,8 @@ export interface HistoryReport {
   /** Packets the hub had accepted before (a second run over the same span and seed). */
   resent: number;
   overdueFlagged: number;
+  /** batch: transactions committed. */
+  commits: number;
   seconds: number;
   documentsPerSecond: number;
   stepsPerSecond: number;
@@ -64,16 +76,89 @@ interface Step {
   at: number;
   /** The document it concerns: a round holds at most one step per document, so no two of them race. */
   doc: string;
-  run: (ctx: HubContext) => Promise<void>;
+  run: (at: number) => Promise<void>;
+}
+
+interface Accepted {
+  created: boolean;
+  deliveries: { id: string; recipient: string }[];
+}
+
+/** The hub's side of a step, one way or the other. */
+interface Writer {
+  edoc(at: number, system: SystemRecord, f: EdocFields): Promise<Accepted>;
+  /** A status about delivery `deliveryId`; true when it was new. */
+  status(at: number, system: SystemRecord, f: StatusFields, deliveryId: string): Promise<boolean>;
+  fetchAndAck(at: number, system: SystemRecord, deliveryId: string): Promise<void>;
+  sweep(at: number): Promise<number>;
+  /** No more steps for this delivery. */
+  release(deliveryId: string): void;
+  finish(): Promise<number>;
+}
+
+function intakeWriter(hub: Hub, packets: PacketMaker): Writer {
+  const atTime = (at: number): HubContext => ({ ...hub.ctx, clock: { now: () => at } });
+  return {
+    edoc: async (at, system, f) => await submitPacket(atTime(at), system, [packets.edoc(f)], { via: 'native' }),
+    status: async (at, system, f) => (await submitPacket(atTime(at), system, [packets.status(f)], { via: 'native' })).created,
+    fetchAndAck: async (at, system, deliveryId) => {
+      const c = atTime(at);
+      const p = await fetchPacket(c, system, deliveryId);
+      for await (const _ of p.stream) { /* read to the end: the digest is checked while streaming */ }
+      await ackDelivery(c, system, deliveryId, 'done');
+    },
+    sweep: async (at) => {
+      let overdue = 0;
+      for (;;) {
+        const swept = await sweep(atTime(at));
+        overdue += swept.overdue;
+        if (swept.overdue + swept.expired < 500) return overdue;
+      }
+    },
+    release: () => undefined,
+    finish: async () => 0,
+  };
+}
+
+function batchWriter(hub: Hub, packets: PacketMaker, documentsPerCommit: number): Writer {
+  const batch = new HistoryBatch(hub.ctx, { documentsPerCommit });
+  const bodies = new Map<Buffer, BatchBody>();
+  const body = (bytes: Buffer): BatchBody => {
+    let b = bodies.get(bytes);
+    if (!b) {
+      b = batchBody(bytes);
+      bodies.set(bytes, b);
+    }
+    return b;
+  };
+  return {
+    edoc: async (at, system, f) => {
+      const p = await packets.edocShared(f);
+      return await batch.edoc(system, p.header, body(p.body), at);
+    },
+    status: async (at, system, f, deliveryId) => {
+      const p = await packets.statusShared(f);
+      return (await batch.status(system, p.header, body(p.body), deliveryId, at)).created;
+    },
+    fetchAndAck: (at, system, deliveryId) => batch.fetchAndAck(system, deliveryId, at),
+    sweep: async (at) => (await batch.sweep(at)).overdue,
+    release: (id) => { batch.release(id); },
+    finish: async () => {
+      await batch.commit();
+      return batch.commits;
+    },
+  };
 }
 
 export async function writeHistory(hub: Hub, reg: NationalRegistry, o: HistoryOptions): Promise<HistoryReport> {
   const started = performance.now();
-  const inFlight = o.inFlight ?? 64;
+  const through = o.through ?? 'batch';
+  const inFlight = through === 'batch' ? 1 : o.inFlight ?? 64;
   const end = o.end ?? startOfVnDay(Date.now());
   const first = end - o.days * DAY_MS;
   const traffic = new TrafficModel(reg, { seed: o.seed, rate: o.rate, ...(o.legacyCodes ? { legacyCodes: o.legacyCodes } : {}) });
   const packets = await PacketMaker.create();
+  const writer = through === 'batch' ? batchWriter(hub, packets, o.documentsPerCommit ?? 5000) : intakeWriter(hub, packets);
   const systemOf = new Map(reg.agencies.map((a) => [a.code, a.system]));
   const systems = new Map<string, SystemRecord>();
   for (const s of reg.systems) {
@@ -87,7 +172,7 @@ export async function writeHistory(hub: Hub, reg: NationalRegistry, o: HistoryOp
     return rec;
   };
   const report: HistoryReport = {
-    documents: 0, deliveries: 0, fetches: 0, statuses: 0, recalls: 0, updates: 0, refused: {}, resent: 0, overdueFlagged: 0,
+    through, documents: 0, deliveries: 0, fetches: 0, statuses: 0, recalls: 0, updates: 0, refused: {}, resent: 0, overdueFlagged: 0, commits: 0,
     seconds: 0, documentsPerSecond: 0, stepsPerSecond: 0, peakRssBytes: process.memoryUsage().rss,
     from: new Date(first).toISOString(), to: new Date(end).toISOString(),
   };
@@ -98,10 +183,10 @@ export async function writeHistory(hub: Hub, reg: NationalRegistry, o: HistoryOp
     else throw e;
   };
 
-  const sendStatus = async (ctx: HubContext, from: string, responseOrgan: string, documentId: string, code: string): Promise<boolean> => {
+  const sendStatus = async (at: number, from: string, responseOrgan: string, documentId: string, code: string, deliveryId: string): Promise<boolean> => {
     try {
-      const r = await submitPacket(ctx, system(from), [packets.status({ from, responseOrgan, documentId, code, description: STATUS_TEXT[code] ?? 'Mô phỏng', at: ctx.clock.now() })], { via: 'native' });
-      if (!r.created) report.resent++;
+      const created = await writer.status(at, system(from), { from, responseOrgan, documentId, code, description: STATUS_TEXT[code] ?? 'Mô phỏng', at }, deliveryId);
+      if (!created) report.resent++;
       report.statuses++;
       return true;
     } catch (e) {
@@ -110,14 +195,12 @@ export async function writeHistory(hub: Hub, reg: NationalRegistry, o: HistoryOp
     }
   };
 
-  const send = async (ctx: HubContext, doc: PlannedDocument, businessType: 0 | 2 | 3 = 0, related?: string): Promise<void> => {
-    const at = ctx.clock.now();
+  const send = async (at: number, doc: PlannedDocument, businessType: 0 | 2 | 3 = 0, related?: string): Promise<void> => {
     const documentId = `${doc.from.code},${vnDate(at)},${doc.serial}${businessType === 0 ? '' : `-${businessType}`}/${notation(doc.from)}`;
-    const bytes = packets.edoc({
+    const r = await writer.edoc(at, system(doc.from.code), {
       from: doc.from.code, to: doc.to, documentId, number: String(doc.serial), notation: notation(doc.from), subject: doc.subject, at, businessType,
       ...(related ? { relatedDocumentId: related } : {}),
     });
-    const r = await submitPacket(ctx, system(doc.from.code), [bytes], { via: 'native' });
     if (!r.created) {
       report.resent++;
       return;
@@ -134,20 +217,23 @@ export async function writeHistory(hub: Hub, reg: NationalRegistry, o: HistoryOp
       const stepsOf = traffic.recipientSteps(rng, traffic.behaviourOf(recipientSystem.id));
       const next = (i: number): void => {
         const s = stepsOf[i];
-        if (!s) return;
+        if (!s) {
+          writer.release(d.id);
+          return;
+        }
         t += s.after;
-        queue.push({ at: t, doc: documentId, run: async (c) => {
+        queue.push({ at: t, doc: documentId, run: async (now) => {
           if (s.action === 'fetch') {
             try {
-              const p = await fetchPacket(c, recipientSystem, d.id);
-              for await (const _ of p.stream) { /* read to the end: the digest is checked while streaming */ }
-              await ackDelivery(c, recipientSystem, d.id, 'done');
+              await writer.fetchAndAck(now, recipientSystem, d.id);
               report.fetches++;
             } catch (e) {
               refuse(e);
+              writer.release(d.id);
               return;
             }
-          } else if (!(await sendStatus(c, d.recipient, doc.from.code, documentId, s.action))) {
+          } else if (!(await sendStatus(now, d.recipient, doc.from.code, documentId, s.action, d.id))) {
+            writer.release(d.id);
             return;
           }
           next(i + 1);
@@ -158,30 +244,32 @@ export async function writeHistory(hub: Hub, reg: NationalRegistry, o: HistoryOp
     if (businessType !== 0) return;
     const follow = traffic.senderFollowUp(rng);
     if (!follow) return;
-    queue.push({ at: at + follow.after, doc: documentId, run: async (c) => {
+    queue.push({ at: at + follow.after, doc: documentId, run: async (now) => {
       if (follow.action === 'recall') {
         report.recalls++;
         for (const d of deliveries) {
-          if (!(await sendStatus(c, doc.from.code, d.recipient, documentId, '13'))) continue;
+          if (!(await sendStatus(now, doc.from.code, d.recipient, documentId, '13', d.id))) continue;
           const answer = traffic.recallAnswer(rng);
-          queue.push({ at: c.clock.now() + answer.after, doc: documentId, run: async (c2) => { await sendStatus(c2, d.recipient, doc.from.code, documentId, answer.code); } });
+          queue.push({ at: now + answer.after, doc: documentId, run: async (later) => { await sendStatus(later, d.recipient, doc.from.code, documentId, answer.code, d.id); } });
         }
         return;
       }
       report.updates++;
-      await send(c, { ...doc, serial: doc.serial }, follow.action === 'update' ? 2 : 3, documentId);
+      await send(now, { ...doc, serial: doc.serial }, follow.action === 'update' ? 2 : 3, documentId);
     } });
   };
 
-  const atTime = (at: number): HubContext => ({ ...hub.ctx, clock: { now: () => at } });
   let stop = false;
+  let planned = 0;
   for (let day = first; day < end && !stop; day += DAY_MS) {
     for (const doc of traffic.day(day)) {
-      if (o.documentsMax !== undefined && doc.serial > o.documentsMax) {
+      // Counted in time order (a day's serials are not): the first `documentsMax` documents of the span.
+      if (o.documentsMax !== undefined && planned >= o.documentsMax) {
         stop = true;
         break;
       }
-      queue.push({ at: doc.at, doc: `new:${doc.serial}`, run: (c) => send(c, doc) });
+      planned++;
+      queue.push({ at: doc.at, doc: `new:${doc.serial}`, run: (now) => send(now, doc) });
     }
     // Everything due before the next day runs before that day's documents are drawn.
     const dayEnd = Math.min(day + DAY_MS, end);
@@ -196,19 +284,17 @@ export async function writeHistory(hub: Hub, reg: NationalRegistry, o: HistoryOp
         docs.add(s.doc);
       }
       for (const s of held) queue.push(s);
-      await Promise.all(round.map((s) => s.run(atTime(s.at))));
+      if (round.length === 1) await (round[0] as Step).run((round[0] as Step).at);
+      else await Promise.all(round.map((s) => s.run(s.at)));
       steps += round.length;
     }
     // The sweep at the end of the day flags what went unanswered (the console's overdue figures).
-    for (;;) {
-      const swept = await sweep(atTime(dayEnd - 1));
-      report.overdueFlagged += swept.overdue;
-      if (swept.overdue + swept.expired < 500) break;
-    }
+    report.overdueFlagged += await writer.sweep(dayEnd - 1);
     report.peakRssBytes = Math.max(report.peakRssBytes, process.memoryUsage().rss);
     o.onProgress?.({ day: vnDate(day), documents: report.documents, steps, seconds: (performance.now() - started) / 1000 });
   }
   // Steps planned past the end stay unplayed: a hub at `end` has them still to come.
+  report.commits = await writer.finish();
   report.seconds = (performance.now() - started) / 1000;
   report.documentsPerSecond = report.documents / report.seconds;
   report.stepsPerSecond = steps / report.seconds;

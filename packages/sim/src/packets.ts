@@ -4,7 +4,7 @@
 // numbers the simulator writes itself, all free of XML's special characters, so no escaping is needed; a test
 // parses and validates what the templates make.
 
-import { buildPacketBytes, edxmlTimestamp, VN_UTC_OFFSET_MS, type BuildAttachment } from '@vdxp/edxml';
+import { buildPacketBytes, edxmlTimestamp, parsePacket, VN_UTC_OFFSET_MS, type BuildAttachment, type EdxmlHeader } from '@vdxp/edxml';
 
 const mark = (slot: string): string => `@@${slot}@@`;
 
@@ -12,7 +12,10 @@ const mark = (slot: string): string => `@@${slot}@@`;
 class Template {
   readonly #parts: string[] = [];
   readonly #slots: string[] = [];
+  /** The text with its placeholders, which parse as plain strings (the header template is made from it). */
+  readonly text: string;
   constructor(text: string) {
+    this.text = text;
     const re = /@@([A-Z0-9]+)@@/g;
     let last = 0;
     for (let m = re.exec(text); m !== null; m = re.exec(text)) {
@@ -24,13 +27,37 @@ class Template {
   }
 
   fill(values: Readonly<Record<string, string>>): Buffer {
+    return Buffer.from(this.fillText(values), 'utf8');
+  }
+
+  fillText(values: Readonly<Record<string, string>>, escape: (v: string) => string = (v) => v): string {
     let out = this.#parts[0] ?? '';
     for (let i = 0; i < this.#slots.length; i++) {
       const v = values[this.#slots[i] as string];
       if (v === undefined) throw new Error(`assertion: a value for ${this.#slots[i]}`);
-      out += v + (this.#parts[i + 1] ?? '');
+      out += escape(v) + (this.#parts[i + 1] ?? '');
     }
-    return Buffer.from(out, 'utf8');
+    return out;
+  }
+}
+
+/**
+ * What parsing a filled packet gives as its header, without parsing it: the template packet (placeholders in
+ * it) is parsed once, its header written as JSON, and that JSON filled per document like the packet's text.
+ */
+class HeaderTemplate {
+  readonly #json: Template;
+  private constructor(json: string) {
+    this.#json = new Template(json);
+  }
+
+  static async of(packet: Template): Promise<HeaderTemplate> {
+    const parsed = await parsePacket((async function* () { yield Buffer.from(packet.text, 'utf8'); })(), { onChunk: () => undefined });
+    return new HeaderTemplate(JSON.stringify(parsed.header));
+  }
+
+  fill(values: Readonly<Record<string, string>>): EdxmlHeader {
+    return JSON.parse(this.#json.fillText(values, (v) => JSON.stringify(v).slice(1, -1))) as EdxmlHeader;
   }
 }
 
@@ -85,6 +112,8 @@ const TEMPLATE_SIZES = [1, 2, 3, 4, 5, 8, 12, 16, 24, 34] as const;
 export class PacketMaker {
   readonly #edoc = new Map<string, Template>();
   #status: Template | undefined;
+  readonly #headers = new Map<Template, HeaderTemplate>();
+  readonly #bodies = new Map<Template, Buffer>();
 
   private constructor() {}
 
@@ -105,6 +134,40 @@ export class PacketMaker {
   static readonly recipientsMax = 34;
 
   edoc(f: EdocFields): Buffer {
+    const { t, values } = this.#edocValues(f);
+    return t.fill(values);
+  }
+
+  /**
+   * A document's parsed header and a packet body it may share (`vdxp simulate --history`): the body is the
+   * first packet of the same shape (recipient count, business type) this maker was asked for, the header is
+   * what parsing this document's own packet would give.
+   */
+  async edocShared(f: EdocFields): Promise<{ header: EdxmlHeader; body: Buffer }> {
+    const { t, values } = this.#edocValues(f);
+    return this.#shared(t, values);
+  }
+
+  async statusShared(f: StatusFields): Promise<{ header: EdxmlHeader; body: Buffer }> {
+    if (!this.#status) throw new Error('assertion: created');
+    return this.#shared(this.#status, this.#statusValues(f));
+  }
+
+  async #shared(t: Template, values: Record<string, string>): Promise<{ header: EdxmlHeader; body: Buffer }> {
+    let h = this.#headers.get(t);
+    if (!h) {
+      h = await HeaderTemplate.of(t);
+      this.#headers.set(t, h);
+    }
+    let body = this.#bodies.get(t);
+    if (!body) {
+      body = t.fill(values);
+      this.#bodies.set(t, body);
+    }
+    return { header: h.fill(values), body };
+  }
+
+  #edocValues(f: EdocFields): { t: Template; values: Record<string, string> } {
     const n = f.to.length;
     const size = TEMPLATE_SIZES.find((s) => s >= n);
     if (size === undefined || n === 0) throw new Error(`assertion: 1 to ${PacketMaker.recipientsMax} recipients per simulated packet`);
@@ -117,14 +180,16 @@ export class PacketMaker {
     };
     // A template for more recipients than given repeats the last one: the hub reads To as a set.
     for (let i = 0; i < size; i++) values[`TO${i}`] = f.to[Math.min(i, n - 1)] as string;
-    return t.fill(values);
+    return { t, values };
   }
 
   status(f: StatusFields): Buffer {
     if (!this.#status) throw new Error('assertion: created');
-    return this.#status.fill({
-      FROM: f.from, RFORGAN: f.responseOrgan, RFDOCID: f.documentId, STATUS: f.code, DESC: f.description, TIME: edxmlTimestamp(f.at),
-    });
+    return this.#status.fill(this.#statusValues(f));
+  }
+
+  #statusValues(f: StatusFields): Record<string, string> {
+    return { FROM: f.from, RFORGAN: f.responseOrgan, RFDOCID: f.documentId, STATUS: f.code, DESC: f.description, TIME: edxmlTimestamp(f.at) };
   }
 }
 

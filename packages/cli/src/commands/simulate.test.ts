@@ -98,6 +98,7 @@ describe('vdxp simulate', () => {
       ['simulate', '--hub', 'http://127.0.0.1:1'],
       ['simulate', '--hub', 'http://127.0.0.1:1', '--history', '1d', '--credentials', 'x.json'],
       ['simulate', '--rate', '-1'],
+      ['simulate', '--data', join(root, 'bad'), '--history', '1d', '--through', 'sideways'],
     ]) {
       const r = await cli(argv);
       assert.equal(r.code, 2, `${argv.join(' ')}: ${r.stderr}`);

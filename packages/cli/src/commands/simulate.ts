@@ -28,6 +28,8 @@ interface SimulateOptions extends HubLocation {
   duration: number;
   speed: number;
   inFlight?: number;
+  through?: 'batch' | 'intake';
+  batch?: number;
   json?: boolean;
 }
 
@@ -55,7 +57,9 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .option('--legacy', `also import the legacy directory (${LEGACY_AGENCIES_DEFAULT.toLocaleString('en')} agencies, merged and dissolved towards today's units)`)
     .option('--duration <d>', 'live: how long to send (e.g. 10m, 30s)', durationMsArg, 60_000)
     .option('--speed <x>', 'live: simulated time per wall-clock time for the recipients\' delays', positiveArg, 3600)
-    .option('--in-flight <n>', 'history: steps run at once (group commit); live: submits in flight', intArg)
+    .option('--in-flight <n>', 'history --through intake: steps run at once (group commit); live: submits in flight', intArg)
+    .option('--through <way>', 'history: batch (many documents per transaction, the default) or intake (one transaction per step, the live path)', throughArg)
+    .option('--batch <n>', 'history: documents (edocs and statuses) per transaction (default 5000)', intArg)
     .option('--json', 'the result as JSON'))
     .action(async (opts: SimulateOptions) => {
       if (opts.history !== undefined && opts.hub !== undefined) throw new CliError('--history ghi vào --data, --hub chạy trực tiếp: chọn một / --history writes into --data and --hub runs live: choose one', EXIT_CODES.usage);
@@ -82,9 +86,11 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
           days: opts.history, end, seed: opts.seed, rate: opts.rate ?? 1,
           ...(opts.documents !== undefined ? { documentsMax: opts.documents } : {}),
           ...(opts.inFlight !== undefined ? { inFlight: opts.inFlight } : {}),
+          ...(opts.through !== undefined ? { through: opts.through } : {}),
+          ...(opts.batch !== undefined ? { documentsPerCommit: opts.batch } : {}),
           ...(opts.legacy ? { legacyCodes: seeded.legacyCodes } : {}),
           onProgress: (p) => {
-            if (!opts.json && p.day.endsWith('/01')) ctx.err(`  ${p.day}: ${p.documents} documents, ${p.steps} steps, ${p.seconds.toFixed(0)} s`);
+            if (!opts.json && /\/(01|11|21)$/.test(p.day)) ctx.err(`  ${p.day}: ${p.documents} documents, ${p.steps} steps, ${p.seconds.toFixed(0)} s`);
           },
         });
         if (opts.json) ctx.out(JSON.stringify({ seeded: { agenciesAdded: seeded.agenciesAdded, systemsAdded: seeded.systemsAdded.length }, history: report }));
@@ -93,10 +99,16 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     });
 }
 
+function throughArg(v: string): 'batch' | 'intake' {
+  if (v !== 'batch' && v !== 'intake') throw new CliError(`--through: batch hoặc intake, không phải "${v}" / batch or intake, not "${v}"`, EXIT_CODES.usage);
+  return v;
+}
+
 function printHistory(ctx: CliContext, r: HistoryReport): void {
   ctx.out(`${SIM_LABEL} Lịch sử / History ${r.from.slice(0, 10)} → ${r.to.slice(0, 10)}: ${r.documents} documents, ${r.deliveries} deliveries, `
     + `${r.fetches} fetched and acked, ${r.statuses} statuses, ${r.recalls} recalls, ${r.updates} updates or replacements, ${r.overdueFlagged} overdue`);
-  ctx.out(`  Thời gian / Took ${r.seconds.toFixed(1)} s: ${r.documentsPerSecond.toFixed(1)} documents/s, ${r.stepsPerSecond.toFixed(0)} steps/s, peak RSS ${(r.peakRssBytes / 1048576).toFixed(0)} MB`);
+  ctx.out(`  Thời gian / Took ${r.seconds.toFixed(1)} s: ${r.documentsPerSecond.toFixed(1)} documents/s, ${r.stepsPerSecond.toFixed(0)} steps/s, `
+    + `${r.through === 'batch' ? `${r.commits} transactions, ` : 'one transaction per step, '}peak RSS ${(r.peakRssBytes / 1048576).toFixed(0)} MB`);
   const refused = Object.entries(r.refused);
   if (refused.length > 0) ctx.out(`  Bị từ chối đúng luật / Refused by the rules: ${refused.map(([c, n]) => `${c} ×${n}`).join(', ')}`);
   if (r.resent > 0) ctx.out(`  Đã có từ trước / Accepted before (same seed and span): ${r.resent}`);

@@ -78,3 +78,15 @@ export const toAgencyHistory = (r: SqlRow): AgencyHistoryEntry => ({
 export const AGENCY_HISTORY_INSERT_SQL = `INSERT INTO agency_history (code, kind, at, effective, name, old_name, successor, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
 export const AGENCY_HISTORY_SELECT_SQL = `SELECT * FROM (SELECT id, code, kind, at, effective, name, old_name, successor, actor FROM agency_history WHERE code = ?
   UNION SELECT id, code, kind, at, effective, name, old_name, successor, actor FROM agency_history WHERE successor = ?) h ORDER BY id LIMIT ?`;
+
+/** A batch's counter increments summed per (day, agency, metric): one upsert each, in a stable order. */
+export function sumCounters(list: readonly { day: string; agency: string; metric: string; by: number }[]): { day: string; agency: string; metric: string; by: number }[] {
+  const sums = new Map<string, { day: string; agency: string; metric: string; by: number }>();
+  for (const c of list) {
+    const k = `${c.day}\u0000${c.agency}\u0000${c.metric}`;
+    const s = sums.get(k);
+    if (s) s.by += c.by;
+    else sums.set(k, { ...c });
+  }
+  return [...sums.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.agency < b.agency ? -1 : a.agency > b.agency ? 1 : a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
+}

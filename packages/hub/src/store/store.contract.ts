@@ -227,6 +227,69 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
       } finally { await close(); }
     });
 
+    it('writes a batch of decided rows in one go: seqs after the last, statuses numbered per delivery, the chain continued, counters summed', async () => {
+      const { store, close } = await open();
+      try {
+        await store.insertDocument(doc('d0'), ['k0']);
+        await store.insertDelivery(delivery('v0', 'd0', 'B'));
+        await store.addStatus({ deliveryId: 'v0', statusCode: '01', documentId: null, description: null, at: 1100 });
+        const e0 = await store.appendEvent({ at: 1000, type: 'document:accepted', actor: 'sysA', documentId: 'd0', data: { n: 0 } });
+        await store.bumpCounter('2026-01-02', 'B', 'received', 1);
+        const packet = new Uint8Array([1, 2, 3, 250]);
+        const r = await store.writeBatch({
+          inlineBlobs: [{ digest: 'e'.repeat(64), bytes: packet }, { digest: 'e'.repeat(64), bytes: packet }],
+          documents: [
+            { doc: doc('d1', { digest: 'e'.repeat(64), header: { x: 'é' }, dueAt: 5000 }), keys: ['k1', 'k1b'] },
+            { doc: doc('d2', { kind: 'status', statusCode: '03', answers: 'd0', digest: 'e'.repeat(64), edxmlId: null }), keys: [] },
+          ],
+          links: [{ documentId: 'd1', relatedId: 'd0', relation: 'updates' }],
+          deliveries: [delivery('v1', 'd1', 'B'), delivery('v2', 'd1', 'C', { state: 'done', fetchedAt: 1200, ackedAt: 1300, businessStatus: '01' })],
+          deliveryUpdates: [{ id: 'v0', state: 'done', attempts: 0, businessStatus: '03', lastReason: null, fetchedAt: 1050, ackedAt: 1060, answerDueAt: 3000, overdue: true }],
+          statuses: [
+            { deliveryId: 'v0', statusCode: '03', documentId: 'd2', description: 'vào sổ', at: 1200 },
+            { deliveryId: 'v2', statusCode: '01', documentId: null, description: null, at: 1250 },
+            { deliveryId: 'v0', statusCode: '04', documentId: null, description: null, at: 1300 },
+          ],
+          events: [
+            { at: 1200, type: 'document:accepted', actor: 'sysA', documentId: 'd1', deliveryId: null, data: { n: 1 } },
+            { at: 1300, type: 'delivery:acked', actor: 'sysB', documentId: 'd0', deliveryId: 'v0', data: { result: 'done' } },
+          ],
+          counters: [
+            { day: '2026-01-02', agency: 'B', metric: 'received', by: 1 }, { day: '2026-01-02', agency: 'C', metric: 'received', by: 1 },
+            { day: '2026-01-02', agency: 'B', metric: 'received', by: 1 }, { day: '2026-01-02', agency: 'A', metric: 'sent', by: 1 },
+          ],
+        });
+        assert.deepEqual([(await store.getDocument('d1'))?.seq, (await store.getDocument('d2'))?.seq], [2, 3], 'documents numbered after the last, in order');
+        assert.deepEqual((await store.getDocument('d1'))?.header, { x: 'é' });
+        assert.equal(await store.documentIdByKey('k1b'), 'd1');
+        assert.deepEqual(await store.documentLinks('d1'), [{ documentId: 'd1', relatedId: 'd0', relation: 'updates' }]);
+        assert.deepEqual(Buffer.from((await store.inlineBlob('e'.repeat(64))) ?? []), Buffer.from(packet), 'one packet for both documents');
+        assert.deepEqual((await store.deliveriesOfDocument('d1')).map((d) => [d.id, d.seq, d.state, d.businessStatus]), [['v1', 2, 'queued', null], ['v2', 3, 'done', '01']]);
+        assert.ok((await store.overdueDeliveries({ within: null, now: 10_000, limit: 10 })).some((o) => o.delivery.id === 'v2'),
+          'a batch\'s delivery carries its document\'s due date: arrived (01) but not finished by it is overdue');
+        const v0 = await store.getDelivery('v0');
+        assert.deepEqual([v0?.state, v0?.businessStatus, v0?.fetchedAt, v0?.ackedAt, v0?.overdue, v0?.seq], ['done', '03', 1050, 1060, true, 1]);
+        assert.deepEqual((await store.statusHistory('v0')).map((s) => [s.seq, s.statusCode, s.documentId]), [[1, '01', null], [2, '03', 'd2'], [3, '04', null]]);
+        assert.deepEqual((await store.statusHistory('v2')).map((s) => s.seq), [1]);
+        const events = await store.events(0, 10);
+        assert.deepEqual(events.map((e) => e.seq), [1, 2, 3]);
+        assert.equal(events[1]?.prevHash, e0.hash);
+        for (const e of events) assert.equal(e.hash, eventHash(e.prevHash, e), `event ${e.seq} hashes as appendEvent would`);
+        assert.deepEqual(r, { lastEventSeq: 3, lastEventHash: events[2]?.hash });
+        assert.deepEqual((await store.counters({})).map((c) => [c.agency, c.metric, c.value]), [['A', 'sent', 1], ['B', 'received', 3], ['C', 'received', 1]]);
+        // A batch that fails in its middle (an update of a delivery that does not exist) leaves nothing behind.
+        await assert.rejects(store.writeBatch({
+          inlineBlobs: [], documents: [{ doc: doc('d3'), keys: ['k3'] }], links: [], deliveries: [], statuses: [], counters: [{ day: '2026-01-02', agency: 'A', metric: 'sent', by: 1 }],
+          deliveryUpdates: [{ id: 'nope', state: 'done', attempts: 0, businessStatus: null, lastReason: null, fetchedAt: null, ackedAt: null, answerDueAt: null, overdue: false }],
+          events: [{ at: 1400, type: 'x', actor: null, data: {} }],
+        }));
+        assert.equal(await store.getDocument('d3'), undefined);
+        assert.equal(await store.documentIdByKey('k3'), undefined);
+        assert.equal((await store.events(0, 10)).length, 3);
+        assert.equal((await store.counters({})).find((c) => c.agency === 'A')?.value, 1);
+      } finally { await close(); }
+    });
+
     it('adds counters up per day, agency and metric', async () => {
       const { store, close } = await open();
       try {

@@ -132,6 +132,31 @@ export interface EventRow extends Required<EventInput> {
   hash: string;
 }
 
+/**
+ * Many documents' rows written in one go (`vdxp simulate --history`, through `history-batch.ts`, which decides
+ * them as intake, fetch, ack and the sweep would). The engine writes them in this order in one transaction
+ * with statements prepared once (SQLite) or multi-row inserts (PostgreSQL): packets, documents and their keys,
+ * links, new deliveries (seq after the last, in order), changed deliveries, statuses (seq per delivery after its
+ * last), events (chained after the head, in order), counter increments (summed per day, agency and metric).
+ */
+export interface WriteBatch {
+  inlineBlobs: { digest: string; bytes: Uint8Array }[];
+  documents: { doc: Omit<DocumentRow, 'seq'>; keys: string[] }[];
+  links: { documentId: string; relatedId: string; relation: 'replaces' | 'updates' | 'revokes' }[];
+  deliveries: Omit<DeliveryRow, 'seq'>[];
+  /** Deliveries written before: every column a change may set is replaced by these values. */
+  deliveryUpdates: Pick<DeliveryRow, 'id' | 'state' | 'attempts' | 'businessStatus' | 'lastReason' | 'fetchedAt' | 'ackedAt' | 'answerDueAt' | 'overdue'>[];
+  statuses: Omit<StatusEntry, 'seq'>[];
+  events: EventInput[];
+  counters: { day: string; agency: string; metric: string; by: number }[];
+}
+
+export interface WriteBatchResult {
+  /** The chain's head after the batch. */
+  lastEventSeq: number;
+  lastEventHash: string;
+}
+
 /** A cut of the evidence chain: events firstSeq..lastSeq moved into one archive file. */
 export interface Checkpoint {
   firstSeq: number;
@@ -310,6 +335,8 @@ export interface StoreOps {
   /** How many documents are archived in each file, by file name. */
   archivedDocumentCounts(): Promise<Map<string, number>>;
   bumpCounter(day: string, agency: string, metric: string, by: number): Promise<void>;
+  /** A batch of decided rows in one transaction (see WriteBatch); nothing of it stays if any row fails. */
+  writeBatch(b: WriteBatch): Promise<WriteBatchResult>;
   counters(options: { fromDay?: string; toDay?: string; agencies?: string[] }): Promise<CounterRow[]>;
 
   // console (users.ts, console.ts, calendar.ts)

@@ -18,10 +18,10 @@ import {
   GENESIS_HASH, PENDING_STATES,
   type Agency, type AgencyInput, type ArchiveSegment, type Checkpoint, type CounterRow, type CutResult, type DeliveryExpectation,
   type DeliveryPatch, type DeliveryRow, type DeliveryState, type DocumentRow, type EventInput, type EventRow, type InboxItem,
-  type StatusEntry, type Store, type StoreOps, type SystemRecord, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
+  type StatusEntry, type Store, type StoreOps, type SystemRecord, type WriteBatch, type WriteBatchResult, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, unknown>;
 type Param = string | number | boolean | null | Buffer | Uint8Array;
@@ -503,6 +503,105 @@ export class PostgresOps implements StoreOps {
   async bumpCounter(day: string, agency: string, metric: string, by: number): Promise<void> {
     await this.#run(`INSERT INTO counters (day, agency, metric, value) VALUES (?, ?, ?, ?)
       ON CONFLICT (day, agency, metric) DO UPDATE SET value = counters.value + excluded.value`, day, agency, metric, by);
+  }
+
+  async writeBatch(b: WriteBatch): Promise<WriteBatchResult> {
+    // One multi-row statement per table (unnest of one array per column: one round trip, however many rows),
+    // under WRITE_LOCK like every writing transaction, so seqs and the chain's head read here stay ours.
+    const q = (text: string, values: unknown[]): Promise<pg.QueryResult> => this.db.query(text, values);
+    for (const x of b.inlineBlobs) await this.putInlineBlob(x.digest, x.bytes);
+    if (b.documents.length > 0) {
+      const base = ((await this.#get('SELECT coalesce(max(seq), 0) AS s FROM documents'))?.['s'] as number);
+      const ds = b.documents.map((x) => x.doc);
+      await q(`INSERT INTO documents (id, seq, kind, business_type, from_agency, sender_system, edxml_id, subject, code_number, code_notation,
+          status_code, answers, due_at, digest, bytes, header, signature, received_at)
+        SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+          $11::text[], $12::text[], $13::bigint[], $14::text[], $15::bigint[], $16::text[], $17::text[], $18::bigint[])`, [
+        ds.map((d) => d.id), ds.map((_, i) => base + i + 1), ds.map((d) => d.kind), ds.map((d) => d.businessType), ds.map((d) => d.fromAgency),
+        ds.map((d) => d.senderSystem), ds.map((d) => d.edxmlId), ds.map((d) => d.subject), ds.map((d) => d.codeNumber), ds.map((d) => d.codeNotation),
+        ds.map((d) => d.statusCode), ds.map((d) => d.answers), ds.map((d) => d.dueAt), ds.map((d) => d.digest), ds.map((d) => d.bytes),
+        ds.map((d) => JSON.stringify(d.header)), ds.map((d) => JSON.stringify(d.signature)), ds.map((d) => d.receivedAt),
+      ]);
+      const keys = b.documents.flatMap((x) => x.keys.map((k) => [k, x.doc.id] as const));
+      if (keys.length > 0) await q('INSERT INTO document_keys (key, document_id) SELECT * FROM unnest($1::text[], $2::text[])', [keys.map((k) => k[0]), keys.map((k) => k[1])]);
+    }
+    if (b.links.length > 0) {
+      await q(`INSERT INTO document_links (document_id, related_id, relation) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
+        [b.links.map((l) => l.documentId), b.links.map((l) => l.relatedId), b.links.map((l) => l.relation)]);
+    }
+    if (b.deliveries.length > 0) {
+      const base = ((await this.#get('SELECT coalesce(max(seq), 0) AS s FROM deliveries'))?.['s'] as number);
+      const ds = b.deliveries;
+      // The document's due date rides along, as insertDelivery's does (the overdue rule and the open-deliveries index read it).
+      await q(`INSERT INTO deliveries (${DELIVERY_COLUMNS}, document_due_at)
+        SELECT u.*, (SELECT doc.due_at FROM documents doc WHERE doc.id = u.document_id)
+        FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::text[],
+          $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::boolean[])
+          AS u(id, seq, document_id, kind, recipient, addressed_to, state, attempts, business_status, last_reason, created_at, fetched_at, acked_at,
+            expires_at, answer_due_at, overdue)`, [
+        ds.map((d) => d.id), ds.map((_, i) => base + i + 1), ds.map((d) => d.documentId), ds.map((d) => d.kind), ds.map((d) => d.recipient),
+        ds.map((d) => d.addressedTo), ds.map((d) => d.state), ds.map((d) => d.attempts), ds.map((d) => d.businessStatus), ds.map((d) => d.lastReason),
+        ds.map((d) => d.createdAt), ds.map((d) => d.fetchedAt), ds.map((d) => d.ackedAt), ds.map((d) => d.expiresAt), ds.map((d) => d.answerDueAt),
+        ds.map((d) => d.overdue),
+      ]);
+      // Every node's long-polls for these agencies wake at commit, as insertDelivery's NOTIFY does.
+      const queued = [...new Set(ds.filter((d) => d.state === 'queued').map((d) => d.recipient))];
+      if (queued.length > 0) await q('SELECT pg_notify($1, r) FROM unnest($2::text[]) r', [INBOX_CHANNEL, queued]);
+    }
+    if (b.deliveryUpdates.length > 0) {
+      const us = b.deliveryUpdates;
+      const r = await q(`UPDATE deliveries d SET state = u.state, attempts = u.attempts, business_status = u.business_status, last_reason = u.last_reason,
+          fetched_at = u.fetched_at, acked_at = u.acked_at, answer_due_at = u.answer_due_at, overdue = u.overdue
+        FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::boolean[])
+          AS u(id, state, attempts, business_status, last_reason, fetched_at, acked_at, answer_due_at, overdue)
+        WHERE d.id = u.id`, [
+        us.map((u) => u.id), us.map((u) => u.state), us.map((u) => u.attempts), us.map((u) => u.businessStatus), us.map((u) => u.lastReason),
+        us.map((u) => u.fetchedAt), us.map((u) => u.ackedAt), us.map((u) => u.answerDueAt), us.map((u) => u.overdue),
+      ]);
+      if (r.rowCount !== new Set(us.map((u) => u.id)).size) throw new Error('assertion: every delivery of a batch update exists');
+    }
+    if (b.statuses.length > 0) {
+      // One statement cannot see its own rows, so each delivery's next seq is counted here from its last.
+      const ids = [...new Set(b.statuses.map((e) => e.deliveryId))];
+      const last = new Map((await q('SELECT delivery_id, max(seq) AS s FROM delivery_statuses WHERE delivery_id = ANY($1::text[]) GROUP BY delivery_id', [ids]))
+        .rows.map((r: Row) => [r['delivery_id'] as string, Number(r['s'])]));
+      const seqs = b.statuses.map((e) => {
+        const n = (last.get(e.deliveryId) ?? 0) + 1;
+        last.set(e.deliveryId, n);
+        return n;
+      });
+      await q(`INSERT INTO delivery_statuses (delivery_id, seq, status_code, document_id, description, at)
+        SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[])`, [
+        b.statuses.map((e) => e.deliveryId), seqs, b.statuses.map((e) => e.statusCode), b.statuses.map((e) => e.documentId),
+        b.statuses.map((e) => e.description), b.statuses.map((e) => e.at),
+      ]);
+    }
+    const head = (await this.#get('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1'))
+      ?? (await this.#get('SELECT last_seq AS seq, hash FROM archive_checkpoints ORDER BY last_seq DESC LIMIT 1'));
+    let seq = (head?.['seq'] as number | undefined) ?? 0;
+    let prevHash = (head?.['hash'] as string | undefined) ?? GENESIS_HASH;
+    if (b.events.length > 0) {
+      const cols = { seq: [] as number[], at: [] as number[], type: [] as string[], actor: [] as (string | null)[], doc: [] as (string | null)[],
+        delivery: [] as (string | null)[], data: [] as string[], prev: [] as string[], hash: [] as string[] };
+      for (const e of b.events) {
+        const row = { seq: ++seq, at: e.at, type: e.type, actor: e.actor, documentId: e.documentId ?? null, deliveryId: e.deliveryId ?? null };
+        const dataJson = JSON.stringify(e.data);
+        const hash = eventHash(prevHash, { ...row, dataJson });
+        cols.seq.push(row.seq); cols.at.push(row.at); cols.type.push(row.type); cols.actor.push(row.actor); cols.doc.push(row.documentId);
+        cols.delivery.push(row.deliveryId); cols.data.push(dataJson); cols.prev.push(prevHash); cols.hash.push(hash);
+        prevHash = hash;
+      }
+      await q(`INSERT INTO events (seq, at, type, actor, document_id, delivery_id, data, prev_hash, hash)
+        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
+      [cols.seq, cols.at, cols.type, cols.actor, cols.doc, cols.delivery, cols.data, cols.prev, cols.hash]);
+    }
+    const sums = sumCounters(b.counters);
+    if (sums.length > 0) {
+      await q(`INSERT INTO counters (day, agency, metric, value) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+        ON CONFLICT (day, agency, metric) DO UPDATE SET value = counters.value + excluded.value`,
+      [sums.map((c) => c.day), sums.map((c) => c.agency), sums.map((c) => c.metric), sums.map((c) => c.by)]);
+    }
+    return { lastEventSeq: seq, lastEventHash: prevHash };
   }
 
   async counters(o: { fromDay?: string; toDay?: string; agencies?: string[] }): Promise<CounterRow[]> {
