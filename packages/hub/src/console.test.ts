@@ -154,6 +154,7 @@ describe('console API', () => {
     const systems = (await ops.call('GET', '/console/api/systems')).json['items'] as { id: string }[];
     assert.deepEqual(systems.map((x) => x.id), ['sys.nghean'], 'a Nghệ An operator sees the systems serving Nghệ An');
     assert.equal(errorCode(await ops.call('POST', '/console/api/systems/sys.hanoi/rotate')), 'VDXP_E_CONSOLE_SCOPE');
+    assert.equal(errorCode(await ops.call('POST', '/console/api/systems/sys.nowhere/rotate')), 'VDXP_E_CONSOLE_SCOPE', 'a system serving no agency is no province\'s');
   });
 
   it('shows on the overview what was exchanged, and a document\'s timeline with its evidence verdict', async () => {

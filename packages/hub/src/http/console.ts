@@ -252,7 +252,12 @@ export function registerConsole(app: FastifyInstance, hub: Hub, o: ConsoleOption
     api.post('/systems/:id/rotate', async (req) => {
       const { user } = await auth(req, ['operator']);
       const id = (req.params as { id: string }).id;
-      for (const a of await ctx.store.systemAgencies(id)) effectiveScope(user, a);
+      const agencies = await ctx.store.systemAgencies(id);
+      // A system acting for no agency (or none at all) is within no province: only a nationwide operator may touch it.
+      if (agencies.length === 0 && user.scope !== null) {
+        throw new HubError('VDXP_E_CONSOLE_SCOPE', `Hệ thống ${id} không phục vụ cơ quan nào trong phạm vi của tài khoản / system ${id} serves no agency within the account's scope`);
+      }
+      for (const a of agencies) effectiveScope(user, a);
       return rotateSystemCredentials(ctx, id, `console:${user.username}`);
     });
     api.get('/health', async (req) => {
