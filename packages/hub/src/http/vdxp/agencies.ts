@@ -1,5 +1,6 @@
 // The registry calls of the VDXP API: the agency lists (streamed in pages, since a national registry has
-// 111,339 rows), delta sync by registry version, and registering or deleting a unit under one's own parent.
+// 111,339 rows; getAgenciesList's answer kept whole while the registry version stays), delta sync by registry
+// version, and registering or deleting a unit under one's own parent.
 
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply } from 'fastify';

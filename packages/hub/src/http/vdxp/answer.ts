@@ -1,5 +1,6 @@
 // The protocol's JSON answers: `status` OK/FAIL, `ErrorCode` ("0" on success), `ErrorDesc` in Vietnamese
-// without diacritics, plus each call's fields; long lists are streamed page by page, never built whole.
+// without diacritics, plus each call's fields; long lists are streamed page by page, never built whole
+// (getAgenciesList keeps the bytes it sent, up to a limit, to send again while the registry is unchanged).
 
 import { Readable } from 'node:stream';
 import { edxmlTimestamp } from '@vdxp/edxml';
