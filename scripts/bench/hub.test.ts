@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import { DEFAULT_HUB_LIMITS } from '@vdxp/hub';
+import { CRASH_AGENCIES } from '../../packages/hub/test-support/crash-server.ts';
 import { killAllHubProcesses } from '../../packages/hub/test-support/hub-process.ts';
 import { benchHub } from './hub.ts';
 
@@ -34,10 +35,17 @@ it('measures the hub at the tiny size: figures present, sane and of the sizes as
     if (!p.keptInline) positive(p.stagingFsyncMs, 'staging fsync ms');
     positive(p.transactionCommitMs, 'commit ms');
   }
+  assert.equal(r.wake.samples, 20);
+  for (const k of ['wakeP50Ms', 'wakeP99Ms', 'wakeMaxMs'] as const) positive(r.wake[k], `wake ${k}`);
+  assert.ok(r.wake.wakeP50Ms <= r.wake.wakeP99Ms && r.wake.wakeP99Ms <= r.wake.wakeMaxMs, JSON.stringify(r.wake));
+  assert.equal(r.agencies.agencies, 2_000 + CRASH_AGENCIES.length, 'every agency answered, the server\'s own five too');
+  for (const k of ['answerBytes', 'serverFirstMs', 'serverP50Ms', 'serverMaxMs', 'endToEndP50Ms', 'endToEndMaxMs'] as const) positive(r.agencies[k], `agencies ${k}`);
+  assert.ok(r.agencies.answerBytes > r.agencies.agencies * 50, `an answer of whole rows: ${JSON.stringify(r.agencies)}`);
   assert.equal(r.ingest, undefined, 'tiny never streams the 500 MB packet');
   assert.ok(!Array.isArray(r.rabbitmq), 'tiny never runs RabbitMQ');
   const json = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { case: string });
-  assert.deepEqual(json.map((j) => j.case), ['disk', 'hub-exchange', 'hub-exchange', 'hub-submit-phases', 'hub-submit-phases']);
+  assert.deepEqual(json.map((j) => j.case), ['disk', 'hub-exchange', 'hub-exchange', 'hub-submit-phases', 'hub-submit-phases', 'hub-wake', 'vdxp-agencies-list']);
+  assert.ok(lines.some((l) => l.startsWith('long-poll wake after a commit')) && lines.some((l) => l.startsWith('getAgenciesList of')), 'both in the table');
   assert.ok(lines.some((l) => l.includes('hub docs/s')), 'the readable table is printed');
 });
 

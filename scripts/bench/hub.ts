@@ -12,8 +12,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildPacket, buildPacketBytes, type PacketModel } from '@vdxp/edxml';
 import { addSystem, importAgencies, openHub, submitPacket, type HubContext } from '@vdxp/hub';
+import { CRASH_AGENCIES, CRASH_SYSTEMS } from '../../packages/hub/test-support/crash-server.ts';
 import { HubProcess } from '../../packages/hub/test-support/hub-process.ts';
 import { startPostgres, type PgCluster } from '../../packages/hub/test-support/postgres.ts';
+import { VdxpTestClient } from '../../packages/hub/test-support/vdxp-test-client.ts';
 
 export type BenchSize = 'tiny' | 'full';
 
@@ -73,6 +75,37 @@ export interface PhaseFigures {
   blobRenameAndDirFsyncMs: number;
 }
 
+/**
+ * Long-poll wake: a receiver's long-poll (GET /v1/inbox?wait=…, real HTTP) is parked, a sender submits one
+ * 10 KB document to it; the wake is the time from the document's commit (stamped in the server by the
+ * commit's own tick, on the machine's clock) to the moment the receiver has the poll's answer parsed.
+ */
+export interface WakeFigures {
+  case: 'hub-wake';
+  samples: number;
+  wakeP50Ms: number;
+  wakeP99Ms: number;
+  wakeMaxMs: number;
+}
+
+/**
+ * getAgenciesList (VDXP API, signed, real HTTP on loopback) of `agencies` registry rows. serverMs: from sending
+ * the request to the last byte of the answer read by a client that does nothing else with it (the server's
+ * time plus loopback); endToEndMs: the same call as a client makes it, the answer parsed into objects.
+ */
+export interface AgencyListFigures {
+  case: 'vdxp-agencies-list';
+  agencies: number;
+  answerBytes: number;
+  calls: number;
+  /** The first call on a fresh server: no kept answer yet, built page by page from the store. */
+  serverFirstMs: number;
+  serverP50Ms: number;
+  serverMaxMs: number;
+  endToEndP50Ms: number;
+  endToEndMaxMs: number;
+}
+
 export interface PeerFigures { case: 'rabbitmq'; size: number; count: number; seconds: number; msgsPerSec: number; MBps: number }
 
 export interface HubBenchResult {
@@ -81,6 +114,8 @@ export interface HubBenchResult {
   exchange: ExchangeFigures[];
   phases: PhaseFigures[];
   ingest: IngestFigures | undefined;
+  wake: WakeFigures;
+  agencies: AgencyListFigures;
   rabbitmq: PeerFigures[] | { skipped: string };
 }
 
@@ -90,6 +125,10 @@ interface Plan {
   exchange: { packetBytes: number; documents: number }[];
   phaseSubmits: { packetBytes: number; submits: number }[];
   ingestAttachmentMiB: number | undefined;
+  wakeSamples: number;
+  /** Agencies imported for getAgenciesList (beside the server's own five), and calls timed each way. */
+  listAgencies: number;
+  listCalls: number;
   rabbitmq: boolean;
 }
 
@@ -103,14 +142,14 @@ const PLANS: Record<BenchSize, Plan> = {
     diskWriteMiB: 16, syncWrites: 50,
     exchange: [{ packetBytes: PACKET_BYTES_SMALL, documents: 40 }, { packetBytes: PACKET_BYTES_LARGE, documents: 6 }],
     phaseSubmits: [{ packetBytes: PACKET_BYTES_SMALL, submits: 10 }, { packetBytes: PACKET_BYTES_LARGE, submits: 3 }],
-    ingestAttachmentMiB: undefined, rabbitmq: false,
+    ingestAttachmentMiB: undefined, wakeSamples: 20, listAgencies: 2_000, listCalls: 2, rabbitmq: false,
   },
   full: {
     diskWriteMiB: 256, syncWrites: 500,
     exchange: [{ packetBytes: PACKET_BYTES_SMALL, documents: 3000 }, { packetBytes: PACKET_BYTES_LARGE, documents: 300 }],
     phaseSubmits: [{ packetBytes: PACKET_BYTES_SMALL, submits: 300 }, { packetBytes: PACKET_BYTES_LARGE, submits: 60 }],
     // 375 MiB of attachment is 500 MiB of base64 in the packet.
-    ingestAttachmentMiB: 375, rabbitmq: true,
+    ingestAttachmentMiB: 375, wakeSamples: 500, listAgencies: 111_000, listCalls: 10, rabbitmq: true,
   },
 };
 const SMALL_WRITE_BYTES = 10 * KB;
@@ -130,6 +169,10 @@ const DD_TIMEOUT_MS = 120_000;
 const APT_TIMEOUT_MS = 10 * 60_000;
 const RABBITMQ_TIMEOUT_MS = 15 * 60_000;
 const INGEST_SLICE_BYTES = 1 * MiB;
+/** A wake sample's long-poll wait: far longer than any wake, so a timeout is a failure, not a sample. */
+const WAKE_POLL_SECONDS = 20;
+/** Pacing before each wake sample's submit, so the poll is parked in the hub (not a wait for a condition). */
+const WAKE_PARK_MS = 30;
 /** The peer's own harness: run.sh starts a throwaway broker, client.ts loads it (amqplib in a temp folder). */
 const PEER_DIR = new URL('peer-rabbitmq', import.meta.url).pathname;
 
@@ -356,6 +399,121 @@ async function exchange(root: string, packetBytes: number, documents: number, e:
   } finally {
     for (const x of servers) await x.kill('SIGTERM');
     if (e.engine === 'postgres') delete process.env['VDXP_KEY_FILE'];
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Long-poll wake after a commit, one parked poll and one 10 KB document at a time (see WakeFigures). */
+export async function wake(root: string, samples: number): Promise<WakeFigures> {
+  const dir = mkdtempSync(join(root, 'wake-'));
+  // Commit instants by document id, from the server's stdout, which may come after the poll's answer.
+  const stamps = new Map<string, number>();
+  const waiting = new Map<string, (at: number) => void>();
+  const server = new HubProcess(dir, {
+    startTimeoutMs: START_TIMEOUT_MS, nodeArgs: serverNodeArgs, env: { VDXP_BENCH_COMMIT_TIMES: '1' },
+    onLine: (m) => {
+      if (typeof m['committed'] !== 'string' || typeof m['at'] !== 'number') return;
+      stamps.set(m['committed'], m['at']);
+      waiting.get(m['committed'])?.(m['at']);
+    },
+  });
+  const stampOf = (id: string): Promise<number> => {
+    const at = stamps.get(id);
+    if (at !== undefined) return Promise.resolve(at);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`The server printed no commit instant for ${id}`)), REQUEST_TIMEOUT_MS);
+      waiting.set(id, (t) => { clearTimeout(timer); waiting.delete(id); resolve(t); });
+    });
+  };
+  try {
+    const { url, tokens } = await server.ready;
+    const s = SENDING[0];
+    const r = RECEIVING[0];
+    const tpl = await template(s.agency, r.agency, PACKET_BYTES_SMALL);
+    const wakeMs: number[] = [];
+    let after = '0';
+    for (let n = 0; n < samples; n++) {
+      const poll = (async () => {
+        const res = await request(`${url}/v1/inbox?kind=edoc&limit=1&wait=${WAKE_POLL_SECONDS}&after=${after}`, tokens?.[r.system] ?? '');
+        const page = await res.json() as { items: { documentId: string }[]; next: string | null };
+        return { status: res.status, page, at: performance.timeOrigin + performance.now() };
+      })();
+      await sleep(WAKE_PARK_MS);
+      const res = await request(`${url}/v1/documents`, tokens?.[s.system] ?? '', { method: 'POST', body: stamp(tpl, n), headers: { 'content-type': 'application/xml' } });
+      const json = await res.json() as { id?: string };
+      if (res.status !== 201 || json.id === undefined) throw new Error(`Submit answered ${res.status}: ${JSON.stringify(json)}`);
+      const answer = await poll;
+      const got = answer.page.items[0]?.documentId;
+      if (answer.status !== 200 || got !== json.id) throw new Error(`The long-poll answered ${answer.status} with ${got ?? 'nothing'}, not ${json.id}`);
+      after = answer.page.next ?? after;
+      wakeMs.push(answer.at - await stampOf(json.id));
+    }
+    wakeMs.sort((a, b) => a - b);
+    return {
+      case: 'hub-wake', samples, wakeP50Ms: round(percentile(wakeMs, 0.5), 2), wakeP99Ms: round(percentile(wakeMs, 0.99), 2),
+      wakeMaxMs: round(wakeMs.at(-1) ?? Number.NaN, 2),
+    };
+  } finally {
+    await server.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** getAgenciesList of a registry of `count` imported agencies, over the VDXP API (see AgencyListFigures). */
+export async function agenciesList(root: string, count: number, calls: number): Promise<AgencyListFigures> {
+  const dir = mkdtempSync(join(root, 'agencies-'));
+  // The registry first, in-process; the server then seeds its systems (and five agencies) on the same folder.
+  const hub = await openHub({ dataDir: dir });
+  try {
+    const drafts = [];
+    for (let i = 0; i < count; i++) {
+      const l1 = `${String.fromCharCode(65 + (i % 26))}${String(Math.floor(i / 26) % 100).padStart(2, '0')}`;
+      const rest = Math.floor(i / 2600);
+      drafts.push({
+        code: `${String(rest % 1000).padStart(3, '0')}.${String(Math.floor(rest / 1000) % 100).padStart(2, '0')}.01.${l1}`,
+        name: `Ủy ban nhân dân xã Thử nghiệm số ${i}`, email: `xa${i}@example.vn`,
+      });
+    }
+    await importAgencies(hub.ctx, drafts, 'bench');
+  } finally {
+    await hub.close();
+  }
+  const server = new HubProcess(dir, { startTimeoutMs: START_TIMEOUT_MS, nodeArgs: serverNodeArgs });
+  try {
+    const { url } = await server.ready;
+    const gov = CRASH_SYSTEMS.find((x) => x.name === 'gov');
+    if (!gov) throw new Error('assertion: the crash server has sys.gov');
+    const client = new VdxpTestClient({ endpoint: url, systemId: gov.id, secret: gov.secret, now: () => Date.now() });
+    const serverMs: number[] = [];
+    const endToEndMs: number[] = [];
+    let answerBytes = 0;
+    const expected = count + CRASH_AGENCIES.length;
+    for (let n = 0; n < calls; n++) {
+      // The whole answer read, nothing done with it.
+      let at = performance.now();
+      const res = await fetch(`${url}/getAgenciesList`, { method: 'POST', headers: client.sign({}, 'application/json'), body: '{}', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      answerBytes = (await res.arrayBuffer()).byteLength;
+      serverMs.push(performance.now() - at);
+      if (res.status !== 200) throw new Error(`getAgenciesList answered ${res.status}`);
+      // As a client uses it: the answer parsed, every agency an object.
+      at = performance.now();
+      const r = await client.call('getAgenciesList');
+      const data = r.json['data'];
+      endToEndMs.push(performance.now() - at);
+      if (r.json['status'] !== 'OK' || !Array.isArray(data) || data.length !== expected) {
+        throw new Error(`getAgenciesList answered ${r.status} with ${Array.isArray(data) ? data.length : 'no'} agencies, not ${expected}`);
+      }
+    }
+    const serverFirstMs = serverMs[0] ?? Number.NaN;
+    serverMs.sort((a, b) => a - b);
+    endToEndMs.sort((a, b) => a - b);
+    return {
+      case: 'vdxp-agencies-list', agencies: expected, answerBytes, calls, serverFirstMs: round(serverFirstMs),
+      serverP50Ms: round(percentile(serverMs, 0.5)), serverMaxMs: round(serverMs.at(-1) ?? Number.NaN),
+      endToEndP50Ms: round(percentile(endToEndMs, 0.5)), endToEndMaxMs: round(endToEndMs.at(-1) ?? Number.NaN),
+    };
+  } finally {
+    await server.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -590,6 +748,10 @@ export async function benchHub(o: {
       log(`bench hub (${o.size}): one packet of ${plan.ingestAttachmentMiB} MiB attachment…`);
       ingestFigures = emit(await ingest(root, plan.ingestAttachmentMiB));
     }
+    log(`bench hub (${o.size}): long-poll wake, ${plan.wakeSamples} samples…`);
+    const wakeFigures = emit(await wake(root, plan.wakeSamples));
+    log(`bench hub (${o.size}): getAgenciesList of ${plan.listAgencies} agencies, ${plan.listCalls} calls each way…`);
+    const agencyFigures = emit(await agenciesList(root, plan.listAgencies, plan.listCalls));
     let peer: PeerFigures[] | { skipped: string } = { skipped: 'the tiny size never runs RabbitMQ' };
     if (plan.rabbitmq) {
       // Let the disk settle after the hub's writes so both see the same machine.
@@ -598,7 +760,7 @@ export async function benchHub(o: {
       if (Array.isArray(peer)) for (const p of peer) emit(p);
       else emit({ case: 'rabbitmq', ...peer });
     }
-    const result: HubBenchResult = { size: o.size, disk, exchange: exchangeFigures, phases: phaseFigures, ingest: ingestFigures, rabbitmq: peer };
+    const result: HubBenchResult = { size: o.size, disk, exchange: exchangeFigures, phases: phaseFigures, ingest: ingestFigures, wake: wakeFigures, agencies: agencyFigures, rabbitmq: peer };
     for (const line of table(result)) out(line);
     return result;
   } finally {
@@ -622,6 +784,9 @@ function table(r: HubBenchResult): string[] {
   if (r.ingest) {
     lines.push(`one ${toMB(r.ingest.packetBytes)} MB packet: ingest ${r.ingest.ingestMBps} MB/s (${r.ingest.seconds} s), fetch ${r.ingest.fetchMBps} MB/s, server peak RSS ${r.ingest.serverPeakRssMB} MB (${r.ingest.serverRssAtStartMB} MB at start)`);
   }
+  lines.push(`long-poll wake after a commit (10 KB, sqlite, ${r.wake.samples} samples): p50 ${r.wake.wakeP50Ms} ms, p99 ${r.wake.wakeP99Ms} ms, max ${r.wake.wakeMaxMs} ms`);
+  const a = r.agencies;
+  lines.push(`getAgenciesList of ${a.agencies} agencies (${toMB(a.answerBytes)} MB, ${a.calls} calls): answer read whole ${a.serverP50Ms} ms p50 / ${a.serverMaxMs} max (first, built from the store: ${a.serverFirstMs} ms); parsed by the client ${a.endToEndP50Ms} ms p50 / ${a.endToEndMaxMs} max`);
   lines.push('submit, in-process, ms per packet: total = parse+validate + staging write + staging fsync + store reads + tx SQL + tx commit + blob rename/dir fsync');
   lines.push('(a packet kept inline: staging write = copy into memory, staging fsync = digest, its bytes go in with the tx SQL, no rename)');
   for (const p of r.phases) {

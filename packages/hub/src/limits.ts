@@ -48,6 +48,8 @@ export interface HubLimits {
   vdxpPartHeaderBytesMax: number;
   /** VDXP API: registry rows read per page while an agency list streams (memory held vs. queries made). */
   vdxpRegistryPageRows: number;
+  /** The largest getAgenciesList answer kept whole to answer again while the registry is unchanged (111,000 agencies: ~19 MB). */
+  vdxpAgencyListCacheBytesMax: number;
   /**
    * Events in one archive file. Bounds what one cut holds in memory (a digest per archived document), its
    * planning scans, and how long its transaction keeps the write lock (it deletes this many events).
@@ -139,6 +141,7 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   vdxpReplayCacheMax: 200_000,
   vdxpPartHeaderBytesMax: 16 * 1024,
   vdxpRegistryPageRows: 2_000,
+  vdxpAgencyListCacheBytesMax: 64 * 1024 * 1024,
   // The cut's transaction holds the write lock while it marks documents, drops their inline packets and deletes
   // the events: measured (scripts/archive-measure.ts, 2 CPUs at load ~16) 1.9 s for 10,003 events / 5,000
   // inline documents (0.6 s marking, 1.0 s dropping 56 MiB of inline packets), 21 s for 40,003 / 20,000.

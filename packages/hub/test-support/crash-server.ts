@@ -4,7 +4,9 @@
 // Seeds a small fixed registry on a new folder (printing the bearer tokens once), then serves on 127.0.0.1.
 //
 // Lines on stdout, one JSON object each: {"tokens":{…}} on the first start of a folder only, then
-// {"ready":true,"port":N,"pid":P,"recovery":{…}} once it listens; on stderr, {"serverError":…} per failed request. It exits on SIGTERM (cleanly) and when its
+// {"ready":true,"port":N,"pid":P,"recovery":{…}} once it listens; with VDXP_BENCH_COMMIT_TIMES=1, also
+// {"committed":documentId,"at":ms} per new document, `at` its commit instant on the machine's clock
+// (performance.timeOrigin + performance.now(), comparable across processes); on stderr, {"serverError":…} per failed request. It exits on SIGTERM (cleanly) and when its
 // stdin closes (the parent died), so a killed driver never leaves a server behind.
 
 import { openHub } from '../src/hub.ts';
@@ -49,6 +51,13 @@ async function main(): Promise<void> {
       tokens[s.name] = (await addSystem(hub.ctx, { id: s.id, agencies: [...s.agencies], secret: s.secret }, 'crash-server')).token;
     }
     process.stdout.write(`${JSON.stringify({ tokens })}\n`);
+  }
+  if (process.env['VDXP_BENCH_COMMIT_TIMES'] === '1') {
+    // Emitted by intake right after it committed the document and woke the inbox waiters (same tick).
+    hub.ctx.emitter.on('document:accepted', ({ documentId }) => {
+      const at = performance.timeOrigin + performance.now();
+      process.stdout.write(`${JSON.stringify({ committed: documentId, at })}\n`);
+    });
   }
   const app = buildServer(hub);
   // The hub answers unexpected failures with a bare 500; the driver wants their cause, so each goes to

@@ -45,11 +45,11 @@ export class HubProcess {
   #alive = true;
 
   /** Starts `node crash-server.ts <dataDir>`; `ready` settles when it listens (or rejects if it dies first). */
-  constructor(dataDir: string, options: { startTimeoutMs: number; nodeArgs?: string[] }) {
+  constructor(dataDir: string, options: { startTimeoutMs: number; nodeArgs?: string[]; env?: Record<string, string>; onLine?: (msg: Record<string, unknown>) => void }) {
     installExitHook();
     this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), CRASH_SERVER_PATH, dataDir], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+      env: { ...process.env, NODE_NO_WARNINGS: '1', ...options.env },
     });
     live.add(this.child);
     this.exited = new Promise((resolve) => {
@@ -88,6 +88,7 @@ export class HubProcess {
         } catch {
           return;
         }
+        options.onLine?.(msg);
         if (msg.tokens) tokens = msg.tokens;
         if (msg.ready && typeof msg.port === 'number' && msg.recovery) {
           clearTimeout(timer);

@@ -31,9 +31,12 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         const v0 = await store.registryVersion();
         const a = await store.putAgency(agency('000.00.00.G22', { otherCodes: ['G22'] }), 10);
         assert.ok(a.version > v0);
+        // getAgenciesList keeps its answer while this version is unchanged: every change must raise it.
+        assert.equal(await store.registryVersion(), a.version);
         assert.equal((await store.findAgency('G22'))?.code, '000.00.00.G22');
         assert.equal(await store.getAgency('G22'), undefined, 'getAgency takes the primary code only');
         const v = await store.putAgencies([agency('B'), agency('C', { deleted: true })], 20);
+        assert.equal(await store.registryVersion(), v);
         assert.equal(await store.countAgencies(), 2);
         const changed = await store.listAgencies({ afterVersion: a.version, limit: 10, includeDeleted: true });
         assert.deepEqual(changed.map((x) => [x.code, x.version, x.deleted]), [['B', v, false], ['C', v, true]]);
@@ -42,7 +45,9 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         assert.deepEqual([...page1, ...page2].map((x) => x.code), ['000.00.00.G22', 'B']);
         await store.putAgency(agency('000.00.15.H41', { parent: '000.00.00.H41', level: 2 }), 25);
         assert.deepEqual((await store.listAgencies({ parent: '000.00.00.H41', limit: 10 })).map((x) => x.code), ['000.00.15.H41']);
+        const before = await store.registryVersion();
         await store.putAgency({ ...agency('000.00.00.G22'), otherCodes: [] }, 30);
+        assert.ok(await store.registryVersion() > before, 'a change to an existing agency raises the version too');
         assert.equal(await store.findAgency('G22'), undefined, 'dropped other codes stop resolving');
       } finally { await close(); }
     });

@@ -1,13 +1,15 @@
 // The registry calls of the VDXP API: the agency lists (streamed in pages, since a national registry has
-// 111,339 rows), delta sync by registry version, and registering or deleting a unit under one's own parent.
+// 111,339 rows; getAgenciesList's answer kept whole while the registry version stays), delta sync by registry
+// version, and registering or deleting a unit under one's own parent.
 
 import type { IncomingMessage } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import { parseAgencyCode } from '@vdxp/edxml';
 import { record, type HubContext } from '../../context.ts';
 import { HubError } from '../../errors.ts';
 import { addAgency, dissolveAgency } from '../../registry.ts';
 import type { Agency, SystemRecord } from '../../store/store.ts';
-import { vnTime } from './answer.ts';
+import { JSON_TYPE, sendList, vnTime } from './answer.ts';
 
 /** Pages of the registry in (version, code) order, each mapped and filtered; the last page may be short. */
 async function* registryPages<T>(ctx: HubContext, o: { afterVersion?: number; includeDeleted: boolean }, map: (a: Agency) => T | undefined): AsyncGenerator<T[]> {
@@ -44,6 +46,40 @@ function formOf(code: string): ReturnType<typeof parseAgencyCode> | undefined {
 
 function codeOfForm(a: Agency, form: 'legacy' | 'qd20'): string | undefined {
   return [a.code, ...a.otherCodes].find((c) => formOf(c)?.form === form);
+}
+
+/** The last getAgenciesList answer of a hub, whole, and the registry version it was read at. */
+const listAnswers = new WeakMap<HubContext, { version: number; bytes: Buffer }>();
+
+/**
+ * getAgenciesList, answered from the bytes of the last answer while the registry version is the same. Every
+ * change to the registry (each putAgency/putAgencies, whoever makes it: this hub, the CLI beside it, another
+ * node on PostgreSQL) raises that version in its own transaction, and the version is read from the store on
+ * every call, so a kept answer is never served after a change: exact on both engines, across processes and
+ * nodes. An answer is kept under the version read before its first page: one that a change reached while it
+ * was read is kept under a version already gone, so never served (and not kept at all when the version read
+ * after its last page differs). Kept only up to limits.vdxpAgencyListCacheBytesMax.
+ */
+export async function sendAgenciesList(ctx: HubContext, reply: FastifyReply): Promise<FastifyReply> {
+  const version = await ctx.store.registryVersion();
+  const kept = listAnswers.get(ctx);
+  if (kept?.version === version) return reply.code(200).type(JSON_TYPE).send(kept.bytes);
+  const pieces: Buffer[] = [];
+  let bytes = 0;
+  let keep = true;
+  return sendList(reply, agenciesListPages(ctx), {
+    piece: (text) => {
+      if (!keep) return;
+      const b = Buffer.from(text, 'utf8');
+      bytes += b.length;
+      if (bytes > ctx.limits.vdxpAgencyListCacheBytesMax) { keep = false; pieces.length = 0; } else pieces.push(b);
+    },
+    end: async () => {
+      // The answer is sent whole already: a failed re-read only means nothing is kept.
+      const now = await ctx.store.registryVersion().catch(() => undefined);
+      if (keep && now === version) listAnswers.set(ctx, { version, bytes: Buffer.concat(pieces, bytes) });
+    },
+  });
 }
 
 /**

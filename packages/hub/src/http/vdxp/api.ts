@@ -9,7 +9,7 @@ import { fetchPacket } from '../../delivery.ts';
 import { describeError, HubError } from '../../errors.ts';
 import type { Hub } from '../../hub.ts';
 import type { Metrics } from '../metrics.ts';
-import { agenciesListPages, agenciesQd20Pages, deleteAgency, readJsonBody, registerAgency, synchronizePages } from './agencies.ts';
+import { agenciesQd20Pages, sendAgenciesList, deleteAgency, readJsonBody, registerAgency, synchronizePages } from './agencies.ts';
 import { asciiJson, fail, JSON_TYPE, ok, sendAnswer, sendList, toAscii, type Answer } from './answer.ts';
 import { markCaller } from '../../activity.ts';
 import { authenticate, type VdxpCaller } from './auth.ts';
@@ -133,7 +133,7 @@ const CALLS: Record<string, Call> = {
   getAgenciesList: {
     methods: ['GET', 'POST'],
     async handle(_req, reply, _c, ctx) {
-      return sendList(reply, agenciesListPages(ctx));
+      return sendAgenciesList(ctx, reply);
     },
   },
   getAgenciesListQD20: {
