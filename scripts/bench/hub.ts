@@ -272,6 +272,8 @@ function measureDisk(dir: string, plan: Plan): DiskFigures {
 
 /** Node flags for the server children (e.g. --cpu-prof --cpu-prof-dir=…), set by benchHub's caller. */
 let serverNodeArgs: string[] = [];
+/** Sets the Node flags of the server children for callers of `exchange` alone (scripts/profile-hub.ts). */
+export function setServerNodeArgs(args: string[]): void { serverNodeArgs = args; }
 
 async function startServer(dir: string): Promise<{ server: HubProcess; url: string; tokens: Record<string, string> }> {
   const server = new HubProcess(dir, { startTimeoutMs: START_TIMEOUT_MS, nodeArgs: serverNodeArgs });
@@ -310,7 +312,7 @@ async function request(url: string, token: string, init: RequestInit = {}): Prom
   return res;
 }
 
-async function exchange(root: string, packetBytes: number, documents: number, e: BenchEngine = { engine: 'sqlite', nodes: 1 }, cluster?: PgCluster): Promise<ExchangeFigures> {
+export async function exchange(root: string, packetBytes: number, documents: number, e: BenchEngine = { engine: 'sqlite', nodes: 1 }, cluster?: PgCluster): Promise<ExchangeFigures> {
   const dir = mkdtempSync(join(root, 'exchange-'));
   const { servers, urls, tokens } = await startServers(dir, e, cluster);
   let turn = 0;
