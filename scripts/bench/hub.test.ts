@@ -20,7 +20,7 @@ it('measures the hub at the tiny size: figures present, sane and of the sizes as
   positive(r.disk.syncWritesPerSec, 'synced writes/s');
   assert.deepEqual(r.exchange.map((e) => e.packetBytes), TINY_PACKET_BYTES);
   for (const e of r.exchange) {
-    for (const k of ['docsPerSec', 'MBps', 'submitP50Ms', 'submitP99Ms', 'fetchP50Ms', 'fetchP99Ms', 'serverPeakRssMB'] as const) positive(e[k], `${e.packetBytes} ${k}`);
+    for (const k of ['docsPerSec', 'MBps', 'submitP50Ms', 'submitP99Ms', 'fetchP50Ms', 'fetchP99Ms', 'serverPeakRssMB', 'serverCpuMsPerDoc'] as const) positive(e[k], `${e.packetBytes} ${k}`);
     assert.ok(e.submitP50Ms <= e.submitP99Ms && e.fetchP50Ms <= e.fetchP99Ms, JSON.stringify(e));
     assert.equal(e.fetchRetries, 0, 'no fetch had to be made again');
     assert.ok(Math.abs(e.MBps - (e.documents * e.packetBytes) / e.seconds / 1e6) <= Math.max(0.2, e.MBps * 0.01), `MB/s is documents × size / seconds: ${JSON.stringify(e)}`);

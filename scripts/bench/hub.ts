@@ -38,6 +38,11 @@ export interface ExchangeFigures {
   fetchP50Ms: number;
   fetchP99Ms: number;
   serverPeakRssMB: number;
+  /**
+   * The servers' CPU time (user + system, every thread) per document, in ms: the cost of a document to the hub,
+   * which other load on the machine inflates far less than it does docs/s.
+   */
+  serverCpuMsPerDoc: number;
   /** Fetches answered 500 and made again (the blob was not in place yet). */
   fetchRetries: number;
 }
@@ -328,6 +333,7 @@ export async function exchange(root: string, packetBytes: number, documents: num
     let acked = 0;
     let fetchedBytes = 0;
     let fetchRetries = 0;
+    const cpuAtStart = servers.reduce((sum, x) => sum + (x.cpuMs() ?? Number.NaN), 0);
     const t0 = performance.now();
     const sender = async (k: number): Promise<void> => {
       const s = SENDING[k % SENDING.length];
@@ -388,6 +394,7 @@ export async function exchange(root: string, packetBytes: number, documents: num
       ...RECEIVING.slice(0, RECEIVERS).map((r, i) => receiver(r, perReceiver[i] ?? 0)),
     ]);
     const seconds = (performance.now() - t0) / 1000;
+    const serverCpuMs = servers.reduce((sum, x) => sum + (x.cpuMs() ?? Number.NaN), 0) - cpuAtStart;
     if (acked !== documents || fetchedBytes !== documents * packetBytes) throw new Error(`assertion: ${acked} acked, ${fetchedBytes} bytes fetched`);
     submitMs.sort((a, b) => a - b);
     fetchMs.sort((a, b) => a - b);
@@ -396,7 +403,7 @@ export async function exchange(root: string, packetBytes: number, documents: num
       docsPerSec: rate(documents / seconds, 0), MBps: rate(documents * packetBytes / seconds / 1e6),
       submitP50Ms: round(percentile(submitMs, 0.5), 2), submitP99Ms: round(percentile(submitMs, 0.99), 2),
       fetchP50Ms: round(percentile(fetchMs, 0.5), 2), fetchP99Ms: round(percentile(fetchMs, 0.99), 2),
-      serverPeakRssMB: toMB(Math.max(...servers.map((x) => x.peakRssBytes() ?? Number.NaN))), fetchRetries,
+      serverPeakRssMB: toMB(Math.max(...servers.map((x) => x.peakRssBytes() ?? Number.NaN))), serverCpuMsPerDoc: round(serverCpuMs / documents, 2), fetchRetries,
     };
   } finally {
     for (const x of servers) await x.kill('SIGTERM');
@@ -776,11 +783,11 @@ function table(r: HubBenchResult): string[] {
   const lines = [
     '',
     `vdxp hub benchmark (${r.size}) — disk: ${r.disk.writeMBps} MB/s sequential (fdatasync), ${r.disk.syncWritesPerSec} synced ${r.disk.syncWriteBytes / KB} KB writes/s`,
-    `${'packet'.padEnd(8)} ${'store'.padEnd(13)} ${pad('docs', 6)} ${pad('hub docs/s', 11)} ${pad('hub MB/s', 9)} ${pad('submit p50/p99 ms', 18)} ${pad('fetch p50/p99 ms', 17)} ${pad('peak RSS MB', 12)} | ${pad('rabbitmq msg/s', 15)} ${pad('MB/s', 7)}`,
+    `${'packet'.padEnd(8)} ${'store'.padEnd(13)} ${pad('docs', 6)} ${pad('hub docs/s', 11)} ${pad('hub MB/s', 9)} ${pad('submit p50/p99 ms', 18)} ${pad('fetch p50/p99 ms', 17)} ${pad('peak RSS MB', 12)} ${pad('CPU ms/doc', 11)} | ${pad('rabbitmq msg/s', 15)} ${pad('MB/s', 7)}`,
   ];
   for (const e of r.exchange) {
     const peer = Array.isArray(r.rabbitmq) ? r.rabbitmq.find((p) => p.size === e.packetBytes) : undefined;
-    lines.push(`${label(e.packetBytes).padEnd(8)} ${(e.engine === 'sqlite' ? 'sqlite' : `postgres×${e.nodes}`).padEnd(13)} ${pad(e.documents, 6)} ${pad(e.docsPerSec, 11)} ${pad(e.MBps, 9)} ${pad(`${e.submitP50Ms} / ${e.submitP99Ms}`, 18)} ${pad(`${e.fetchP50Ms} / ${e.fetchP99Ms}`, 17)} ${pad(e.serverPeakRssMB, 12)} | ${pad(peer?.msgsPerSec ?? '–', 15)} ${pad(peer?.MBps ?? '–', 7)}`);
+    lines.push(`${label(e.packetBytes).padEnd(8)} ${(e.engine === 'sqlite' ? 'sqlite' : `postgres×${e.nodes}`).padEnd(13)} ${pad(e.documents, 6)} ${pad(e.docsPerSec, 11)} ${pad(e.MBps, 9)} ${pad(`${e.submitP50Ms} / ${e.submitP99Ms}`, 18)} ${pad(`${e.fetchP50Ms} / ${e.fetchP99Ms}`, 17)} ${pad(e.serverPeakRssMB, 12)} ${pad(e.serverCpuMsPerDoc, 11)} | ${pad(peer?.msgsPerSec ?? '–', 15)} ${pad(peer?.MBps ?? '–', 7)}`);
   }
   if (!Array.isArray(r.rabbitmq)) lines.push(`rabbitmq: skipped — ${r.rabbitmq.skipped}`);
   if (r.ingest) {

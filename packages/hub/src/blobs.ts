@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
 import { chmod, mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Random } from './clock.ts';
 import { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, syncDir } from './data-folder.ts';
 import { HubError } from './errors.ts';
@@ -294,27 +294,31 @@ export class BlobStore implements PacketStore {
       if (other !== undefined) return checkedInline(digest, other);
       throw new HubError('VDXP_E_BLOB_CORRUPT', `Stored packet ${digest} cannot be read`, { cause: e });
     }
-    const hash = createHash('sha256');
-    // The last chunk is held back until the digest is checked, so a changed packet of the same length never
-    // reaches a client complete: it is cut off before its end, whatever Content-Length promised.
-    let held: Buffer | undefined;
-    const check = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        const out = held;
-        held = chunk;
-        cb(null, out);
-      },
-      flush(cb) {
-        const got = hash.digest('hex');
-        if (got !== digest) { cb(new HubError('VDXP_E_BLOB_CORRUPT', `Stored packet ${digest} now hashes to ${got}`)); return; }
-        cb(null, held);
-      },
-    });
     const src = file.createReadStream({ highWaterMark: 256 * 1024 });
-    src.on('error', (e) => check.destroy(new HubError('VDXP_E_BLOB_CORRUPT', `Stored packet ${digest} cannot be read`, { cause: e })));
-    check.on('close', () => { src.destroy(); });
-    return src.pipe(check);
+    // The last chunk is held back until the digest is checked, so a changed packet of the same length never
+    // reaches a client complete: it is cut off before its end, whatever Content-Length promised. Pull-based:
+    // nothing is read before the consumer asks, so a packet found changed while the answer is not yet being
+    // sent (the caller still awaits its transaction) fails that answer, not the process with an unheard error.
+    async function* checked(): AsyncGenerator<Buffer> {
+      const hash = createHash('sha256');
+      let held: Buffer | undefined;
+      try {
+        for await (const chunk of src) {
+          hash.update(chunk as Buffer);
+          if (held !== undefined) yield held;
+          held = chunk as Buffer;
+        }
+      } catch (e) {
+        throw new HubError('VDXP_E_BLOB_CORRUPT', `Stored packet ${digest} cannot be read`, { cause: e });
+      }
+      const got = hash.digest('hex');
+      if (got !== digest) throw new HubError('VDXP_E_BLOB_CORRUPT', `Stored packet ${digest} now hashes to ${got}`);
+      if (held !== undefined) yield held;
+    }
+    const out = Readable.from(checked(), { objectMode: false });
+    // Destroyed before its first read (the hand-out was refused), the generator never ran: close the file here.
+    out.on('close', () => { src.destroy(); });
+    return out;
   }
 
   /** The SHA-256 of a stored packet as it is now (inline or file), or undefined when it is in neither place. */

@@ -40,6 +40,8 @@ export interface HubOptions {
    * hub's in-flight uploads.
    */
   recover?: boolean;
+  /** The embedded engine's log sync (see SqliteStoreOptions.sync); the default is right for every real use. */
+  sqliteSync?: 'threadpool' | 'commit';
 }
 
 /** How long a starting node waits for its LISTEN connection before it serves without it (it keeps trying). */
@@ -70,7 +72,7 @@ export async function openHub(o: HubOptions): Promise<Hub> {
   const { warnings } = checkPrivateDir(dataDir, DATA_FOLDER_ENTRIES);
   // SQLite would create the file 0644 & ~umask, and its -wal and -shm copy the database file's mode.
   touchPrivateFile(join(dataDir, DATABASE_FILE));
-  const store = openSqliteStore(join(dataDir, DATABASE_FILE));
+  const store = openSqliteStore(join(dataDir, DATABASE_FILE), o.sqliteSync !== undefined ? { sync: o.sqliteSync } : {});
   const random = o.random ?? systemRandom;
   const limits = hubLimits(o.limits);
   const blobs = new BlobStore({ root: dataDir, random, store, inlinePacketBytesMax: limits.inlinePacketBytesMax });

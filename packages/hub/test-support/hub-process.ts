@@ -130,6 +130,24 @@ export class HubProcess {
     return true;
   }
 
+  /**
+   * CPU time the child used so far (user + system, all its threads), in milliseconds, from /proc/PID/stat;
+   * undefined once it exited. Divided by the work done, it is a cost that the machine's other load inflates
+   * far less than a rate does.
+   */
+  cpuMs(): number | undefined {
+    if (!this.#alive) return undefined;
+    try {
+      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+      // Fields after the command's closing parenthesis; utime and stime are the 14th and 15th of the line.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      return ticks * (1000 / CLOCK_TICKS_PER_SECOND);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Peak resident set size of the child so far (VmHWM), in bytes; undefined once it exited. */
   peakRssBytes(): number | undefined {
     if (!this.#alive) return undefined;
@@ -141,6 +159,9 @@ export class HubProcess {
     }
   }
 }
+
+/** Linux's USER_HZ: the unit of /proc's CPU times (100 on every Linux architecture we run on). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Kills every child this process started that is still running (test teardown). */
 export async function killAllHubProcesses(): Promise<void> {

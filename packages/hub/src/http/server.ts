@@ -54,6 +54,13 @@ export function buildServer(hub: Hub, options: ServerOptions = {}): FastifyInsta
 
   // Long-polls would hold close() up to longPollSecondsMax: answer them now.
   app.addHook('preClose', async () => { hub.ctx.notifier.close(); });
+  // No answer leaves before what it could have read is durable (Store.settled; waits only on the embedded engine).
+  // A callback hook, so an answer with nothing to wait for goes out in the same turn, as before.
+  app.addHook('onSend', (_req, _reply, payload, done) => {
+    const wait = hub.ctx.store.settled();
+    if (wait === undefined) { done(null, payload); return; }
+    wait.then(() => { done(null, payload); }, (e: unknown) => { done(e instanceof Error ? e : new Error(String(e))); });
+  });
   const metrics = new Metrics(hub);
   app.addHook('onResponse', async (req, reply) => {
     metrics.httpRequest(req.routeOptions.url ?? 'unknown', req.method, reply.statusCode);

@@ -453,6 +453,14 @@ export interface Store extends StoreOps {
   readonly engine: 'sqlite' | 'postgres';
   /** Runs `fn` in one transaction: all its writes commit together or none do. Transactions are serialised. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * A wait until everything committed so far is durable, or undefined when it is already (the common case, so
+   * an answer pays nothing). A write's own promise already waits for its durability; an answer built from
+   * reads waits for this before it leaves the hub (the HTTP server does), so nothing a power cut could take
+   * back is ever shown. The embedded engine syncs its log off the event loop after COMMIT; PostgreSQL makes a
+   * commit visible only once it is flushed, so there it is always undefined.
+   */
+  settled(): Promise<void> | undefined;
   close(): Promise<void>;
 }
 

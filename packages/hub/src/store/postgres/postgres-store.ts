@@ -897,6 +897,8 @@ function storeOnPool(pool: pg.Pool, url: string): PostgresStore {
     pool,
     url,
     transaction: <T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> => writeTransaction(pool, (client) => fn(new PostgresOps(client))),
+    // A commit becomes visible to other sessions only after its WAL flush (synchronous_commit on).
+    settled: () => undefined,
     close: () => pool.end(),
   };
   const proto = PostgresOps.prototype as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;

@@ -1,7 +1,12 @@
 // The embedded engine: one SQLite file in WAL mode through node:sqlite (no native addon to build).
-// synchronous=FULL: a commit is on disk before we answer, so a power cut loses nothing acknowledged.
+// A commit is on disk before we answer, so a power cut loses nothing acknowledged: SQLite writes the commit to
+// the WAL (synchronous=NORMAL, no fsync of its own) and the store fdatasyncs the WAL on libuv's thread pool
+// before any caller sees the commit's outcome or any read that could have seen it (see `storeOnDatabase`).
 
+import { once } from 'node:events';
 import { readFileSync, readdirSync } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { eventHash } from '../event-hash.ts';
 import {
@@ -20,6 +25,12 @@ const MIGRATIONS = new URL('./migrations/', import.meta.url);
 const SQLITE_BATCH_CACHE_KIB = 256 * 1024;
 /** Transactions applied under one COMMIT at most (group commit). */
 const GROUP_COMMIT_TRANSACTIONS_MAX = 256;
+/** Writing commits before the checkpointer thread starts (a short-lived store never starts it), then between kicks. */
+const CHECKPOINTER_START_AFTER_COMMITS = 256;
+const CHECKPOINT_EVERY_COMMITS = 16;
+/** SQLite's own threshold (pages in the WAL), used only if the checkpointer thread dies. */
+const AUTOCHECKPOINT_FALLBACK_PAGES = 1000;
+const BUSY_TIMEOUT_MS = 10_000;
 /**
  * SQLite's page cache for the one connection, in KiB (a negative cache_size): the console's reads probe indexes
  * at random over a multi-gigabyte file (2,000,000 documents), and the default 2 MiB sent each probe to the kernel.
@@ -27,11 +38,26 @@ const GROUP_COMMIT_TRANSACTIONS_MAX = 256;
  */
 const PAGE_CACHE_KIB = 64 * 1024;
 
-export function openSqliteStore(path: string): Store {
+export interface SqliteStoreOptions {
+  /**
+   * Where a commit's log is made durable: 'threadpool' (the default) fdatasyncs it after COMMIT, off the event
+   * loop (see WalSync); 'commit' lets SQLite sync inside COMMIT (synchronous=FULL), on the event loop. Slower,
+   * but no answer then waits on the disk's timing: the seeded simulation needs that to replay a seed exactly.
+   */
+  sync?: 'threadpool' | 'commit';
+}
+
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
+  const inCommit = options.sync === 'commit';
   const db = new DatabaseSync(path);
-  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA cache_size = -${PAGE_CACHE_KIB};`);
+  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA cache_size = -${PAGE_CACHE_KIB};`);
+  // The migrations run before the store hands anything out; each is made durable by its own full sync.
+  db.exec('PRAGMA synchronous = FULL');
   migrate(db);
-  return storeOnDatabase(db);
+  db.exec(`PRAGMA synchronous = ${inCommit ? 'FULL' : 'NORMAL'}`);
+  // Checkpoints run on the checkpointer's thread (checkpointer.ts), not inside this connection's COMMITs.
+  db.exec('PRAGMA wal_autocheckpoint = 0');
+  return storeOnDatabase(db, path, inCommit);
 }
 
 function migrate(db: DatabaseSync): void {
@@ -758,12 +784,151 @@ class SqliteOps implements StoreOps {
 
 
 /**
+ * Durability off the event loop. With synchronous=FULL, SQLite fsyncs the WAL inside COMMIT, and node:sqlite
+ * runs COMMIT on the one JavaScript thread: every commit stalled every request for the disk's flush (measured:
+ * ~46% of the hub's CPU profile per 10 KB document). Here COMMIT only writes the WAL (synchronous=NORMAL) and
+ * the WAL file is fdatasynced on libuv's thread pool; one sync covers every commit made before it began, so
+ * commits that land during a sync share the next one. Two rules keep "accepted means durable":
+ * - a write's caller (a transaction, or a single writing operation) hears its outcome only after a sync that
+ *   began after its COMMIT;
+ * - nothing read leaves the hub before every commit made until then is synced: the HTTP server awaits
+ *   `settled()` before it sends any answer (http/server.ts), so no reader (an inbox, a fetch, a console page)
+ *   sees a document that a power cut could still take back. Reads themselves do not wait: a request waits
+ *   once, at its answer, and concurrent answers share one sync.
+ * SQLite's own checkpoints keep their syncs (NORMAL syncs the WAL before copying it into the database file and
+ * the database file after), so a commit copied out of the WAL before our sync ran is durable by that route.
+ * A failed sync leaves the file's state unknown (the kernel may drop the failed pages and report success
+ * next time): the store refuses everything from then on, and the hub must be restarted (SQLite recovers).
+ */
+class WalSync {
+  #committed = 0;
+  #synced = 0;
+  #running: Promise<void> | undefined;
+  #failure: Error | undefined;
+
+  readonly #walPath: string;
+  /** SQLite synced the log inside COMMIT (synchronous=FULL): a commit is durable when COMMIT returns. */
+  readonly #inCommit: boolean;
+
+  constructor(walPath: string, inCommit: boolean) {
+    this.#walPath = walPath;
+    this.#inCommit = inCommit;
+  }
+
+  /** Counts a COMMIT that wrote; returns the mark to wait for. */
+  committed(): number {
+    this.#committed++;
+    if (this.#inCommit) this.#synced = this.#committed;
+    return this.#committed;
+  }
+
+  /** The mark of the last COMMIT that wrote: a read waits for it. */
+  get last(): number {
+    return this.#committed;
+  }
+
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  /** undefined when every commit is on disk already (nothing to wait for), else the wait (or the failure). */
+  pending(): Promise<void> | undefined {
+    if (this.#failure) return Promise.reject(this.#failure);
+    return this.#synced >= this.#committed ? undefined : this.durable(this.#committed);
+  }
+
+  /** Resolves once every commit up to `mark` is on disk. */
+  async durable(mark: number): Promise<void> {
+    while (this.#synced < mark) {
+      if (this.#failure) throw this.#failure;
+      this.#running ??= this.#sync().finally(() => { this.#running = undefined; });
+      await this.#running;
+    }
+    if (this.#failure) throw this.#failure;
+  }
+
+  async #sync(): Promise<void> {
+    const target = this.#committed;
+    try {
+      // Opened for each sync, so a WAL file SQLite replaced is never missed; only the WAL is written by a commit.
+      const f = await openFile(this.#walPath, 'r');
+      try {
+        await f.datasync();
+      } finally {
+        await f.close();
+      }
+      this.#synced = Math.max(this.#synced, target);
+    } catch (e) {
+      this.#failure = new Error(`The database's write-ahead log could not be synced to disk (${String(e)}); what was committed since the last sync may be lost on a power cut. Restart the hub.`, { cause: e });
+      throw this.#failure;
+    }
+  }
+}
+
+/** Starts the checkpointer thread once the store has written enough to need it, and kicks it every few commits. */
+class Checkpoints {
+  readonly #db: DatabaseSync;
+  readonly #path: string;
+  #worker: Worker | undefined;
+  #commits = 0;
+  #dead = false;
+
+  constructor(db: DatabaseSync, path: string) {
+    this.#db = db;
+    this.#path = path;
+  }
+
+  afterCommit(): void {
+    this.#commits++;
+    if (this.#dead || this.#commits < CHECKPOINTER_START_AFTER_COMMITS || this.#commits % CHECKPOINT_EVERY_COMMITS !== 0) return;
+    this.#worker ??= this.#start();
+    this.#worker.postMessage('checkpoint');
+  }
+
+  #start(): Worker {
+    const w = new Worker(new URL('./checkpointer.ts', import.meta.url), { workerData: { path: this.#path, busyTimeoutMs: BUSY_TIMEOUT_MS } });
+    w.unref();
+    w.on('message', (m: { error?: string }) => { if (m.error) process.emitWarning(`vdxp: a WAL checkpoint failed (it is retried after the next commits): ${m.error}`); });
+    // Without its thread, SQLite checkpoints inside COMMIT again, so the log cannot grow without end.
+    w.on('error', (e) => {
+      process.emitWarning(`vdxp: the checkpointer thread stopped (${String(e)}); checkpoints run inside commits from now on`);
+      this.#dead = true;
+      this.#worker = undefined;
+      if (this.#db.isOpen) this.#db.exec(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_FALLBACK_PAGES}`);
+    });
+    return w;
+  }
+
+  async close(): Promise<void> {
+    const w = this.#worker;
+    if (!w) return;
+    this.#worker = undefined;
+    const exited = once(w, 'exit');
+    w.postMessage('close');
+    await exited;
+  }
+}
+
+/**
  * SQLite allows one writer; we also keep readers out of an open transaction, because on one connection they
  * would see its uncommitted rows. Every operation therefore takes the same queue; inside `transaction`, use
- * the `tx` it hands you (calling the store itself there would wait for the transaction to end).
+ * the `tx` it hands you (calling the store itself there would wait for the transaction to end). The queue is
+ * left before waiting for a sync, so the next operations run while the disk flushes.
  */
-export function storeOnDatabase(db: DatabaseSync): Store {
+export function storeOnDatabase(db: DatabaseSync, path: string, syncedInCommit = false): Store {
   const ops = new SqliteOps(db);
+  const wal = new WalSync(`${path}-wal`, syncedInCommit);
+  const checkpoints = new Checkpoints(db, path);
+  const totalChanges = db.prepare('SELECT total_changes() AS n');
+  let changesSeen = 0;
+  /** After a COMMIT: the mark to wait for (this commit's if it wrote, else the last one before it). */
+  const afterCommit = (): number => {
+    const n = (totalChanges.get()?.['n'] as number | undefined) ?? 0;
+    if (n === changesSeen) return wal.last;
+    changesSeen = n;
+    checkpoints.afterCommit();
+    return wal.committed();
+  };
   let queue: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = queue.then(fn, fn);
@@ -771,8 +936,8 @@ export function storeOnDatabase(db: DatabaseSync): Store {
     return run;
   };
   // Group commit: transactions that arrive while another batch runs are applied together, each inside its
-  // own SAVEPOINT (one failing rolls back alone), under one BEGIN…COMMIT, so one fsync covers them all. A
-  // caller's promise settles only after that COMMIT is on disk, so "accepted means durable" still holds.
+  // own SAVEPOINT (one failing rolls back alone), under one BEGIN…COMMIT. A caller's promise settles only once
+  // that COMMIT is synced (above), so "accepted means durable" still holds.
   interface Waiting { fn: (tx: StoreOps) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }
   let waiting: Waiting[] = [];
   let scheduled = false;
@@ -782,7 +947,9 @@ export function storeOnDatabase(db: DatabaseSync): Store {
     waiting = waiting.slice(batch.length);
     if (waiting.length > 0) schedule();
     const outcomes: { w: Waiting; ok: boolean; value: unknown }[] = [];
+    let mark: number;
     try {
+      if (wal.failure) throw wal.failure;
       db.exec('BEGIN IMMEDIATE');
       for (const w of batch) {
         db.exec('SAVEPOINT one');
@@ -797,12 +964,17 @@ export function storeOnDatabase(db: DatabaseSync): Store {
         }
       }
       db.exec('COMMIT');
+      mark = afterCommit();
     } catch (e) {
       if (db.isTransaction) db.exec('ROLLBACK');
       for (const w of batch) w.reject(e);
       return;
     }
-    for (const o of outcomes) (o.ok ? o.w.resolve : o.w.reject)(o.value);
+    // Not awaited: the queue moves on while the disk flushes.
+    wal.durable(mark).then(
+      () => { for (const o of outcomes) (o.ok ? o.w.resolve : o.w.reject)(o.value); },
+      (e: unknown) => { for (const o of outcomes) o.w.reject(e); },
+    );
   };
   const schedule = (): void => {
     if (scheduled) return;
@@ -815,7 +987,12 @@ export function storeOnDatabase(db: DatabaseSync): Store {
       waiting.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       schedule();
     }),
-    close: () => exclusive(async () => { db.close(); }),
+    settled: () => wal.pending(),
+    close: () => exclusive(async () => {
+      await wal.durable(wal.last).catch(() => undefined);
+      await checkpoints.close();
+      db.close();
+    }),
   };
   const proto = SqliteOps.prototype as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
   for (const name of Object.getOwnPropertyNames(SqliteOps.prototype)) {
@@ -823,17 +1000,25 @@ export function storeOnDatabase(db: DatabaseSync): Store {
     if (name === 'constructor' || name === 'st' || typeof op !== 'function') continue;
     // Outside `transaction`, each operation is still atomic on its own (a document and its keys, an agency
     // and its other codes): a deferred BEGIN costs readers nothing and takes the write lock only on a write.
-    store[name] = (...args: unknown[]) => exclusive(async () => {
-      db.exec('BEGIN');
-      try {
-        const result = await op.apply(ops, args);
-        db.exec('COMMIT');
-        return result;
-      } catch (e) {
-        db.exec('ROLLBACK');
-        throw e;
-      }
-    });
+    store[name] = async (...args: unknown[]) => {
+      let markBefore = 0;
+      const { result, mark } = await exclusive(async () => {
+        markBefore = wal.last;
+        if (wal.failure) throw wal.failure;
+        db.exec('BEGIN');
+        try {
+          const value = await op.apply(ops, args);
+          db.exec('COMMIT');
+          return { result: value, mark: afterCommit() };
+        } catch (e) {
+          db.exec('ROLLBACK');
+          throw e;
+        }
+      });
+      // Only a write waits here; a read's answer waits in `settled()`, once per HTTP answer.
+      if (mark > markBefore) await wal.durable(mark);
+      return result;
+    };
   }
   return store as unknown as Store;
 }
