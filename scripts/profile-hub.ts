@@ -1,11 +1,12 @@
 // Where the hub's time goes: runs the bench's end-to-end exchange (real HTTP, a server child process) with the
 // server under V8's CPU profiler, then prints the server's self time by area and its heaviest functions.
-// `bash scripts/dev.sh node scripts/profile-hub.ts [--bytes 10240] [--documents 2000] [--top 25]`
+// `bash scripts/dev.sh node scripts/profile-hub.ts [--bytes 10240] [--documents 2000] [--top 25] [--receive one-by-one|batch]`
+// (`--no-profile`: the exchange alone, without the profiler, to compare the receive loops' rates)
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exchange, setServerNodeArgs } from './bench/hub.ts';
+import { exchange, RECEIVE_MODES, setServerNodeArgs, type ReceiveMode } from './bench/hub.ts';
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
 interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
@@ -17,6 +18,10 @@ const arg = (name: string, fallback: number): number => {
 const bytes = arg('--bytes', 10 * 1024);
 const documents = arg('--documents', 2000);
 const top = arg('--top', 25);
+const receiveAt = process.argv.indexOf('--receive');
+const receive = (receiveAt >= 0 ? process.argv[receiveAt + 1] : 'one-by-one') as ReceiveMode;
+if (!RECEIVE_MODES.includes(receive)) throw new Error(`--receive ${RECEIVE_MODES.join('|')}`);
+const profile = !process.argv.includes('--no-profile');
 
 /** The area a function belongs to, from its script's path. */
 function area(url: string, name: string): string {
@@ -32,12 +37,17 @@ function area(url: string, name: string): string {
 const root = mkdtempSync(join(tmpdir(), 'vdxp-profile-'));
 const profDir = join(root, 'prof');
 try {
-  setServerNodeArgs(['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
-  const figures = await exchange(root, bytes, documents);
-  console.log(`exchange: ${figures.docsPerSec} docs/s, ${figures.MBps} MB/s (${documents} × ${bytes} bytes, profiler on)`);
-  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) throw new Error('the server wrote no .cpuprofile');
-  const p = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile;
+  if (profile) setServerNodeArgs(['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+  const figures = await exchange(root, bytes, documents, undefined, undefined, receive);
+  console.log(`exchange: ${figures.docsPerSec} docs/s, ${figures.MBps} MB/s (${documents} × ${bytes} bytes, received ${receive}, ${figures.receiveRequestsPerDoc} receive requests per document, profiler ${profile ? 'on' : 'off'})`);
+  const file = profile ? readdirSync(profDir).find((f) => f.endsWith('.cpuprofile')) : undefined;
+  if (profile && !file) throw new Error('the server wrote no .cpuprofile');
+  if (file) report(JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile);
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
+
+function report(p: CpuProfile): void {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
@@ -61,6 +71,4 @@ try {
   for (const [a, us] of [...byArea].sort((x, y) => y[1] - x[1]).slice(0, top)) console.log(`${perDoc(us).padStart(8)}  ${(100 * us / total).toFixed(1).padStart(5)}%  ${a}`);
   console.log('\nheaviest functions (self time)');
   for (const [f, us] of [...byFn].sort((x, y) => y[1] - x[1]).slice(0, top)) console.log(`${perDoc(us).padStart(8)}  ${(100 * us / total).toFixed(1).padStart(5)}%  ${f}`);
-} finally {
-  rmSync(root, { recursive: true, force: true });
 }
