@@ -138,6 +138,8 @@ export async function inboxWithPackets(ctx: HubContext, system: SystemRecord, q:
   const nextSeq = nextOf(entries);
   const carried = entries.filter((e) => e.packet !== undefined);
   if (carried.length === 0) return { entries, nextSeq, inlinePacketBytesMax };
+  // The caller went away (its long-poll's connection closed): nobody to hand anything out to.
+  if (q.signal?.aborted) return { entries: [], nextSeq, inlinePacketBytesMax };
   const now = ctx.clock.now();
   const { handedOut, firsts } = await ctx.store.transaction(async (tx) => {
     const handedOut = new Set<string>();
