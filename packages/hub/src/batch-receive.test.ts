@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { verifyAudit } from './audit.ts';
 import { openHub, type Hub, type HubOptions } from './hub.ts';
+import { DEFAULT_HUB_LIMITS, operatorLimits } from './limits.ts';
 import { addSystem, importAgencies } from './registry.ts';
 import type { Store } from './store/store.ts';
 import { startPostgres, type PgCluster } from '../test-support/postgres.ts';
@@ -238,6 +239,9 @@ function suite(name: string, open: () => Promise<Fixture>): void {
       assert.equal((tooMany.json['error'] as Json)['code'], 'VDXP_E_ACK_BATCH_TOO_LARGE');
       assert.equal((await f.hub.ctx.store.getDelivery(item.deliveryId))?.state, 'fetched', 'nothing recorded');
       assert.equal((await call('nghean', 'GET', '/v1/inbox?inline=-1')).status, 400);
+      const none = await page('nghean', 'limit=100&inline=0');
+      assert.equal(none.inlinePacketBytesMax, 0, 'asked for nothing inline: the hub still says it offers batch receive');
+      assert.ok(none.items.every((i) => i.packet === undefined));
       await ackBatch('nghean', [{ deliveryId: item.deliveryId, result: 'done' }]);
     });
 
@@ -267,6 +271,14 @@ function suite(name: string, open: () => Promise<Fixture>): void {
     });
   });
 }
+
+describe('limits', () => {
+  it('an operator may turn batch fetch off, but not carry a packet larger than an answer may hold', () => {
+    assert.equal(operatorLimits({ inboxInlinePacketBytesMax: 0 }).inboxInlinePacketBytesMax, 0);
+    assert.throws(() => operatorLimits({ inboxInlinePacketBytesMax: DEFAULT_HUB_LIMITS.inboxInlineBytesMax + 1 }), { code: 'VDXP_E_LIMIT_INVALID' });
+    assert.throws(() => operatorLimits({ ackBatchItemsMax: 0 }), { code: 'VDXP_E_LIMIT_INVALID' });
+  });
+});
 
 suite('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vdxp-batch-'));
