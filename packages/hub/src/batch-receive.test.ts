@@ -277,6 +277,8 @@ describe('limits', () => {
     assert.equal(operatorLimits({ inboxInlinePacketBytesMax: 0 }).inboxInlinePacketBytesMax, 0);
     assert.throws(() => operatorLimits({ inboxInlinePacketBytesMax: DEFAULT_HUB_LIMITS.inboxInlineBytesMax + 1 }), { code: 'VDXP_E_LIMIT_INVALID' });
     assert.throws(() => operatorLimits({ ackBatchItemsMax: 0 }), { code: 'VDXP_E_LIMIT_INVALID' });
+    assert.throws(() => operatorLimits({ ackBatchItemsMax: DEFAULT_HUB_LIMITS.pageSizeMax - 1 }), { code: 'VDXP_E_LIMIT_INVALID' }, 'a page\'s acks fit one call');
+    assert.equal(operatorLimits({ ackBatchItemsMax: 50, pageSizeMax: 50, pageSizeDefault: 50 }).ackBatchItemsMax, 50);
   });
 });
 

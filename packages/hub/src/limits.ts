@@ -20,7 +20,7 @@ export interface HubLimits {
   inboxInlinePacketBytesMax: number;
   /** Batch fetch: packet bytes (before base64) one inbox answer carries inline at most; the page ends there. */
   inboxInlineBytesMax: number;
-  /** Batch ack (`POST /v1/deliveries/ack`): acks in one call, recorded in one transaction. */
+  /** Batch ack (`POST /v1/deliveries/ack`): acks in one call, recorded in one transaction; at least pageSizeMax, so a page's acks fit one call. */
   ackBatchItemsMax: number;
   /**
    * HTTP: a connection on which no byte moved either way for this long is cut (a stalled client, a slowloris
@@ -272,6 +272,9 @@ export function operatorLimits(overrides: HubLimitsOverrides): HubLimits {
   }
   if (limits.inboxInlinePacketBytesMax > limits.inboxInlineBytesMax) {
     throw limitError('inboxInlinePacketBytesMax', `${limits.inboxInlinePacketBytesMax} bytes is above inboxInlineBytesMax (${limits.inboxInlineBytesMax}), what one answer carries`);
+  }
+  if (limits.ackBatchItemsMax < limits.pageSizeMax) {
+    throw limitError('ackBatchItemsMax', `${limits.ackBatchItemsMax} is below pageSizeMax (${limits.pageSizeMax}): a page's acks must fit one batch ack`);
   }
   if (limits.pageSizeDefault > limits.pageSizeMax) throw limitError('pageSizeDefault', `${limits.pageSizeDefault} is above pageSizeMax (${limits.pageSizeMax})`);
   return limits;
