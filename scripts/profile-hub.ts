@@ -1,12 +1,13 @@
 // Where the hub's time goes: runs the bench's end-to-end exchange (real HTTP, a server child process) with the
 // server under V8's CPU profiler, then prints the server's self time by area and its heaviest functions.
-// `bash scripts/dev.sh node scripts/profile-hub.ts [--bytes 10240] [--documents 2000] [--top 25]`; a tiny run is in
+// `bash scripts/dev.sh node scripts/profile-hub.ts [--bytes 10240] [--documents 2000] [--top 25] [--receive one-by-one|batch]`
+// (`--no-profile`: the exchange alone, without the profiler, to compare the receive loops' rates); a tiny run is in
 // the suite (profile-hub.test.ts) so it cannot rot.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exchange, setServerNodeArgs } from './bench/hub.ts';
+import { exchange, RECEIVE_MODES, setServerNodeArgs, type ReceiveMode } from './bench/hub.ts';
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
 interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
@@ -42,16 +43,21 @@ export interface ProfileResult {
   phases: { phase: string; msPerDoc: number; share: number }[];
 }
 
-export async function profileHub(o: { bytes: number; documents: number; top: number; out?: (line: string) => void }): Promise<ProfileResult> {
+export async function profileHub(o: {
+  bytes: number; documents: number; top: number; receive?: ReceiveMode; profile?: boolean; out?: (line: string) => void;
+}): Promise<ProfileResult | undefined> {
   const { bytes, documents, top } = o;
+  const receive = o.receive ?? 'one-by-one';
+  const profile = o.profile ?? true;
   const out = o.out ?? ((line: string) => { console.log(line); });
   let result: ProfileResult | undefined;
   const root = mkdtempSync(join(tmpdir(), 'vdxp-profile-'));
   const profDir = join(root, 'prof');
   try {
-    setServerNodeArgs(['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
-    const figures = await exchange(root, bytes, documents);
-    out(`exchange: ${figures.docsPerSec} docs/s, ${figures.MBps} MB/s (${documents} × ${bytes} bytes, profiler on)`);
+    if (profile) setServerNodeArgs(['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+    const figures = await exchange(root, bytes, documents, undefined, undefined, receive);
+    out(`exchange: ${figures.docsPerSec} docs/s, ${figures.MBps} MB/s (${documents} × ${bytes} bytes, received ${receive}, ${figures.receiveRequestsPerDoc} receive requests per document, server ${figures.serverCpuMsPerDoc} ms CPU per document, profiler ${profile ? 'on' : 'off'})`);
+    if (!profile) return undefined;
     const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('the server wrote no .cpuprofile');
     const p = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile;
@@ -114,5 +120,8 @@ if (import.meta.main) {
     const i = process.argv.indexOf(name);
     return i >= 0 ? Number(process.argv[i + 1]) : fallback;
   };
-  await profileHub({ bytes: arg('--bytes', 10 * 1024), documents: arg('--documents', 2000), top: arg('--top', 25) });
+  const receiveAt = process.argv.indexOf('--receive');
+  const receive = (receiveAt >= 0 ? process.argv[receiveAt + 1] : 'one-by-one') as ReceiveMode;
+  if (!RECEIVE_MODES.includes(receive)) throw new Error(`--receive ${RECEIVE_MODES.join('|')}`);
+  await profileHub({ bytes: arg('--bytes', 10 * 1024), documents: arg('--documents', 2000), top: arg('--top', 25), receive, profile: !process.argv.includes('--no-profile') });
 }

@@ -21,11 +21,20 @@ export type BenchSize = 'tiny' | 'full';
 
 export interface DiskFigures { case: 'disk'; writeMBps: number; writeBytes: number; syncWritesPerSec: number; syncWriteBytes: number; syncWrites: number }
 
+/**
+ * How the receivers take their documents: `one-by-one` is today's loop (inbox page, then per document a GET of
+ * its packet and a POST of its ack); `batch` asks the inbox to carry small packets (`inline=`, handed out with
+ * the answer in one transaction), fetches only the larger ones alone, and acks the page in one batch ack.
+ */
+export type ReceiveMode = 'one-by-one' | 'batch';
+export const RECEIVE_MODES: readonly ReceiveMode[] = ['one-by-one', 'batch'];
+
 export interface ExchangeFigures {
   case: 'hub-exchange';
   /** The store the hub ran on, and how many hub processes shared it (the load spread over them). */
   engine: 'sqlite' | 'postgres';
   nodes: number;
+  receive: ReceiveMode;
   packetBytes: number;
   documents: number;
   senders: number;
@@ -35,8 +44,11 @@ export interface ExchangeFigures {
   MBps: number;
   submitP50Ms: number;
   submitP99Ms: number;
+  /** One-by-one: a packet's GET. Batch: an inbox answer that carried packets (its long-poll included), or a lone packet's GET. */
   fetchP50Ms: number;
   fetchP99Ms: number;
+  /** HTTP requests the receivers made per document (inbox pages, packet fetches, acks), to compare the two loops. */
+  receiveRequestsPerDoc: number;
   serverPeakRssMB: number;
   /**
    * The servers' CPU time (user + system, every thread) per document, in ms: the cost of a document to the hub,
@@ -167,6 +179,8 @@ const INBOX_PAGE_ITEMS = 100;
 const FETCH_RETRIES_MAX = 20;
 const FETCH_RETRY_PAUSE_MS = 5;
 const INBOX_WAIT_SECONDS = 1;
+/** Batch receive: the largest packet the receivers ask to be carried inline (the hub caps it with its own limit). */
+const INLINE_PACKET_BYTES_ASKED = 1024 * 1024;
 const START_TIMEOUT_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 120_000;
 const CASE_TIMEOUT_MS = 15 * 60_000;
@@ -317,7 +331,9 @@ async function request(url: string, token: string, init: RequestInit = {}): Prom
   return res;
 }
 
-export async function exchange(root: string, packetBytes: number, documents: number, e: BenchEngine = { engine: 'sqlite', nodes: 1 }, cluster?: PgCluster): Promise<ExchangeFigures> {
+export async function exchange(
+  root: string, packetBytes: number, documents: number, e: BenchEngine = { engine: 'sqlite', nodes: 1 }, cluster?: PgCluster, receive: ReceiveMode = 'one-by-one',
+): Promise<ExchangeFigures> {
   const dir = mkdtempSync(join(root, 'exchange-'));
   const { servers, urls, tokens } = await startServers(dir, e, cluster);
   let turn = 0;
@@ -350,33 +366,70 @@ export async function exchange(root: string, packetBytes: number, documents: num
         if (res.status !== 201 || json.bytes !== packetBytes) throw new Error(`Submit answered ${res.status}: ${JSON.stringify(json)}`);
       }
     };
+    let receiveRequests = 0;
+    /** One packet's GET, made again while the hub answers 5xx (see below); its bytes are counted. */
+    const fetchAlone = async (token: string, deliveryId: string): Promise<void> => {
+      const at = performance.now();
+      receiveRequests++;
+      let got = await request(`${node()}/v1/deliveries/${deliveryId}/packet`, token);
+      let bytes = (await got.arrayBuffer()).byteLength;
+      // A fetch in the moment between a document's commit and its blob's rename got a 500 until the hub
+      // waited for the rename; a real client fetches again, so the benchmark does too, and counts it (0 now).
+      for (let retry = 1; got.status >= 500 && retry <= FETCH_RETRIES_MAX; retry++) {
+        fetchRetries++;
+        await sleep(FETCH_RETRY_PAUSE_MS);
+        receiveRequests++;
+        got = await request(`${node()}/v1/deliveries/${deliveryId}/packet`, token);
+        bytes = (await got.arrayBuffer()).byteLength;
+      }
+      fetchMs.push(performance.now() - at);
+      if (got.status !== 200 || bytes !== packetBytes) throw new Error(`Fetch answered ${got.status} with ${bytes} bytes`);
+      fetchedBytes += bytes;
+    };
     const receiver = async (r: { system: string }, expected: number): Promise<void> => {
       const token = tokens[r.system] ?? '';
       let after = '0';
       let done = 0;
+      const inline = receive === 'batch' ? `&inline=${INLINE_PACKET_BYTES_ASKED}` : '';
       while (done < expected) {
         if (performance.now() > deadline) throw new Error(`The ${packetBytes}-byte exchange passed its ${CASE_TIMEOUT_MS} ms deadline`);
-        const res = await request(`${node()}/v1/inbox?kind=edoc&limit=${INBOX_PAGE_ITEMS}&wait=${INBOX_WAIT_SECONDS}&after=${after}`, token);
-        const page = await res.json() as { items: { deliveryId: string; bytes: number }[]; next: string | null };
+        const at = performance.now();
+        receiveRequests++;
+        const res = await request(`${node()}/v1/inbox?kind=edoc&limit=${INBOX_PAGE_ITEMS}&wait=${INBOX_WAIT_SECONDS}&after=${after}${inline}`, token);
+        const page = await res.json() as { items: { deliveryId: string; bytes: number; packet?: string }[]; next: string | null; inlinePacketBytesMax?: number };
         if (res.status !== 200) throw new Error(`Inbox answered ${res.status}`);
+        if (receive === 'batch' && page.inlinePacketBytesMax === undefined) throw new Error('The hub does not offer batch receive');
         after = page.next ?? after;
+        if (receive === 'batch') {
+          const carried = page.items.filter((i) => i.packet !== undefined);
+          if (carried.length > 0) fetchMs.push(performance.now() - at);
+          for (const item of carried) {
+            const bytes = Buffer.byteLength(item.packet ?? '', 'base64');
+            if (bytes !== packetBytes) throw new Error(`An inline packet of ${bytes} bytes, not ${packetBytes}`);
+            fetchedBytes += bytes;
+          }
+          const alone = page.items.filter((i) => i.packet === undefined);
+          await Promise.all(Array.from({ length: RECEIVER_PARALLEL }, async () => {
+            for (let item = alone.shift(); item; item = alone.shift()) await fetchAlone(token, item.deliveryId);
+          }));
+          if (page.items.length === 0) continue;
+          receiveRequests++;
+          const ack = await request(`${node()}/v1/deliveries/ack`, token, {
+            method: 'POST', body: JSON.stringify(page.items.map((i) => ({ deliveryId: i.deliveryId, result: 'done' }))), headers: { 'content-type': 'application/json' },
+          });
+          const outcome = await ack.json() as { results?: { state?: string }[] };
+          if (ack.status !== 200 || outcome.results?.length !== page.items.length || outcome.results.some((o) => o.state !== 'done')) {
+            throw new Error(`Batch ack answered ${ack.status}: ${JSON.stringify(outcome).slice(0, 300)}`);
+          }
+          acked += page.items.length;
+          done += page.items.length;
+          continue;
+        }
         const queue = [...page.items];
         await Promise.all(Array.from({ length: RECEIVER_PARALLEL }, async () => {
           for (let item = queue.shift(); item; item = queue.shift()) {
-            const at = performance.now();
-            let got = await request(`${node()}/v1/deliveries/${item.deliveryId}/packet`, token);
-            let bytes = (await got.arrayBuffer()).byteLength;
-            // A fetch in the moment between a document's commit and its blob's rename got a 500 until the hub
-            // waited for the rename; a real client fetches again, so the benchmark does too, and counts it (0 now).
-            for (let retry = 1; got.status >= 500 && retry <= FETCH_RETRIES_MAX; retry++) {
-              fetchRetries++;
-              await sleep(FETCH_RETRY_PAUSE_MS);
-              got = await request(`${node()}/v1/deliveries/${item.deliveryId}/packet`, token);
-              bytes = (await got.arrayBuffer()).byteLength;
-            }
-            fetchMs.push(performance.now() - at);
-            if (got.status !== 200 || bytes !== packetBytes) throw new Error(`Fetch answered ${got.status} with ${bytes} bytes`);
-            fetchedBytes += bytes;
+            await fetchAlone(token, item.deliveryId);
+            receiveRequests++;
             const ack = await request(`${node()}/v1/deliveries/${item.deliveryId}/ack`, token, {
               method: 'POST', body: JSON.stringify({ result: 'done' }), headers: { 'content-type': 'application/json' },
             });
@@ -399,10 +452,11 @@ export async function exchange(root: string, packetBytes: number, documents: num
     submitMs.sort((a, b) => a - b);
     fetchMs.sort((a, b) => a - b);
     return {
-      case: 'hub-exchange', engine: e.engine, nodes: e.nodes, packetBytes, documents, senders: SENDERS, receivers: RECEIVERS, seconds: round(seconds, 3),
+      case: 'hub-exchange', engine: e.engine, nodes: e.nodes, receive, packetBytes, documents, senders: SENDERS, receivers: RECEIVERS, seconds: round(seconds, 3),
       docsPerSec: rate(documents / seconds, 0), MBps: rate(documents * packetBytes / seconds / 1e6),
       submitP50Ms: round(percentile(submitMs, 0.5), 2), submitP99Ms: round(percentile(submitMs, 0.99), 2),
       fetchP50Ms: round(percentile(fetchMs, 0.5), 2), fetchP99Ms: round(percentile(fetchMs, 0.99), 2),
+      receiveRequestsPerDoc: round(receiveRequests / documents, 2),
       serverPeakRssMB: toMB(Math.max(...servers.map((x) => x.peakRssBytes() ?? Number.NaN))), serverCpuMsPerDoc: round(serverCpuMs / documents, 2), fetchRetries,
     };
   } finally {
@@ -740,8 +794,11 @@ export async function benchHub(o: {
     try {
       for (const c of plan.exchange) {
         for (const e of engines) {
-          log(`bench hub (${o.size}): exchange of ${c.documents} × ${c.packetBytes} bytes on ${e.engine}${e.engine === 'postgres' ? ` (${e.nodes} nodes)` : ''}…`);
-          exchangeFigures.push(emit(await exchange(root, c.packetBytes, c.documents, e, cluster)));
+          // Today's loop and the batch loop side by side: the same documents, harness and server build.
+          for (const receive of RECEIVE_MODES) {
+            log(`bench hub (${o.size}): exchange of ${c.documents} × ${c.packetBytes} bytes on ${e.engine}${e.engine === 'postgres' ? ` (${e.nodes} nodes)` : ''}, received ${receive}…`);
+            exchangeFigures.push(emit(await exchange(root, c.packetBytes, c.documents, e, cluster, receive)));
+          }
         }
       }
     } finally {
@@ -783,11 +840,15 @@ function table(r: HubBenchResult): string[] {
   const lines = [
     '',
     `vdxp hub benchmark (${r.size}) — disk: ${r.disk.writeMBps} MB/s sequential (fdatasync), ${r.disk.syncWritesPerSec} synced ${r.disk.syncWriteBytes / KB} KB writes/s`,
-    `${'packet'.padEnd(8)} ${'store'.padEnd(13)} ${pad('docs', 6)} ${pad('hub docs/s', 11)} ${pad('hub MB/s', 9)} ${pad('submit p50/p99 ms', 18)} ${pad('fetch p50/p99 ms', 17)} ${pad('peak RSS MB', 12)} ${pad('CPU ms/doc', 11)} | ${pad('rabbitmq msg/s', 15)} ${pad('MB/s', 7)}`,
+    `${'packet'.padEnd(8)} ${'store'.padEnd(13)} ${'receive'.padEnd(10)} ${pad('req/doc', 7)} ${pad('docs', 6)} ${pad('hub docs/s', 11)} ${pad('hub MB/s', 9)} ${pad('submit p50/p99 ms', 18)} ${pad('fetch p50/p99 ms', 17)} ${pad('peak RSS MB', 12)} ${pad('CPU ms/doc', 11)} | ${pad('rabbitmq msg/s', 15)} ${pad('MB/s', 7)}`,
   ];
   for (const e of r.exchange) {
     const peer = Array.isArray(r.rabbitmq) ? r.rabbitmq.find((p) => p.size === e.packetBytes) : undefined;
-    lines.push(`${label(e.packetBytes).padEnd(8)} ${(e.engine === 'sqlite' ? 'sqlite' : `postgres×${e.nodes}`).padEnd(13)} ${pad(e.documents, 6)} ${pad(e.docsPerSec, 11)} ${pad(e.MBps, 9)} ${pad(`${e.submitP50Ms} / ${e.submitP99Ms}`, 18)} ${pad(`${e.fetchP50Ms} / ${e.fetchP99Ms}`, 17)} ${pad(e.serverPeakRssMB, 12)} ${pad(e.serverCpuMsPerDoc, 11)} | ${pad(peer?.msgsPerSec ?? '–', 15)} ${pad(peer?.MBps ?? '–', 7)}`);
+    lines.push(`${label(e.packetBytes).padEnd(8)} ${(e.engine === 'sqlite' ? 'sqlite' : `postgres×${e.nodes}`).padEnd(13)} ${e.receive.padEnd(10)} ${pad(e.receiveRequestsPerDoc, 7)} ${pad(e.documents, 6)} ${pad(e.docsPerSec, 11)} ${pad(e.MBps, 9)} ${pad(`${e.submitP50Ms} / ${e.submitP99Ms}`, 18)} ${pad(`${e.fetchP50Ms} / ${e.fetchP99Ms}`, 17)} ${pad(e.serverPeakRssMB, 12)} ${pad(e.serverCpuMsPerDoc, 11)} | ${pad(peer?.msgsPerSec ?? '–', 15)} ${pad(peer?.MBps ?? '–', 7)}`);
+  }
+  for (const b of r.exchange.filter((e) => e.receive === 'batch')) {
+    const one = r.exchange.find((e) => e.receive === 'one-by-one' && e.packetBytes === b.packetBytes && e.engine === b.engine && e.nodes === b.nodes);
+    if (one) lines.push(`${label(b.packetBytes)} ${b.engine === 'sqlite' ? 'sqlite' : `postgres×${b.nodes}`}: batch receive ${round(b.docsPerSec / one.docsPerSec, 2)}× the docs/s of one by one (${b.receiveRequestsPerDoc} vs ${one.receiveRequestsPerDoc} receive requests per document)`);
   }
   if (!Array.isArray(r.rabbitmq)) lines.push(`rabbitmq: skipped — ${r.rabbitmq.skipped}`);
   if (r.ingest) {

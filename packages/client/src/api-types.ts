@@ -47,6 +47,8 @@ export interface Schemas {
     state: "queued" | "fetched";
     attempts: number;
     receivedAt: string;
+    /** batch fetch (inline=N): the packet bytes, handed out with this answer (state fetched); absent: fetch it alone */
+    packet?: string;
   };
   Delivery: {
     deliveryId: string;
@@ -70,6 +72,8 @@ export interface Schemas {
     items: Schemas['InboxItem'][];
     /** cursor for `after` */
     next: string | null;
+    /** answered when inline was asked: the largest packet carried inline; the hub also takes batch acks */
+    inlinePacketBytesMax?: number;
   };
   AckResult: {
     deliveryId: string;
@@ -77,6 +81,26 @@ export interface Schemas {
     attempts: number;
     /** false when this ack changed nothing (a replay) */
     changed: boolean;
+  };
+  AckRequest: {
+    deliveryId: string;
+    result: "done" | "fail";
+    reason?: string;
+  };
+  AckOutcome: {
+    deliveryId: string;
+    state?: "queued" | "fetched" | "done" | "dead" | "expired" | "recalled";
+    attempts?: number;
+    changed?: boolean;
+    error?: {
+      code: string;
+      message: string;
+      details?: Record<string, unknown>;
+    };
+  };
+  AckBatchResult: {
+    /** one per ack, in the order sent */
+    results: Schemas['AckOutcome'][];
   };
   DocumentView: {
     id: string;
@@ -129,6 +153,7 @@ export type Operation =
   | 'GET /v1/deliveries/{id}/packet'
   | 'GET /v1/deliveries/{id}'
   | 'POST /v1/deliveries/{id}/ack'
+  | 'POST /v1/deliveries/ack'
   | 'GET /v1/documents/{id}'
   | 'GET /v1/stats'
   | 'GET /healthz'

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { parsePacketBytes } from '@vdxp/edxml';
 import { edoc, listen, startTestHub, type TestHub } from '../../hub/test-support/testkit.ts';
 import { VdxpClient, VdxpClientError, type Progress, type ReceiveEvent } from './index.ts';
@@ -223,5 +223,81 @@ describe('@vdxp/client', () => {
     const base2 = (await parsePacketBytes(await edoc('000.00.00.G22', ['000.00.00.H41']))).header;
     const rep = await gov.sendChange({ header: base2 }, { type: 'replace', reason: 'Thay thế', replaces: [{ documentId: cId, organIds: ['000.00.00.H41'] }] });
     assert.deepEqual((await gov.document(rep.id)).links.map((l) => l.relation), ['replaces']);
+  });
+
+  describe('the fast path (batch fetch and batch ack) and the fallback to one by one', () => {
+    // Earlier tests may leave deliveries to mof (an update adds it as a recipient): each test starts from an empty inbox.
+    beforeEach(async () => { await drain(client('mof')); });
+    /** A fetch that notes each request as "METHOD /path" and can rewrite a request or its answer. */
+    const recording = (log: string[], rewrite: (method: string, u: URL, res: () => Promise<Response>) => Promise<Response> = async (_m, _u, res) => res()): typeof fetch =>
+      async (input, init) => {
+        const u = new URL(input instanceof Request ? input.url : String(input));
+        const method = init?.method ?? 'GET';
+        log.push(`${method} ${u.pathname}`);
+        return rewrite(method, u, () => fetch(u, init));
+      };
+    const sendMof = async (attachmentBytes: number): Promise<{ id: string; packet: Buffer }> => {
+      const packet = await edoc('000.00.00.G22', ['000.00.00.G12'], {}, [{ ContentId: 'cid:1', AttachmentName: 'a.bin', ContentType: 'application/octet-stream', content: Buffer.alloc(attachmentBytes, 5) }]);
+      return { id: (await client('gov').send(packet)).id, packet };
+    };
+    const receiveAll = async (c: VdxpClient): Promise<{ got: Map<string, Buffer>; summary: Awaited<ReturnType<VdxpClient['receive']>> }> => {
+      const got = new Map<string, Buffer>();
+      const summary = await c.receive(async (p) => { got.set(p.item.documentId, Buffer.from(await new Response(p.body).arrayBuffer())); }, { once: true, kind: 'edoc' });
+      return { got, summary };
+    };
+
+    it('takes small packets from the inbox answer, fetches a large one alone, and acks the page in one call', async () => {
+      const small = [await sendMof(1000), await sendMof(2000), await sendMof(3000)];
+      const large = await sendMof(200_000);
+      const log: string[] = [];
+      const { got, summary } = await receiveAll(client('mof', { fetch: recording(log) }));
+      assert.deepEqual(summary, { acked: 4, failed: 0, gone: 0 });
+      for (const s of [...small, large]) assert.deepEqual(got.get(s.id), s.packet, 'byte for byte');
+      assert.equal(log.filter((l) => l.endsWith('/packet')).length, 1, `only the large one fetched alone: ${log.join(', ')}`);
+      assert.deepEqual(log.filter((l) => l.includes('/ack')), ['POST /v1/deliveries/ack'], 'one batch ack for the page');
+      for (const s of [...small, large]) assert.equal((await client('gov').document(s.id)).deliveries[0]?.state, 'done');
+    });
+
+    it('against an older hub (no inline, no batch ack): one fetch and one ack per packet', async () => {
+      const sent = [await sendMof(1000), await sendMof(2000)];
+      const log: string[] = [];
+      const older = recording(log, async (method, u, res) => {
+        if (method === 'POST' && u.pathname === '/v1/deliveries/ack') return Response.json({ error: { code: 'VDXP_E_NOT_FOUND', message: 'No such route' } }, { status: 404 });
+        u.searchParams.delete('inline');
+        return res();
+      });
+      const { got, summary } = await receiveAll(client('mof', { fetch: older }));
+      assert.deepEqual(summary, { acked: 2, failed: 0, gone: 0 });
+      for (const s of sent) assert.deepEqual(got.get(s.id), s.packet);
+      assert.equal(log.filter((l) => l.endsWith('/packet')).length, 2);
+      assert.equal(log.filter((l) => /^POST \/v1\/deliveries\/[^/]+\/ack$/.test(l) && !l.startsWith('POST /v1/deliveries/ack')).length, 2, log.join(', '));
+      assert.ok(!log.includes('POST /v1/deliveries/ack'), 'no batch ack asked of it');
+    });
+
+    it('a hub behind a proxy without the batch ack route: acks one by one after the 404; a damaged carried packet is failed, not handled', async () => {
+      const ok = await sendMof(1000);
+      const damaged = await sendMof(1500);
+      const log: string[] = [];
+      const proxy = recording(log, async (method, u, res) => {
+        if (method === 'POST' && u.pathname === '/v1/deliveries/ack') return Response.json({ error: { code: 'VDXP_E_NOT_FOUND', message: 'No such route' } }, { status: 404 });
+        const r = await res();
+        if (u.pathname !== '/v1/inbox') return r;
+        const page = await r.json() as { items: { documentId: string; packet?: string }[] };
+        for (const i of page.items) if (i.documentId === damaged.id && i.packet) i.packet = Buffer.from('hỏng').toString('base64');
+        return Response.json(page);
+      });
+      const events: string[] = [];
+      const handled = new Set<string>();
+      const summary = await client('mof', { fetch: proxy }).receive(async (p) => { handled.add(p.item.documentId); await new Response(p.body).arrayBuffer(); }, { once: true, kind: 'edoc', onEvent: (e) => events.push(e.type) });
+      assert.deepEqual(summary, { acked: 1, failed: 1, gone: 0 });
+      assert.ok(handled.has(ok.id) && !handled.has(damaged.id), 'the handler never saw the damaged bytes');
+      assert.equal(log.filter((l) => l === 'POST /v1/deliveries/ack').length, 1, 'tried once');
+      const view = (await client('gov').document(damaged.id)).deliveries[0];
+      assert.deepEqual([view?.state, view?.attempts], ['queued', 1]);
+      assert.match(view?.lastReason ?? '', /carried in the inbox answer/);
+      assert.equal((await client('gov').document(ok.id)).deliveries[0]?.state, 'done');
+      const again = await receiveAll(client('mof'));
+      assert.deepEqual(again.got.get(damaged.id), damaged.packet, 'handed out again, whole');
+    });
   });
 });

@@ -14,6 +14,8 @@ export type InboxItem = Schemas['InboxItem'];
 export type InboxPage = Schemas['InboxPage'];
 export type Delivery = Schemas['Delivery'];
 export type AckResult = Schemas['AckResult'];
+export type AckRequest = Schemas['AckRequest'];
+export type AckOutcome = Schemas['AckOutcome'];
 export type DocumentView = Schemas['DocumentView'];
 
 export interface RetryPolicy {
@@ -49,6 +51,11 @@ export interface InboxQuery {
   limit?: number;
   /** Long-poll seconds (the hub caps it). */
   waitSeconds?: number;
+  /**
+   * Batch fetch: packets of up to this many bytes (the hub caps it) come in the answer (`item.packet`, base64),
+   * handed out with it. A hub that offers it answers `inlinePacketBytesMax`; an older one ignores the ask.
+   */
+  inline?: number;
 }
 
 export interface PacketDownload {
@@ -112,6 +119,7 @@ export class VdxpClient {
     if (q.after) params.set('after', q.after);
     if (q.limit !== undefined) params.set('limit', String(q.limit));
     if (q.waitSeconds !== undefined) params.set('wait', String(q.waitSeconds));
+    if (q.inline !== undefined) params.set('inline', String(q.inline));
     const res = await this.#call('GET', `/v1/inbox?${params.toString()}`, o.signal);
     return json<InboxPage>(res);
   }
@@ -140,6 +148,22 @@ export class VdxpClient {
       body: JSON.stringify(reason === undefined ? { result } : { result, reason: reason.slice(0, REASON_CHARS_MAX) }),
     }));
     return json<AckResult>(res);
+  }
+
+  /**
+   * Several acks in one call and one transaction: an outcome per ack, in order (`state`/`changed` as `ack`
+   * answers, or `error.code` as it would have refused that one). Idempotent like `ack`, so safe to retry.
+   */
+  async ackMany(acks: readonly AckRequest[], o: { signal?: AbortSignal } = {}): Promise<AckOutcome[]> {
+    const res = await this.#call('POST', '/v1/deliveries/ack', o.signal, () => ({
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(acks.map((a) => (a.reason === undefined ? a : { ...a, reason: a.reason.slice(0, REASON_CHARS_MAX) }))),
+    }));
+    const answer = await json<Schemas['AckBatchResult']>(res);
+    if (!Array.isArray(answer.results) || answer.results.length !== acks.length) {
+      throw new VdxpClientError('VDXP_CLIENT_E_RESPONSE', `The batch ack answered ${String(answer.results?.length)} outcomes for ${acks.length} acks`, { status: res.status });
+    }
+    return answer.results;
   }
 
   /** A document this system sent (every recipient) or received (its own delivery): states and status timeline. */

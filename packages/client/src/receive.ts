@@ -2,6 +2,10 @@
 // only after the handler resolved having read the packet to its end; a handler that throws gets the delivery
 // `fail`ed (handed out again later, dead-lettered by the hub after its attempt limit), never lost. A crash
 // between the handler and the ack hands the packet out again: handlers must be idempotent by deliveryId.
+//
+// The fast path, used when the hub offers it (its inbox answer names `inlinePacketBytesMax`): the inbox answer
+// carries the small packets (handed out with it), only larger ones are fetched alone, and the page's acks go
+// in one batch ack after the last handler of the page; against an older hub, one fetch and one ack each.
 
 import type { InboxItem, VdxpClient } from './client.ts';
 import { sleep } from './client.ts';
@@ -37,6 +41,8 @@ export interface ReceiveOptions {
   limit?: number;
   /** Take what is waiting now, then return (no long-poll). */
   once?: boolean;
+  /** Ask for small packets in the inbox answer and ack a page at once when the hub offers it; default true. */
+  batch?: boolean;
   onEvent?: (e: ReceiveEvent) => void;
   onProgress?: ProgressListener;
 }
@@ -51,6 +57,10 @@ const WAIT_SECONDS_DEFAULT = 30;
 const PAGE_DEFAULT = 50;
 /** Longest pause between inbox calls while the hub is unreachable: a hub down for an hour is caught up soon after. */
 const UNREACHABLE_DELAY_MS_MAX = 60_000;
+/** The largest packet the loop asks to be carried in the inbox answer; the hub caps it with its own limit. */
+const INLINE_PACKET_BYTES_ASKED = 1024 * 1024;
+/** Stopped mid-page: the acks of the packets already handled still go, within this long (else they come back). */
+const ACK_FLUSH_MS_MAX = 5_000;
 
 export async function receive(client: VdxpClient, handler: (p: ReceivedPacket) => Promise<void>, o: ReceiveOptions = {}): Promise<ReceiveSummary> {
   const stop = o.signal ?? new AbortController().signal;
@@ -63,6 +73,7 @@ export async function receive(client: VdxpClient, handler: (p: ReceivedPacket) =
     try {
       page = await client.inbox({
         ...(o.kind ? { kind: o.kind } : {}), after, limit: o.limit ?? PAGE_DEFAULT, waitSeconds: o.once ? 0 : o.waitSeconds ?? WAIT_SECONDS_DEFAULT,
+        ...(o.batch === false ? {} : { inline: INLINE_PACKET_BYTES_ASKED }),
       }, { signal: stop });
       unreachable = 0;
     } catch (e) {
@@ -79,30 +90,83 @@ export async function receive(client: VdxpClient, handler: (p: ReceivedPacket) =
       after = null;
       continue;
     }
+    // The hub names its inline limit only when it carries packets and takes batch acks.
+    const batch = o.batch !== false && page.inlinePacketBytesMax !== undefined;
+    const acks: PendingAck[] = [];
     for (const item of page.items) {
       if (stop.aborted) break;
       const outcome = await receiveOne(client, handler, item, stop, o.onProgress, emit);
-      if (outcome !== 'stopped') summary[outcome]++;
+      if (outcome === 'stopped') continue;
+      if (outcome === 'gone') { summary.gone++; continue; }
+      if (batch) { acks.push(outcome); continue; }
+      const r = await ackOr(client, item, outcome.result, stop, emit, outcome.reason);
+      if (r !== 'stopped') summary[r ?? (outcome.result === 'done' ? 'acked' : 'failed')]++;
+    }
+    if (acks.length > 0) {
+      // Stopped mid-page: what was handled before the stop is still acked (briefly), rather than handed out again.
+      const signal = stop.aborted ? AbortSignal.timeout(ACK_FLUSH_MS_MAX) : stop;
+      for (const [outcome, n] of await ackBatch(client, acks, signal, emit)) summary[outcome] += n;
     }
     after = page.next;
   }
   return summary;
 }
 
+/** A handled delivery waiting for its ack: `done`, or `fail` with the handler's reason. */
+interface PendingAck { item: InboxItem; result: 'done' | 'fail'; reason?: string }
+
+/**
+ * The page's acks in one call; a hub without batch ack (404 VDXP_E_NOT_FOUND: no such route) gets them one by
+ * one. Returns what each became: acked, failed (the fail was recorded), gone (recalled, expired, not ours).
+ */
+async function ackBatch(client: VdxpClient, acks: PendingAck[], signal: AbortSignal, emit: (e: ReceiveEvent) => void): Promise<Map<'acked' | 'failed' | 'gone', number>> {
+  const counts = new Map<'acked' | 'failed' | 'gone', number>([['acked', 0], ['failed', 0], ['gone', 0]]);
+  const count = (k: 'acked' | 'failed' | 'gone'): void => { counts.set(k, (counts.get(k) ?? 0) + 1); };
+  let results;
+  try {
+    results = await client.ackMany(acks.map((a) => ({ deliveryId: a.item.deliveryId, result: a.result, ...(a.reason !== undefined ? { reason: a.reason } : {}) })), { signal });
+  } catch (e) {
+    if (signal.aborted || isAbort(e)) return counts;
+    if (!(e instanceof VdxpClientError && e.status === 404 && e.code === 'VDXP_E_NOT_FOUND')) throw e;
+    for (const a of acks) {
+      const r = await ackOr(client, a.item, a.result, signal, emit, a.reason);
+      if (r !== 'stopped') count(r ?? (a.result === 'done' ? 'acked' : 'failed'));
+    }
+    return counts;
+  }
+  acks.forEach((a, i) => {
+    const r = results[i];
+    if (r?.error !== undefined || r === undefined) {
+      emit({ type: 'gone', item: a.item, code: r?.error?.code ?? 'VDXP_CLIENT_E_RESPONSE' });
+      count('gone');
+      return;
+    }
+    if (a.result === 'done') emit({ type: 'acked', item: a.item });
+    count(a.result === 'done' ? 'acked' : 'failed');
+  });
+  return counts;
+}
+
+/** One delivery through the handler: what to ack, or gone (nothing to ack), or stopped (no ack at all). */
 async function receiveOne(
   client: VdxpClient, handler: (p: ReceivedPacket) => Promise<void>, item: InboxItem, stop: AbortSignal,
   onProgress: ProgressListener | undefined, emit: (e: ReceiveEvent) => void,
-): Promise<'acked' | 'failed' | 'gone' | 'stopped'> {
+): Promise<PendingAck | 'gone' | 'stopped'> {
   let download;
   try {
-    download = await client.fetchPacket(item.deliveryId, { signal: stop, ...(onProgress ? { onProgress } : {}) });
+    download = item.packet !== undefined
+      ? await carried(item, onProgress)
+      : await client.fetchPacket(item.deliveryId, { signal: stop, ...(onProgress ? { onProgress } : {}) });
   } catch (e) {
     if (stop.aborted || isAbort(e)) return 'stopped';
     if (isGone(e)) {
       emit({ type: 'gone', item, code: e.code });
       return 'gone';
     }
-    throw e;
+    if (item.packet === undefined) throw e;
+    // A carried packet that does not match its digest or length: handed out again, as a failed handler would be.
+    emit({ type: 'failed', item, error: e });
+    return { item, result: 'fail', reason: describe(e) };
   }
   emit({ type: 'received', item });
   const watched = readToEnd(download.body);
@@ -114,9 +178,24 @@ async function receiveOne(
     // Stopping mid-handler: no ack at all; the delivery stays handed out and comes back.
     if (stop.aborted) return 'stopped';
     emit({ type: 'failed', item, error });
-    return await ackOr(client, item, 'fail', stop, emit, describe(error)) ?? 'failed';
+    return { item, result: 'fail', reason: describe(error) };
   }
-  return await ackOr(client, item, 'done', stop, emit) ?? 'acked';
+  // Asked to stop while the handler ran: no ack for this one (as a single ack would have been aborted).
+  if (stop.aborted) return 'stopped';
+  return { item, result: 'done' };
+}
+
+/** A packet the inbox answer carried, checked against the item's length and digest like a download. */
+async function carried(item: InboxItem, onProgress: ProgressListener | undefined): Promise<{ digest: string; bytes: number; body: ReadableStream<Uint8Array> }> {
+  const binary = atob(item.packet ?? '');
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  const digest = [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  if (bytes.byteLength !== item.bytes || digest !== item.digest) {
+    throw new VdxpClientError('VDXP_CLIENT_E_RESPONSE', `The packet of delivery ${item.deliveryId} carried in the inbox answer is ${bytes.byteLength} bytes hashing to ${digest}, not ${item.bytes} bytes hashing to ${item.digest}`);
+  }
+  onProgress?.({ phase: 'download', bytes: bytes.byteLength, total: bytes.byteLength });
+  return { digest, bytes: bytes.byteLength, body: ReadableStream.from([bytes]) };
 }
 
 /** Acks; undefined when recorded, else what happened instead. */

@@ -30,6 +30,9 @@ it(`keeps every accepted document through ${KILLS} SIGKILLs, exactly once`, { ti
   assert.ok(report.blobs.inline > 0 && report.blobs.files > 0, context);
   assert.equal(report.blobs.inline + report.blobs.files, report.blobs.referenced, context);
   assert.ok(report.resendsOfAccepted > 0, `no accepted packet was resent: ${context}`);
+  // The batch calls were crashed into too: packets carried in inbox answers, and batch acks.
+  assert.ok(report.packetsCarried > 0, `no packet came in an inbox answer: ${context}`);
+  assert.ok(report.batchAcks + report.batchAcksUnanswered > 0, `no batch ack was made: ${context}`);
   // No server error of any kind, and no unexpected answer: a fetch in the instant between a document's commit
   // and its blob's move into place waits for the move (it used to answer 500 there).
   assert.deepEqual(report.serverErrors, {}, context);
@@ -52,6 +55,7 @@ it(`keeps every accepted document through ${PG_KILLS} SIGKILLs of ${PG_NODES} no
   assert.deepEqual([report.blobs.orphans, report.blobs.missing, report.blobs.both, report.blobs.staged], [0, 0, 0, 0], context);
   assert.equal(report.counters.sent, report.counters.documents, context);
   assert.equal(report.counters.received, report.counters.deliveries, context);
+  assert.ok(report.packetsCarried > 0 && report.batchAcks + report.batchAcksUnanswered > 0, `the batch calls were used: ${context}`);
   // While the database restarts the nodes answer 503 (retried); nothing else but 2xx.
   assert.deepEqual(report.unexpectedStatuses, {}, context);
 });

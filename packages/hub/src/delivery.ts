@@ -97,6 +97,86 @@ export async function fetchPacket(ctx: HubContext, system: SystemRecord, deliver
   }
 }
 
+/** An inbox item and, when the answer carries it, its packet's bytes (digest checked). */
+export interface InboxEntry extends InboxItem {
+  packet?: Buffer;
+}
+
+export interface InboxWithPackets {
+  entries: InboxEntry[];
+  /** The cursor past the last item considered (an item dropped because it left the inbox meanwhile included). */
+  nextSeq: number | undefined;
+  /** The largest packet this answer would carry inline: the smaller of the caller's and the hub's. */
+  inlinePacketBytesMax: number;
+}
+
+/**
+ * Batch fetch: the inbox page (long-poll as `inbox`) with the packets of up to `inlinePacketBytes` bytes each
+ * carried in the answer, and their hand-out recorded in ONE transaction, as `fetchPacket` records one: the
+ * packets are read first (a packet that cannot be read, or whose document was archived, stays an item to fetch
+ * alone, which then says why), then each first hand-out is a compare-and-set queued → fetched with its
+ * `delivery:fetched` event. A delivery recalled, expired or acked in between is not handed out: it leaves the
+ * answer. The carried bytes stop at limits.inboxInlineBytesMax: the page ends before the packet that would pass
+ * it, and the next page starts there. Larger packets stay items, fetched one by one.
+ */
+export async function inboxWithPackets(ctx: HubContext, system: SystemRecord, q: InboxQuery & { inlinePacketBytes: number }): Promise<InboxWithPackets> {
+  const inlinePacketBytesMax = Math.max(0, Math.min(q.inlinePacketBytes, ctx.limits.inboxInlinePacketBytesMax));
+  const items = await inbox(ctx, system, q);
+  const nextOf = (list: readonly InboxItem[]): number | undefined => list.at(-1)?.delivery.seq;
+  if (inlinePacketBytesMax === 0) return { entries: items, nextSeq: nextOf(items), inlinePacketBytesMax };
+  const entries: InboxEntry[] = [];
+  let budget = ctx.limits.inboxInlineBytesMax;
+  for (const item of items) {
+    const doc = item.document;
+    if (doc.bytes > inlinePacketBytesMax || doc.archivedIn !== undefined) { entries.push(item); continue; }
+    if (doc.bytes > budget) break;
+    const packet = await readPacket(ctx, doc);
+    if (packet === undefined) { entries.push(item); continue; }
+    budget -= doc.bytes;
+    entries.push({ ...item, packet });
+  }
+  const nextSeq = nextOf(entries);
+  const carried = entries.filter((e) => e.packet !== undefined);
+  if (carried.length === 0) return { entries, nextSeq, inlinePacketBytesMax };
+  // The caller went away (its long-poll's connection closed): nobody to hand anything out to.
+  if (q.signal?.aborted) return { entries: [], nextSeq, inlinePacketBytesMax };
+  const now = ctx.clock.now();
+  const { handedOut, firsts } = await ctx.store.transaction(async (tx) => {
+    const handedOut = new Set<string>();
+    const firsts: string[] = [];
+    for (const e of carried) {
+      const d = await readDelivery(tx, e.delivery.id);
+      if (d.state === 'fetched') { handedOut.add(d.id); continue; }
+      // Done meanwhile (another consumer acked it), or withdrawn: nothing to hand out.
+      if (d.state !== 'queued' || !(await transition(tx, d, 'fetch', { firstFetchedAt: now }))) continue;
+      await record(ctx, tx, { type: 'delivery:fetched', actor: system.id, documentId: d.documentId, deliveryId: d.id, data: { recipient: d.recipient } });
+      handedOut.add(d.id);
+      firsts.push(d.id);
+    }
+    return { handedOut, firsts };
+  });
+  for (const id of firsts) ctx.emitter.emit('delivery:fetched', { deliveryId: id });
+  const kept = entries.flatMap((e): InboxEntry[] => {
+    if (e.packet === undefined) return [e];
+    if (!handedOut.has(e.delivery.id)) return [];
+    return [{ ...e, delivery: { ...e.delivery, state: 'fetched' as const, fetchedAt: e.delivery.fetchedAt ?? now } }];
+  });
+  return { entries: kept, nextSeq, inlinePacketBytesMax };
+}
+
+/** A small packet's bytes, digest checked; undefined when it cannot be read (the single fetch says why). */
+async function readPacket(ctx: HubContext, doc: DocumentRow): Promise<Buffer | undefined> {
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await ctx.blobs.open(doc.digest, doc.bytes)) chunks.push(chunk as Buffer);
+    const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    return bytes?.byteLength === doc.bytes ? bytes : undefined;
+  } catch (e) {
+    if (e instanceof HubError) return undefined;
+    throw e;
+  }
+}
+
 /** States in which the packet was handed out already: fetching again changes nothing. */
 const HANDED_OUT: readonly DeliveryState[] = ['fetched', 'done'];
 
@@ -119,30 +199,85 @@ export interface AckResult {
  */
 export async function ackDelivery(ctx: HubContext, system: SystemRecord, deliveryId: string, result: 'done' | 'fail', reason?: string): Promise<AckResult> {
   await ownDelivery(ctx, system, deliveryId);
-  const out = await ctx.store.transaction(async (tx) => {
-    const d = await readDelivery(tx, deliveryId);
-    const now = ctx.clock.now();
-    const unchanged = { delivery: d, changed: false, dead: false };
-    if (result === 'done') {
-      if (d.state === 'done') return unchanged;
-      if (!(await transition(tx, d, 'ackDone', { ackedAt: now, firstFetchedAt: now }))) throw gone(await readDelivery(tx, deliveryId));
-      await record(ctx, tx, { type: 'delivery:acked', actor: system.id, documentId: d.documentId, deliveryId: d.id, data: { result } });
-      if (d.kind === 'edoc') await tx.bumpCounter(vnDay(now), d.recipient, 'delivered', 1);
-      return { delivery: { ...d, state: 'done' as const, ackedAt: now, fetchedAt: d.fetchedAt ?? now }, changed: true, dead: false };
-    }
-    if (d.state === 'queued') return unchanged;
-    const attempts = d.attempts + 1;
-    const dead = attempts >= ctx.limits.deliveryAttemptsMax;
-    if (!(await transition(tx, d, dead ? 'deadLetter' : 'ackFail', { attempts, lastReason: reason ?? null }))) throw gone(await readDelivery(tx, deliveryId));
-    await record(ctx, tx, { type: dead ? 'delivery:dead' : 'delivery:acked', actor: system.id, documentId: d.documentId, deliveryId: d.id, data: { result, attempts, reason: reason ?? null } });
-    return { delivery: { ...d, state: dead ? 'dead' as const : 'queued' as const, attempts }, changed: true, dead };
-  });
-  if (out.changed) {
-    ctx.emitter.emit('delivery:acked', { deliveryId, result });
-    if (out.dead) ctx.emitter.emit('delivery:dead', { deliveryId });
-    if (result === 'fail' && !out.dead) ctx.notifier.notify([out.delivery.recipient]);
-  }
+  const out = await ctx.store.transaction(async (tx) => ackIn(ctx, tx, system, await readDelivery(tx, deliveryId), result, reason));
+  afterAcks(ctx, [out]);
   return { delivery: out.delivery, changed: out.changed };
+}
+
+interface AckDecision extends AckResult { dead: boolean; result: 'done' | 'fail' }
+
+/** One ack decided and written inside the caller's transaction; VDXP_E_DELIVERY_GONE (nothing written) when it cannot take it. */
+async function ackIn(ctx: HubContext, tx: StoreOps, system: SystemRecord, d: DeliveryRow, result: 'done' | 'fail', reason: string | undefined): Promise<AckDecision> {
+  const now = ctx.clock.now();
+  const unchanged = { delivery: d, changed: false, dead: false, result };
+  if (result === 'done') {
+    if (d.state === 'done') return unchanged;
+    if (!(await transition(tx, d, 'ackDone', { ackedAt: now, firstFetchedAt: now }))) throw gone(await readDelivery(tx, d.id));
+    await record(ctx, tx, { type: 'delivery:acked', actor: system.id, documentId: d.documentId, deliveryId: d.id, data: { result } });
+    if (d.kind === 'edoc') await tx.bumpCounter(vnDay(now), d.recipient, 'delivered', 1);
+    return { delivery: { ...d, state: 'done' as const, ackedAt: now, fetchedAt: d.fetchedAt ?? now }, changed: true, dead: false, result };
+  }
+  if (d.state === 'queued') return unchanged;
+  const attempts = d.attempts + 1;
+  const dead = attempts >= ctx.limits.deliveryAttemptsMax;
+  if (!(await transition(tx, d, dead ? 'deadLetter' : 'ackFail', { attempts, lastReason: reason ?? null }))) throw gone(await readDelivery(tx, d.id));
+  await record(ctx, tx, { type: dead ? 'delivery:dead' : 'delivery:acked', actor: system.id, documentId: d.documentId, deliveryId: d.id, data: { result, attempts, reason: reason ?? null } });
+  return { delivery: { ...d, state: dead ? 'dead' as const : 'queued' as const, attempts }, changed: true, dead, result };
+}
+
+/** After the acks' commit: their events, and a wake for the recipients of deliveries a fail queued again. */
+function afterAcks(ctx: HubContext, decisions: readonly AckDecision[]): void {
+  const requeued = new Set<string>();
+  for (const out of decisions) {
+    if (!out.changed) continue;
+    ctx.emitter.emit('delivery:acked', { deliveryId: out.delivery.id, result: out.result });
+    if (out.dead) ctx.emitter.emit('delivery:dead', { deliveryId: out.delivery.id });
+    if (out.result === 'fail' && !out.dead) requeued.add(out.delivery.recipient);
+  }
+  if (requeued.size > 0) ctx.notifier.notify([...requeued]);
+}
+
+export interface AckRequest {
+  deliveryId: string;
+  result: 'done' | 'fail';
+  reason?: string;
+}
+
+/** One item of a batch ack: what a single ack answers, or the code it would have been refused with. */
+export type BatchAckOutcome = { deliveryId: string } & ({ ok: true; delivery: DeliveryRow; changed: boolean } | { ok: false; error: HubError });
+
+/**
+ * Batch ack: every item decided as `ackDelivery` decides it, all written in ONE transaction. An item that a
+ * single ack would refuse (not this system's: VDXP_E_DELIVERY_NOT_FOUND; recalled, expired or dead:
+ * VDXP_E_DELIVERY_GONE) gets that code as its outcome and changes nothing; the others are recorded all the
+ * same, since each ack is independent and a refused one is final (a retry of the batch answers the same).
+ * Any other failure (the store's) rolls back the whole batch, which is then safe to send again: acks are
+ * idempotent. Items are taken in order, so the same delivery twice is one ack and then its replay.
+ */
+export async function ackDeliveries(ctx: HubContext, system: SystemRecord, acks: readonly AckRequest[]): Promise<BatchAckOutcome[]> {
+  if (acks.length === 0) return [];
+  const agencies = new Set(await ctx.store.systemAgencies(system.id));
+  const notFound = (id: string): HubError => new HubError('VDXP_E_DELIVERY_NOT_FOUND', `No delivery ${id} for system ${system.id}`);
+  const { outcomes, decisions } = await ctx.store.transaction(async (tx) => {
+    const outcomes: BatchAckOutcome[] = [];
+    const decisions: AckDecision[] = [];
+    for (const a of acks) {
+      const d = await tx.getDelivery(a.deliveryId);
+      if (!d || !agencies.has(d.recipient)) { outcomes.push({ deliveryId: a.deliveryId, ok: false, error: notFound(a.deliveryId) }); continue; }
+      try {
+        const out = await ackIn(ctx, tx, system, d, a.result, a.reason);
+        decisions.push(out);
+        outcomes.push({ deliveryId: a.deliveryId, ok: true, delivery: out.delivery, changed: out.changed });
+      } catch (e) {
+        // Only a refusal that wrote nothing (the compare-and-set lost) is an item's outcome; anything else aborts all.
+        if (!(e instanceof HubError) || e.code !== 'VDXP_E_DELIVERY_GONE') throw e;
+        outcomes.push({ deliveryId: a.deliveryId, ok: false, error: e });
+      }
+    }
+    return { outcomes, decisions };
+  });
+  afterAcks(ctx, decisions);
+  return outcomes;
 }
 
 function gone(d: DeliveryRow): HubError {

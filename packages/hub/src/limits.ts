@@ -14,6 +14,15 @@ export interface HubLimits {
   /** Longest a long-poll may wait. */
   longPollSecondsMax: number;
   /**
+   * Batch fetch (`GET /v1/inbox?inline=N`): the largest packet an inbox answer carries inline (base64), handed
+   * out in the answer's one transaction; larger ones stay items to fetch one by one. 0 turns batch fetch off.
+   */
+  inboxInlinePacketBytesMax: number;
+  /** Batch fetch: packet bytes (before base64) one inbox answer carries inline at most; the page ends there. */
+  inboxInlineBytesMax: number;
+  /** Batch ack (`POST /v1/deliveries/ack`): acks in one call, recorded in one transaction; at least pageSizeMax, so a page's acks fit one call. */
+  ackBatchItemsMax: number;
+  /**
    * HTTP: a connection on which no byte moved either way for this long is cut (a stalled client, a slowloris
    * body, a reader that stopped reading). There is no whole-request timer: a 2 GB packet on a slow link takes
    * as long as it takes while bytes keep flowing. A long-poll's own wait is added for its request.
@@ -121,6 +130,12 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   pageSizeMax: 1000,
   pageSizeDefault: 100,
   longPollSecondsMax: 60,
+  // The same as inlinePacketBytesMax: what the database keeps is read back in one query, and a 64 KiB packet
+  // is ~87 KiB of base64. 4 MiB per answer bounds what one inbox call holds (the packets, then their base64
+  // and the JSON: ~3.5× that at its peak), whatever the page size.
+  inboxInlinePacketBytesMax: 64 * 1024,
+  inboxInlineBytesMax: 4 * 1024 * 1024,
+  ackBatchItemsMax: 1000,
   httpIdleSecondsMax: 30,
   httpHeadersSecondsMax: 30,
   deliveryAttemptsMax: 10,
@@ -194,11 +209,13 @@ export type HubLimitsOverrides = Partial<Omit<HubLimits, 'edxml'>> & { edxml?: P
 /**
  * Ranges of the limits an operator sets (flags, config file); openHub itself takes any value, so tests can use
  * extremes. Every limit is a positive integer unless named here; `inlinePacketBytesMax` 0 keeps every packet
- * as a file. Upper bounds keep times and sizes inside what the hub computes with exactly (milliseconds since
- * the epoch must stay a safe integer: a time to live of 100 years is 3.2e12 ms).
+ * as a file, `inboxInlinePacketBytesMax` 0 turns batch fetch off. Upper bounds keep times and sizes inside
+ * what the hub computes with exactly (milliseconds since the epoch must stay a safe integer: a time to live
+ * of 100 years is 3.2e12 ms).
  */
 const LIMIT_RANGES: Record<string, { min: number; max: number; integer: boolean }> = {
   inlinePacketBytesMax: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+  inboxInlinePacketBytesMax: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
   deliveryTtlSeconds: { min: 1, max: 100 * 365 * 24 * 3600, integer: true },
   deliveryAttemptsMax: { min: 1, max: 1_000_000, integer: true },
   'edxml.unzipRatioMax': { min: 1, max: Number.MAX_SAFE_INTEGER, integer: false },
@@ -252,6 +269,12 @@ export function operatorLimits(overrides: HubLimitsOverrides): HubLimits {
   if (limits.edxml.packetBytesMax < limits.inlinePacketBytesMax) {
     throw limitError('edxml.packetBytesMax', `${limits.edxml.packetBytesMax} bytes is below inlinePacketBytesMax (${limits.inlinePacketBytesMax}): `
       + 'raise it, or lower inlinePacketBytesMax too');
+  }
+  if (limits.inboxInlinePacketBytesMax > limits.inboxInlineBytesMax) {
+    throw limitError('inboxInlinePacketBytesMax', `${limits.inboxInlinePacketBytesMax} bytes is above inboxInlineBytesMax (${limits.inboxInlineBytesMax}), what one answer carries`);
+  }
+  if (limits.ackBatchItemsMax < limits.pageSizeMax) {
+    throw limitError('ackBatchItemsMax', `${limits.ackBatchItemsMax} is below pageSizeMax (${limits.pageSizeMax}): a page's acks must fit one batch ack`);
   }
   if (limits.pageSizeDefault > limits.pageSizeMax) throw limitError('pageSizeDefault', `${limits.pageSizeDefault} is above pageSizeMax (${limits.pageSizeMax})`);
   return limits;

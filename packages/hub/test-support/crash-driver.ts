@@ -8,6 +8,9 @@
 // `engine: 'postgres'` runs `nodes` servers on one throwaway PostgreSQL cluster instead: requests go to any
 // node that is up, a random node is killed each time while the others keep serving, and the database itself
 // is restarted (fast and immediate shutdown, alternately) `databaseRestarts` times during the run.
+//
+// Receivers take half their rounds (seeded) through the batch calls: the inbox answer carrying small packets
+// (`inline=`, handed out with it) and one batch ack per page; the other half one fetch and one ack each.
 
 import { createHash, randomInt } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -68,6 +71,11 @@ export interface CrashReport {
   fetchesInterrupted: number;
   acks: number;
   acksUnanswered: number;
+  /** Batch receive: inbox answers that carried packets, the packets they carried, batch ack calls answered and unanswered. */
+  batchInboxes: number;
+  packetsCarried: number;
+  batchAcks: number;
+  batchAcksUnanswered: number;
   /** Deliveries handed out again after a fetch the crash interrupted, or whose ack never got through. */
   redeliveredAfterCrash: number;
   /** Deliveries handed out again because the receiver chose not to ack them (the rule: until acked). */
@@ -124,6 +132,10 @@ const CHANCE_NO_ATTACHMENT = 0.1;
 const CHANCE_SECOND_ATTACHMENT = 0.15;
 /** Each agency of the other systems is a recipient with this chance (at least one is). */
 const CHANCE_RECIPIENT = 0.4;
+/** A receiver takes this share of its rounds through batch fetch and batch ack (and retries lost acks in one batch). */
+const CHANCE_BATCH_ROUND = 0.5;
+/** Batch rounds ask for packets up to this size inline; the hub caps it (64 KiB by default). */
+const INLINE_PACKET_BYTES_ASKED = 1024 * 1024;
 /** A receiver leaves this share of fetched packets unacked for now: they must come back. */
 const CHANCE_SKIP_ACK = 0.04;
 /** A sender resends a packet it already got a 2xx for (same bytes, or rebuilt with the same DocumentId). */
@@ -257,7 +269,7 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
   };
   const r = {
     submits: 0, submitsUnanswered: 0, unansweredButCommitted: 0, resendsOfAccepted: 0, resendsRebuilt: 0,
-    fetches: 0, fetchesInterrupted: 0, acks: 0, acksUnanswered: 0, redeliveredAfterCrash: 0, redeliveredUnacked: 0, redeliveredAfterError: 0,
+    fetches: 0, fetchesInterrupted: 0, acks: 0, acksUnanswered: 0, batchInboxes: 0, packetsCarried: 0, batchAcks: 0, batchAcksUnanswered: 0, redeliveredAfterCrash: 0, redeliveredUnacked: 0, redeliveredAfterError: 0,
     redeliveriesCompared: 0, bytesSent: 0, bytesReceived: 0, kills: 0, killsDuringStartup: 0,
   };
   const recovery = { completed: 0, removedStaged: 0 };
@@ -422,7 +434,15 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
       if (performance.now() > deadline) throw new Error('deadline passed while receiving');
       if (draining && round >= DRAIN_ROUNDS_MAX) { violate(`${name}: the inbox did not drain in ${DRAIN_ROUNDS_MAX} rounds`); return handled; }
       if (!draining && stopReceiving && pendingAcks.length === 0) return handled;
-      // An ack whose answer was lost goes again before anything else: acks are idempotent.
+      // An ack whose answer was lost goes again before anything else: acks are idempotent. In one batch
+      // ack for all of them, or one by one, as the seed decides.
+      if (pendingAcks.length > 1 && rand() < CHANCE_BATCH_ROUND) {
+        const ids = [...pendingAcks];
+        const outcomes = await batchAck(name, ids);
+        if (outcomes === undefined) { await sleep(RETRY_PAUSE_MS); continue; }
+        pendingAcks.length = 0;
+        ids.forEach((id, i) => settleAck(id, outcomes[i]));
+      }
       while (pendingAcks.length > 0) {
         const id = pendingAcks[0] ?? '';
         const a = await call(link, tokenOf(name), 'POST', `/v1/deliveries/${id}/ack`, { result: 'done' });
@@ -434,15 +454,20 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
         if (t) t.lastEnd = 'acked';
       }
       if (!draining && stopReceiving) return handled;
-      const inbox = await call(link, tokenOf(name), 'GET', `/v1/inbox?kind=edoc&limit=${INBOX_PAGE_ITEMS}${draining ? '' : `&wait=${INBOX_WAIT_SECONDS}`}`);
+      const batch = rand() < CHANCE_BATCH_ROUND;
+      const inbox = await call(link, tokenOf(name), 'GET', `/v1/inbox?kind=edoc&limit=${INBOX_PAGE_ITEMS}${draining ? '' : `&wait=${INBOX_WAIT_SECONDS}`}${batch ? `&inline=${INLINE_PACKET_BYTES_ASKED}` : ''}`);
       if (inbox === undefined || inbox.status === 503) { await sleep(RETRY_PAUSE_MS); continue; }
       if (inbox.status !== 200) { odd('GET /v1/inbox', inbox); await sleep(RETRY_PAUSE_MS); continue; }
-      const items = (JSON.parse(inbox.body.toString('utf8')) as { items: { deliveryId: string; documentId: string; digest: string }[] }).items;
+      const page = JSON.parse(inbox.body.toString('utf8')) as { items: { deliveryId: string; documentId: string; digest: string; bytes: number; state: string; packet?: string }[]; inlinePacketBytesMax?: number };
+      const items = page.items;
+      if (batch && page.inlinePacketBytesMax === undefined) violate(`${name}: an inbox asked for inline packets answered without inlinePacketBytesMax`);
       if (items.length === 0) {
         if (draining && ++emptyRounds >= 2) return handled;
         continue;
       }
       emptyRounds = 0;
+      if (items.some((i) => i.packet !== undefined)) r.batchInboxes++;
+      const toAck: string[] = [];
       for (const item of items) {
         if (ackedDone.has(item.deliveryId)) violate(`delivery ${item.deliveryId} (document ${item.documentId}) was acked done and handed out again`);
         let t = tracks.get(item.deliveryId);
@@ -461,13 +486,23 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
         }
         t.fetchesStarted++;
         r.fetches++;
-        const got = await call(link, tokenOf(name), 'GET', `/v1/deliveries/${item.deliveryId}/packet`);
-        if (got === undefined || got.status === 503) { r.fetchesInterrupted++; t.lastEnd = 'interrupted'; break; }
-        if (got.status !== 200) { odd('GET packet', got); t.lastEnd = 'failed'; break; }
-        const sha = sha256(got.body);
-        r.bytesReceived += got.body.byteLength;
+        let body: Buffer;
+        if (item.packet !== undefined) {
+          if (!batch) violate(`delivery ${item.deliveryId}: a packet carried in an answer that did not ask for it`);
+          if (item.state !== 'fetched') violate(`delivery ${item.deliveryId}: carried in the answer but in state ${item.state}, not fetched`);
+          body = Buffer.from(item.packet, 'base64');
+          r.packetsCarried++;
+        } else {
+          if (batch && item.bytes <= (page.inlinePacketBytesMax ?? 0)) violate(`delivery ${item.deliveryId}: ${item.bytes} bytes, within the inline limit, but not carried`);
+          const got = await call(link, tokenOf(name), 'GET', `/v1/deliveries/${item.deliveryId}/packet`);
+          if (got === undefined || got.status === 503) { r.fetchesInterrupted++; t.lastEnd = 'interrupted'; break; }
+          if (got.status !== 200) { odd('GET packet', got); t.lastEnd = 'failed'; break; }
+          if (got.headers.get('x-vdxp-sha256') !== item.digest) violate(`delivery ${item.deliveryId}: x-vdxp-sha256 differs from the inbox digest`);
+          body = got.body;
+        }
+        const sha = sha256(body);
+        r.bytesReceived += body.byteLength;
         if (sha !== item.digest) violate(`delivery ${item.deliveryId}: the packet hashes to ${sha}, the inbox says ${item.digest}`);
-        if (got.headers.get('x-vdxp-sha256') !== item.digest) violate(`delivery ${item.deliveryId}: x-vdxp-sha256 differs from the inbox digest`);
         if (t.shas.length > 0) {
           r.redeliveriesCompared++;
           if (t.shas.some((s) => s !== sha)) violate(`delivery ${item.deliveryId} was handed out with different bytes (${t.shas.join(', ')} then ${sha})`);
@@ -476,13 +511,47 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
         handled++;
         if (!draining && rand() < CHANCE_SKIP_ACK) { t.lastEnd = 'skipped'; continue; }
         r.acks++;
+        if (batch) { toAck.push(item.deliveryId); continue; }
         const a = await call(link, tokenOf(name), 'POST', `/v1/deliveries/${item.deliveryId}/ack`, { result: 'done' });
         if (a === undefined || a.status === 503) { r.acksUnanswered++; t.lastEnd = 'interrupted'; pendingAcks.push(item.deliveryId); break; }
         if (a.status !== 200) { odd('POST ack', a); t.lastEnd = 'failed'; break; }
         ackedDone.add(item.deliveryId);
         t.lastEnd = 'acked';
       }
+      if (toAck.length > 0) {
+        const outcomes = await batchAck(name, toAck);
+        if (outcomes === undefined) {
+          r.acksUnanswered += toAck.length;
+          for (const id of toAck) { const t = tracks.get(id); if (t) t.lastEnd = 'interrupted'; }
+          pendingAcks.push(...toAck);
+        } else {
+          toAck.forEach((id, i) => settleAck(id, outcomes[i]));
+        }
+      }
     }
+  };
+
+  /** One batch ack of `ids` (all done); undefined when its answer never came (retried later), else an outcome per id. */
+  const batchAck = async (name: string, ids: string[]): Promise<({ state?: string; error?: { code: string } } | undefined)[] | undefined> => {
+    const a = await call(link, tokenOf(name), 'POST', '/v1/deliveries/ack', ids.map((deliveryId) => ({ deliveryId, result: 'done' })));
+    if (a === undefined || a.status === 503) { r.batchAcksUnanswered++; return undefined; }
+    if (a.status !== 200) { odd('POST /v1/deliveries/ack', a); return ids.map(() => undefined); }
+    r.batchAcks++;
+    const results = (JSON.parse(a.body.toString('utf8')) as { results: { deliveryId: string; state?: string; error?: { code: string } }[] }).results;
+    if (results.length !== ids.length || results.some((x, i) => x.deliveryId !== ids[i])) violate(`a batch ack of ${ids.length} answered ${results.length} outcomes, or out of order`);
+    return results;
+  };
+  /** What a batch ack's outcome for one delivery means for the checker. */
+  const settleAck = (id: string, outcome: { state?: string; error?: { code: string } } | undefined): void => {
+    const t = tracks.get(id);
+    if (outcome?.state === 'done') {
+      ackedDone.add(id);
+      if (t) t.lastEnd = 'acked';
+      return;
+    }
+    const key = `POST /v1/deliveries/ack item ${outcome?.error?.code ?? outcome?.state ?? 'missing'}`;
+    unexpected[key] = (unexpected[key] ?? 0) + 1;
+    if (t) t.lastEnd = 'failed';
   };
 
   try {
@@ -602,6 +671,7 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
       submits: r.submits, submitsUnanswered: r.submitsUnanswered, unansweredButCommitted: r.unansweredButCommitted,
       resendsOfAccepted: r.resendsOfAccepted, resendsRebuilt: r.resendsRebuilt,
       fetches: r.fetches, fetchesInterrupted: r.fetchesInterrupted, acks: r.acks, acksUnanswered: r.acksUnanswered,
+      batchInboxes: r.batchInboxes, packetsCarried: r.packetsCarried, batchAcks: r.batchAcks, batchAcksUnanswered: r.batchAcksUnanswered,
       redeliveredAfterCrash: r.redeliveredAfterCrash, redeliveredUnacked: r.redeliveredUnacked, redeliveredAfterError: r.redeliveredAfterError, redeliveriesCompared: r.redeliveriesCompared,
       bytesSent: r.bytesSent, bytesReceived: r.bytesReceived, unexpectedStatuses: unexpected, serverErrors: hubServerErrors(),
       audit: { ok: audit.ok, events: audit.events, packets: audit.packets },

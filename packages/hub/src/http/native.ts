@@ -2,7 +2,7 @@
 
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ackDelivery, deliveryOf, fetchPacket, inbox } from '../delivery.ts';
+import { ackDeliveries, ackDelivery, deliveryOf, fetchPacket, inboxWithPackets, type AckRequest, type InboxEntry } from '../delivery.ts';
 import { documentView } from '../documents.ts';
 import { HubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
@@ -50,6 +50,28 @@ function deliveryItem(d: DeliveryRow, doc: DocumentRow): Record<string, unknown>
   };
 }
 
+/** An inbox item, with its packet in base64 when the answer carries it. */
+function inboxEntry(e: InboxEntry): Record<string, unknown> {
+  const item = deliveryItem(e.delivery, e.document);
+  return e.packet === undefined ? item : { ...item, packet: e.packet.toString('base64') };
+}
+
+/** A batch ack's body, checked whole before anything is recorded: a malformed item refuses the call. */
+function ackBatch(body: unknown, itemsMax: number): AckRequest[] {
+  const shape = 'Body must be [{"deliveryId": string, "result": "done" | "fail", "reason"?: string}, …]';
+  if (!Array.isArray(body)) throw new HubError('VDXP_E_BAD_REQUEST', shape);
+  if (body.length > itemsMax) {
+    throw new HubError('VDXP_E_ACK_BATCH_TOO_LARGE', `${body.length} acks in one call; at most ${itemsMax}`, { details: { acks: body.length, ackBatchItemsMax: itemsMax } });
+  }
+  return body.map((x: unknown, i): AckRequest => {
+    const a = (typeof x === 'object' && x !== null ? x : {}) as { deliveryId?: unknown; result?: unknown; reason?: unknown };
+    if (typeof a.deliveryId !== 'string' || a.deliveryId === '') throw new HubError('VDXP_E_BAD_REQUEST', `[${i}].deliveryId must be a delivery id. ${shape}`);
+    if (a.result !== 'done' && a.result !== 'fail') throw new HubError('VDXP_E_BAD_REQUEST', `[${i}].result must be done or fail. ${shape}`);
+    if (a.reason !== undefined && typeof a.reason !== 'string') throw new HubError('VDXP_E_BAD_REQUEST', `[${i}].reason must be a string`);
+    return { deliveryId: a.deliveryId, result: a.result, ...(a.reason !== undefined ? { reason: a.reason } : {}) };
+  });
+}
+
 export function registerNativeApi(app: FastifyInstance, hub: Hub, options: { mutualTls: boolean } = { mutualTls: false }): void {
   const ctx = hub.ctx;
   const auth = async (req: FastifyRequest): Promise<SystemRecord> => {
@@ -85,18 +107,32 @@ export function registerNativeApi(app: FastifyInstance, hub: Hub, options: { mut
     const socket = req.raw.socket;
     const idleMs = ctx.limits.httpIdleSecondsMax * 1000;
     if (waitSeconds !== undefined && waitSeconds > 0) socket.setTimeout(idleMs + Math.min(waitSeconds, ctx.limits.longPollSecondsMax) * 1000);
-    let items;
+    const inline = intParam(q['inline'], 'inline');
+    let page;
     try {
-      items = await inbox(ctx, system, {
+      page = await inboxWithPackets(ctx, system, {
         ...(kind ? { kind } : {}), ...(afterSeq !== undefined ? { afterSeq } : {}), ...(limit !== undefined ? { limit } : {}),
-        ...(waitSeconds !== undefined ? { waitSeconds } : {}), signal: abort.signal,
+        ...(waitSeconds !== undefined ? { waitSeconds } : {}), signal: abort.signal, inlinePacketBytes: inline ?? 0,
       });
     } finally {
       if (waitSeconds !== undefined && waitSeconds > 0) socket.setTimeout(idleMs);
     }
     return {
-      items: items.map(({ delivery: d, document: doc }) => deliveryItem(d, doc)),
-      next: items.length > 0 ? String(items.at(-1)?.delivery.seq) : (q['after'] ?? null),
+      items: page.entries.map(inboxEntry),
+      next: page.nextSeq !== undefined ? String(page.nextSeq) : (q['after'] ?? null),
+      // Says that this hub carries packets inline and takes batch acks: a client falls back to one by one without it.
+      ...(inline !== undefined ? { inlinePacketBytesMax: page.inlinePacketBytesMax } : {}),
+    };
+  });
+
+  app.post('/v1/deliveries/ack', async (req) => {
+    const system = await auth(req);
+    const acks = ackBatch(req.body, ctx.limits.ackBatchItemsMax);
+    const outcomes = await ackDeliveries(ctx, system, acks);
+    return {
+      results: outcomes.map((o) => o.ok
+        ? { deliveryId: o.deliveryId, state: o.delivery.state, attempts: o.delivery.attempts, changed: o.changed }
+        : { deliveryId: o.deliveryId, error: { code: o.error.code, message: o.error.message, ...(o.error.details ? { details: o.error.details } : {}) } }),
     };
   });
 

@@ -35,6 +35,10 @@ export const OPENAPI = {
           addressedTo: { type: 'string' }, edxmlDocumentId: { type: ['string', 'null'] }, subject: { type: ['string', 'null'] }, statusCode: { type: ['string', 'null'] },
           answers: { type: ['string', 'null'] }, businessType: { type: 'integer' }, bytes: { type: 'integer' }, digest: { type: 'string' },
           state: { enum: [...PENDING_STATES] }, attempts: { type: 'integer' }, receivedAt: { type: 'string', format: 'date-time' },
+          packet: {
+            type: 'string', contentEncoding: 'base64',
+            description: 'batch fetch (inline=N): the packet bytes, handed out with this answer (state fetched); absent: fetch it alone',
+          },
         },
         required: ['deliveryId', 'documentId', 'kind', 'from', 'to', 'addressedTo', 'edxmlDocumentId', 'subject', 'statusCode', 'answers', 'businessType', 'bytes', 'digest', 'state', 'attempts', 'receivedAt'],
       },
@@ -50,7 +54,10 @@ export const OPENAPI = {
       },
       InboxPage: {
         type: 'object', required: ['items', 'next'],
-        properties: { items: { type: 'array', items: { $ref: '#/components/schemas/InboxItem' } }, next: { type: ['string', 'null'], description: 'cursor for `after`' } },
+        properties: {
+          items: { type: 'array', items: { $ref: '#/components/schemas/InboxItem' } }, next: { type: ['string', 'null'], description: 'cursor for `after`' },
+          inlinePacketBytesMax: { type: 'integer', description: 'answered when inline was asked: the largest packet carried inline; the hub also takes batch acks' },
+        },
       },
       AckResult: {
         type: 'object', required: ['deliveryId', 'state', 'attempts', 'changed'],
@@ -58,6 +65,21 @@ export const OPENAPI = {
           deliveryId: { type: 'string' }, state: { enum: [...DELIVERY_STATES] }, attempts: { type: 'integer' },
           changed: { type: 'boolean', description: 'false when this ack changed nothing (a replay)' },
         },
+      },
+      AckRequest: {
+        type: 'object', required: ['deliveryId', 'result'],
+        properties: { deliveryId: { type: 'string' }, result: { enum: ['done', 'fail'] }, reason: { type: 'string' } },
+      },
+      AckOutcome: {
+        type: 'object', required: ['deliveryId'], description: 'state, attempts and changed when recorded (as a single ack answers); error when refused',
+        properties: {
+          deliveryId: { type: 'string' }, state: { enum: [...DELIVERY_STATES] }, attempts: { type: 'integer' }, changed: { type: 'boolean' },
+          error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', example: 'VDXP_E_DELIVERY_GONE' }, message: { type: 'string' }, details: { type: 'object' } } },
+        },
+      },
+      AckBatchResult: {
+        type: 'object', required: ['results'],
+        properties: { results: { type: 'array', items: { $ref: '#/components/schemas/AckOutcome' }, description: 'one per ack, in the order sent' } },
       },
       DocumentView: {
         type: 'object',
@@ -116,6 +138,10 @@ export const OPENAPI = {
           { name: 'after', in: 'query', schema: { type: 'string' }, description: 'cursor: `next` of the previous page' },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
           { name: 'wait', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 60 }, description: 'long-poll seconds' },
+          {
+            name: 'inline', in: 'query', schema: { type: 'integer', minimum: 0 },
+            description: 'batch fetch: carry packets of up to this many bytes (capped by the hub) in the answer and hand them out with it, in one transaction; the page ends where the carried bytes reach the hub\'s cap per answer',
+          },
         ],
         responses: { 200: { description: 'A page', content: { 'application/json': { schema: { $ref: '#/components/schemas/InboxPage' } } } } },
       },
@@ -141,6 +167,17 @@ export const OPENAPI = {
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
         requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['result'], properties: { result: { enum: ['done', 'fail'] }, reason: { type: 'string' } } } } } },
         responses: { 200: { description: 'Recorded (idempotent)', content: { 'application/json': { schema: { $ref: '#/components/schemas/AckResult' } } } }, 404: errorResponse('Unknown'), 410: errorResponse('Gone') },
+      },
+    },
+    '/v1/deliveries/ack': {
+      post: {
+        summary: 'Acknowledge several deliveries at once — Xác nhận nhiều lần chuyển',
+        description: 'One transaction for all; each item as the single ack would answer it (idempotent), or with the code it would have been refused with (404, 410) while the others are recorded. A malformed body refuses the whole call.',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/AckRequest' } } } } },
+        responses: {
+          200: { description: 'One outcome per ack', content: { 'application/json': { schema: { $ref: '#/components/schemas/AckBatchResult' } } } },
+          400: errorResponse('Malformed body'), 413: errorResponse('More acks than limits.ackBatchItemsMax'),
+        },
       },
     },
     '/v1/documents/{id}': {
