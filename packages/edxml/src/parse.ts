@@ -69,7 +69,18 @@ interface AttachmentState {
 
 /** Parses one edXML packet from a byte stream. Throws EdxmlError (with a stable code) on refusal. */
 export async function parsePacket(source: ByteSource, options: ParseOptions = {}): Promise<ParsedPacket> {
-  const p = new PacketParser(options);
+  return parseWith(new PacketParser(options, false), source, options);
+}
+
+/**
+ * The same parse with every character of the packet read by sax, payloads included: the reference the fast path
+ * is tested against (parse-fast.test.ts), ~5x slower on large packets. Not exported from the package.
+ */
+export async function parsePacketSaxOnly(source: ByteSource, options: ParseOptions = {}): Promise<ParsedPacket> {
+  return parseWith(new PacketParser(options, true), source, options);
+}
+
+async function parseWith(p: PacketParser, source: ByteSource, options: ParseOptions): Promise<ParsedPacket> {
   try {
     for await (const chunk of source) {
       if (options.onChunk) await options.onChunk(chunk);
@@ -112,8 +123,12 @@ class PacketParser {
   #allSinks: Writable[] = [];
   #totalAttachmentBytes = 0;
   #unknown: string[] = [];
+  /** Whether an AttachmentEncoded element is open: sax is then written up to each '>' (see #feedFast). */
+  #attachmentsOpen = false;
+  readonly #saxOnly: boolean;
 
-  constructor(options: ParseOptions) {
+  constructor(options: ParseOptions, saxOnly: boolean) {
+    this.#saxOnly = saxOnly;
     this.#limits = withLimits(options.limits);
     this.#onAttachment = options.onAttachment;
     this.#onHeaderEnd = options.onHeaderEnd;
@@ -194,14 +209,8 @@ class PacketParser {
     if (s.length === 0) return;
     this.#charsIn += s.length;
     try {
-      // sax checks its text buffer only after each write, so one write bounds the largest text slice it hands
-      // over: feed at most SAX_WRITE_CHARS at a time (without splitting a surrogate pair).
-      for (let at = 0; at < s.length;) {
-        let end = Math.min(at + SAX_WRITE_CHARS, s.length);
-        if (end < s.length && isHighSurrogate(s.charCodeAt(end - 1))) end--;
-        this.#write(at === 0 && end === s.length ? s : s.slice(at, end));
-        at = end;
-      }
+      if (this.#saxOnly) this.#feedSax(s, 0, s.length);
+      else this.#feedFast(s);
     } catch (e) {
       throw isEdxmlError(e) ? e : this.#malformed(e);
     }
@@ -213,22 +222,76 @@ class PacketParser {
   }
 
   /**
-   * Inside ContentTransferEncoded, base64 text goes straight to the decoder up to the next '<': sax would
-   * otherwise walk every character of it in JavaScript, which made parsing ~10x slower than building. Only
-   * plain text in sax's TEXT state takes this path; anything with '&' (character references) goes through sax.
+   * sax reads the markup; a payload's base64 text goes straight to its decoder up to the next '<' or '&', since
+   * sax would walk every character of it in JavaScript (most of a packet's bytes; parsing was ~10x slower than
+   * building). To see a payload begin in the middle of a slice, sax is written up to the '>' that follows a
+   * mention of AttachmentEncoded, then up to each '>' while it is open (about ten tags per attachment); a
+   * character reference ('&#13;') goes to sax up to
+   * its ';'. Only plain text in sax's TEXT state inside ContentTransferEncoded skips sax: the base64 decoder
+   * refuses anything such text could hold that sax would, and sax judges all the markup around it
+   * (parse-fast.test.ts compares the two paths on random and mutated packets, cut everywhere).
    */
-  #write(slice: string): void {
-    let rest = slice;
-    if (this.#stack.at(-1)?.k === 'payload' && (this.#sax as unknown as SaxState).state === SAX_TEXT_STATE) {
-      const lt = rest.indexOf('<');
-      const text = lt === -1 ? rest : rest.slice(0, lt);
-      if (text.length > 0 && !text.includes('&')) {
-        this.#sax.flush(); // text sax already holds comes first
-        this.#text(text);
-        rest = lt === -1 ? '' : rest.slice(lt);
+  #feedFast(s: string): void {
+    const n = s.length;
+    // Next '<', '&', ';', '>' and 'AttachmentEncoded' at or after `at`: searched once per slice and kept.
+    let lt = -2;
+    let amp = -2;
+    let semi = -2;
+    let gt = -2;
+    let opening = -2;
+    const next = (cached: number, what: string, at: number): number =>
+      (cached === -2 || (cached !== -1 && cached < at) ? s.indexOf(what, at) : cached);
+    for (let at = 0; at < n;) {
+      if (this.#stack.at(-1)?.k === 'payload' && (this.#sax as unknown as SaxState).state === SAX_TEXT_STATE) {
+        lt = next(lt, '<', at);
+        amp = next(amp, '&', at);
+        let end = lt === -1 ? n : lt;
+        if (amp !== -1 && amp < end) end = amp;
+        if (end > at) {
+          this.#sax.flush(); // text sax already holds (a character reference) comes first
+          this.#text(at === 0 && end === n ? s : s.slice(at, end));
+          at = end;
+          continue;
+        }
+        if (at === amp) {
+          // A character reference: sax decodes it (and refuses a bad one); then the text goes on.
+          semi = next(semi, ';', at);
+          if (semi !== -1 && (lt === -1 || semi < lt) && semi - at < SAX_WRITE_CHARS) {
+            this.#feedSax(s, at, semi + 1);
+            at = semi + 1;
+            continue;
+          }
+        }
       }
+      let end = Math.min(at + SAX_WRITE_CHARS, n);
+      if (end < n && isHighSurrogate(s.charCodeAt(end - 1))) end--;
+      if (this.#attachmentsOpen) {
+        gt = next(gt, '>', at);
+        if (gt !== -1 && gt < end) end = gt + 1;
+      } else {
+        // Up to the '>' after the next mention of AttachmentEncoded: its start tag, usually.
+        opening = next(opening, 'AttachmentEncoded', at);
+        if (opening !== -1 && opening < end) {
+          gt = next(gt, '>', opening);
+          if (gt !== -1 && gt < end) end = gt + 1;
+        }
+      }
+      this.#feedSax(s, at, end);
+      at = end;
     }
-    if (rest.length > 0) this.#sax.write(rest);
+  }
+
+  /**
+   * Writes s[from, to) to sax. sax checks its text buffer only after each write, so one write bounds the largest
+   * text slice it hands over: at most SAX_WRITE_CHARS at a time (without splitting a surrogate pair).
+   */
+  #feedSax(s: string, from: number, to: number): void {
+    for (let at = from; at < to;) {
+      let end = Math.min(at + SAX_WRITE_CHARS, to);
+      if (end < to && isHighSurrogate(s.charCodeAt(end - 1))) end--;
+      this.#sax.write(at === 0 && end === s.length ? s : s.slice(at, end));
+      at = end;
+    }
   }
 
   #malformed(e: unknown): EdxmlError {
@@ -266,7 +329,10 @@ class PacketParser {
     switch (parent.k) {
       case 'root':
         if (ours && name === 'edXMLEnvelope') return { k: 'envelope' };
-        if (ours && name === 'AttachmentEncoded') return { k: 'attachments' };
+        if (ours && name === 'AttachmentEncoded') {
+          this.#attachmentsOpen = true;
+          return { k: 'attachments' };
+        }
         break;
       case 'envelope':
         if (ours && name === 'edXMLHeader') return { k: 'header' };
@@ -467,6 +533,8 @@ class PacketParser {
       if (summary === undefined) throw new Error('assertion: attachment summary exists');
       Object.assign(summary, frame.obj);
       if (summary.sha256 === '') summary.sha256 = createHash('sha256').digest('hex');
+    } else if (frame.k === 'attachments') {
+      this.#attachmentsOpen = false;
     } else if (frame.k === 'header') {
       this.#onHeaderEnd?.({ signaturePresent: this.#signaturePresent });
     } else if (frame.k === 'root') {
