@@ -24,7 +24,7 @@ export class Base64Decoder {
 
   /** Decodes a slice; returns the bytes it completes (possibly empty). */
   push(text: string): Buffer {
-    const s = text.replace(WHITESPACE, '');
+    const s = hasWhitespace(text) ? text.replace(WHITESPACE, '') : text;
     if (s.length === 0) return EMPTY;
     if (this.#pads > 0) {
       // The padding began in an earlier slice ('QUJDRA=' then '='): only its rest may come.
@@ -91,6 +91,8 @@ export class Base64Decoder {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Four native scans: far cheaper than the regular expression on the usual payload, one line of base64. */
+const hasWhitespace = (t: string): boolean => t.includes('\n') || t.includes(' ') || t.includes('\r') || t.includes('\t');
 const INVALID_CHARACTER = /[^A-Za-z0-9+/=]/;
 
 /** Encodes byte slices to base64 text slices; concatenated, the output is the base64 of the whole input. */

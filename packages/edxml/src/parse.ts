@@ -2,7 +2,7 @@
 // sink as they arrive. Memory is bounded by the limits whatever the packet size: the base64 payloads never
 // sit whole in memory, and sax gives long text in slices of at most 64 KiB.
 
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, hash as hashOnce, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import sax from 'sax';
@@ -59,7 +59,7 @@ interface AttachmentState {
   index: number;
   obj: Obj;
   decoder: Base64Decoder;
-  hash: Hash;
+  hash: Sha256;
   bytes: number;
   head: Buffer[];
   headBytes: number;
@@ -465,7 +465,7 @@ class PacketParser {
     if (summary === undefined) throw new Error('assertion: attachment summary exists');
     if (summary.sha256 !== '') return this.#duplicate();
     const att: AttachmentState = {
-      index, obj, decoder: new Base64Decoder(this.#path.join('/')), hash: createHash('sha256'),
+      index, obj, decoder: new Base64Decoder(this.#path.join('/')), hash: new Sha256(),
       bytes: 0, head: [], headBytes: 0, sink: undefined, started: false,
     };
     const sink = this.#onAttachment?.({ index, header: { ...(obj as AttachmentHeader) } });
@@ -525,14 +525,14 @@ class PacketParser {
       this.#decoded(att, att.decoder.end());
       const summary = this.#attachments[att.index];
       if (summary === undefined) throw new Error('assertion: attachment summary exists');
-      summary.sha256 = att.hash.digest('hex');
+      summary.sha256 = att.hash.digest();
       summary.bytes = att.bytes;
       summary.head = new Uint8Array(Buffer.concat(att.head));
     } else if (frame.k === 'attachment') {
       const summary = this.#attachments[frame.index];
       if (summary === undefined) throw new Error('assertion: attachment summary exists');
       Object.assign(summary, frame.obj);
-      if (summary.sha256 === '') summary.sha256 = createHash('sha256').digest('hex');
+      if (summary.sha256 === '') summary.sha256 = EMPTY_SHA256;
     } else if (frame.k === 'attachments') {
       this.#attachmentsOpen = false;
     } else if (frame.k === 'header') {
@@ -568,3 +568,36 @@ class PacketParser {
     };
   }
 }
+
+const EMPTY_SHA256 = createHash('sha256').digest('hex');
+/** Decoded bytes hashed in one call at the end rather than streamed: creating a streaming hash costs more than
+ * decoding a small attachment. */
+const SHA256_ONE_SHOT_BYTES_MAX = 64 * 1024;
+
+/** SHA-256 of an attachment: one native call for small ones (most), a streaming hash past SHA256_ONE_SHOT_BYTES_MAX. */
+class Sha256 {
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  #streaming: Hash | undefined;
+
+  update(bytes: Buffer): void {
+    if (this.#streaming !== undefined) {
+      this.#streaming.update(bytes);
+      return;
+    }
+    this.#held.push(bytes);
+    this.#heldBytes += bytes.length;
+    if (this.#heldBytes > SHA256_ONE_SHOT_BYTES_MAX) {
+      this.#streaming = createHash('sha256');
+      for (const b of this.#held) this.#streaming.update(b);
+      this.#held = [];
+    }
+  }
+
+  digest(): string {
+    if (this.#streaming !== undefined) return this.#streaming.digest('hex');
+    return hashOnce('sha256', this.#held.length === 1 ? (this.#held[0] ?? EMPTY) : Buffer.concat(this.#held), 'hex');
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
