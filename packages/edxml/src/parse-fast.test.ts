@@ -1,7 +1,8 @@
-// The fast path against the reference: parsePacket (payload text straight to the base64 decoder, sax for the
-// markup) must give exactly what parsePacketSaxOnly (sax reads every character) gives — the same packet, the same
-// attachment bytes, or the same refusal code — on random and mutated packets cut into any slices: entities, CDATA,
-// comments and '<' in or near payloads, folded base64, truncation, bytes that are not UTF-8.
+// The fast path against the reference: parsePacket (the markup scanner, payload text straight to the base64
+// decoder, sax for whatever the scanner leaves) must give exactly what parsePacketSaxOnly (sax reads every
+// character) gives — the same packet, the same attachment bytes, or the same refusal code — on random and mutated
+// packets cut into any slices: entities, CDATA, comments and '<' in or near payloads, folded base64, namespaces,
+// attributes and names the scanner must leave to sax, truncation, bytes that are not UTF-8.
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -103,6 +104,14 @@ const TOKENS = ['<', '>', '&', '&#13;', '&lt;', ']]>', '<![CDATA[', '<!--', '-->
   '</Attachment>', '<Attachment>', '</AttachmentEncoded>', '<AttachmentEncoded>', 'AttachmentEncoded', '<edXML:ContentTransferEncoded>',
   'xmlns:edXML="urn:other"', '"', '=', 'QUJD', '\r\n', 'é', '\uD83D\uDE00'];
 
+/** Markup the scanner must either read as sax does or leave to sax. */
+const MARKUP = ['<!-- c -->', '<?pi x?>', '<?xml version="1.0"?>', ' xmlns:p="urn:p"', ' xmlns=""', ' xmlns:p=""', ' xmlns:xml="urn:x"',
+  ' a="1"', ' a="1" a="2"', " a='>'", ' a="&amp;"', ' a="<"', ' a=1', ' a', 'a="1"', ' xml:lang="vi"', ' p:a="1"', ' b:c:d="1"',
+  '&amp;', '&AMP;', '&#65;', '&#x41;', '&nbsp;', '&lt;&gt;&quot;&apos;', '</x>', '<x>', '<x/>', '<x />', '<x/ >', '<p:x>', '</p:x>',
+  '<x><y/></x>', '<p:x/>', '<p:x>t</p:x>', '<x p:a="1"/>', '<x xmlns:p="urn:p"><p:y/></x>', '< x>', '</ x>', '<x >', '</x >', '<1x>', '<x:>', '<Việt>', '<\uFEFF>', '\uFEFF', ']]>', '<![CDATA[c]]>',
+  '<!DOCTYPE x>', '<edXML:x xmlns:edXML="">', '<edXML:Subject>s</edXML:Subject>', '<Subject>s</Subject>', '<To><OrganId>z</OrganId></To>',
+  '\r\n', '\t', ' ', '"', "'", '=', '/', '>', '<', '&', '?>', '<?'];
+
 /** A byte-level mutation anywhere (often inside or next to a payload): insert a token, flip bits, truncate. */
 function mutate(bytes: Buffer, kind: number, where: number, what: number): Buffer {
   const pos = where % (bytes.length + 1);
@@ -139,7 +148,7 @@ const TIGHT: readonly (Partial<EdxmlLimits> | undefined)[] = [
   { packetBytesMax: 1200 },
 ];
 
-describe('parse: the fast path gives what sax alone gives', () => {
+describe('parse: the scanner and fast path give what sax alone gives', () => {
   it('the examples (and the shared samples) cut at every byte near a payload, and every 61st elsewhere: the same packet', async () => {
     assert.ok(CORPUS.length >= 13);
     for (const bytes of CORPUS) {
@@ -182,6 +191,26 @@ describe('parse: the fast path gives what sax alone gives', () => {
     ), { numRuns: 1500 });
     // The exception above stays an exception: most mutated packets are refused, and nearly all with one code.
     assert.ok(faultOrderDiffers < 100, `${faultOrderDiffers} packets named another of their faults`);
+  });
+
+  it('markup mutated anywhere (names, attributes, namespaces, entities, instructions), cut anywhere (property)', async () => {
+    const built = await buildPacketBytes(model([Buffer.from('%PDF-1.4\n'.repeat(20))], true));
+    const seeds = [...CORPUS, built];
+    await fc.assert(fc.asyncProperty(
+      fc.nat(seeds.length - 1), fc.array(fc.tuple(fc.nat(), fc.nat(MARKUP.length - 1), fc.boolean()), { minLength: 1, maxLength: 3 }),
+      fc.array(fc.nat(), { maxLength: 4 }), fc.nat(TIGHT.length - 1),
+      async (seed, inserts, cuts, limits) => {
+        let bytes = seeds[seed] ?? built;
+        for (const [where, token, inTag] of inserts) {
+          // Inside a start tag (before its '>') or anywhere.
+          const text = bytes.toString('latin1');
+          const tags = [...text.matchAll(/<[A-Za-z][^>]*?(?=\/?>)/g)].map((m) => m.index + m[0].length);
+          const pos = inTag && tags.length > 0 ? (tags[where % tags.length] ?? 0) : where % (bytes.length + 1);
+          bytes = Buffer.concat([bytes.subarray(0, pos), Buffer.from(MARKUP[token] ?? '', 'utf8'), bytes.subarray(pos)]);
+        }
+        await same(bytes, cuts, TIGHT[limits]);
+      },
+    ), { numRuns: 2000 });
   });
 
   it('a payload split at every boundary, with a character reference, CDATA and CRLF in it: the same bytes', async () => {

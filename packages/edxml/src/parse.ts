@@ -13,6 +13,7 @@ import type {
   AttachmentHeader, AttachmentSummary, EdxmlHeader, MessageHeader, ParsedPacket, TraceHeaderList,
 } from './model.ts';
 import { EDXML_NS } from './model.ts';
+import { MarkupScanner, type ScanTag } from './markup-scan.ts';
 import { ATTACHMENT, MANIFEST_REFERENCE, MESSAGE_HEADER, TRACE_HEADER_LIST, type GroupSpec, type Spec } from './schema.ts';
 
 export const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
@@ -126,9 +127,19 @@ class PacketParser {
   /** Whether an AttachmentEncoded element is open: sax is then written up to each '>' (see #feedFast). */
   #attachmentsOpen = false;
   readonly #saxOnly: boolean;
+  /** Reads the packet until it meets something it leaves to sax (see markup-scan.ts); undefined from then on. */
+  #scanner: MarkupScanner | undefined;
+  /** While sax re-reads what the scanner took: its events were handled already. */
+  #muted = false;
 
   constructor(options: ParseOptions, saxOnly: boolean) {
     this.#saxOnly = saxOnly;
+    this.#scanner = saxOnly ? undefined : new MarkupScanner({
+      open: (tag) => this.#open(tag),
+      close: () => this.#close(),
+      text: (t) => this.#text(t),
+      inPayload: () => this.#stack.at(-1)?.k === 'payload',
+    });
     this.#limits = withLimits(options.limits);
     this.#onAttachment = options.onAttachment;
     this.#onHeaderEnd = options.onHeaderEnd;
@@ -138,10 +149,10 @@ class PacketParser {
     this.#sax.ondoctype = () => {
       throw new EdxmlError('VDXP_E_XML_DTD', 'The packet has a <!DOCTYPE>: DTDs and entity declarations are refused');
     };
-    this.#sax.onopentag = (tag) => this.#open(tag as sax.QualifiedTag);
-    this.#sax.onclosetag = () => this.#close();
-    this.#sax.ontext = (t) => this.#text(t);
-    this.#sax.oncdata = (t) => this.#text(t);
+    this.#sax.onopentag = (tag) => { if (!this.#muted) this.#open(tag as sax.QualifiedTag); };
+    this.#sax.onclosetag = () => { if (!this.#muted) this.#close(); };
+    this.#sax.ontext = (t) => { if (!this.#muted) this.#text(t); };
+    this.#sax.oncdata = (t) => { if (!this.#muted) this.#text(t); };
   }
 
   write(chunk: Uint8Array): void {
@@ -210,7 +221,10 @@ class PacketParser {
     this.#charsIn += s.length;
     try {
       if (this.#saxOnly) this.#feedSax(s, 0, s.length);
-      else this.#feedFast(s);
+      else if (this.#scanner !== undefined) {
+        const rest = this.#scanner.write(s);
+        if (rest !== undefined) this.#toSax(rest);
+      } else this.#feedFast(s);
     } catch (e) {
       throw isEdxmlError(e) ? e : this.#malformed(e);
     }
@@ -219,6 +233,20 @@ class PacketParser {
       throw new EdxmlError('VDXP_E_HEADER_TOO_LARGE',
         `The XML outside attachment payloads exceeds ${this.#limits.headerCharsMax} characters`);
     }
+  }
+
+  /** The scanner stopped: sax re-reads what it took (muted), then reads on from `rest`. */
+  #toSax(rest: string): void {
+    const taken = this.#scanner?.taken ?? [];
+    this.#scanner = undefined;
+    this.#muted = true;
+    try {
+      for (const t of taken) this.#feedSax(t, 0, t.length);
+      this.#sax.flush();
+    } finally {
+      this.#muted = false;
+    }
+    this.#feedFast(rest);
   }
 
   /**
@@ -304,7 +332,7 @@ class PacketParser {
     });
   }
 
-  #open(tag: sax.QualifiedTag): void {
+  #open(tag: ScanTag): void {
     this.#path.push(tag.local);
     if (this.#path.length > this.#limits.depthMax) {
       throw new EdxmlError('VDXP_E_XML_DEPTH', `Elements nest deeper than ${this.#limits.depthMax} levels`, {
@@ -324,7 +352,7 @@ class PacketParser {
     this.#stack.push(this.#child(parent, tag, ours));
   }
 
-  #child(parent: Frame, tag: sax.QualifiedTag, ours: boolean): Frame {
+  #child(parent: Frame, tag: ScanTag, ours: boolean): Frame {
     const name = tag.local;
     switch (parent.k) {
       case 'root':
