@@ -19,6 +19,8 @@ import { ATTACHMENT, MANIFEST_REFERENCE, MESSAGE_HEADER, TRACE_HEADER_LIST, type
 export const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
 
 const SAX_WRITE_CHARS = 32 * 1024;
+/** Bytes of input decoded to one string (see write). */
+const DECODE_BYTES = 64 * 1024;
 interface SaxState { state: number }
 const SAX_TEXT_STATE = (sax as unknown as { STATE: { TEXT: number } }).STATE.TEXT;
 const isHighSurrogate = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
@@ -160,13 +162,17 @@ class PacketParser {
     if (this.#bytesIn > this.#limits.packetBytesMax) {
       throw new EdxmlError('VDXP_E_PACKET_TOO_LARGE', `The packet exceeds ${this.#limits.packetBytesMax} bytes`);
     }
-    let s: string;
+    // Decoded in pieces (a string past 128 KiB is a large object to V8, several times dearer to make and collect),
+    // all before any is parsed, so that bad UTF-8 anywhere in the chunk is still the first thing refused.
+    const texts: string[] = [];
     try {
-      s = this.#decoder.decode(chunk, { stream: true });
+      for (let at = 0; at < chunk.byteLength; at += DECODE_BYTES) {
+        texts.push(this.#decoder.decode(at === 0 && chunk.byteLength <= DECODE_BYTES ? chunk : chunk.subarray(at, at + DECODE_BYTES), { stream: true }));
+      }
     } catch (e) {
       throw new EdxmlError('VDXP_E_XML_MALFORMED', 'The packet is not valid UTF-8', { cause: e });
     }
-    this.#feed(s);
+    this.#feed(texts);
   }
 
   async drain(): Promise<void> {
@@ -186,7 +192,7 @@ class PacketParser {
     } catch (e) {
       throw new EdxmlError('VDXP_E_XML_MALFORMED', 'The packet is not valid UTF-8 (truncated character at the end)', { cause: e });
     }
-    this.#feed(tail);
+    this.#feed([tail]);
     if (!this.#rootClosed) {
       throw new EdxmlError('VDXP_E_XML_TRUNCATED', this.#bytesIn === 0 ? 'The packet is empty'
         : `The packet ended inside ${this.#path.join('/') || 'the prolog'} before edXML was closed`);
@@ -216,15 +222,17 @@ class PacketParser {
     }
   }
 
-  #feed(s: string): void {
-    if (s.length === 0) return;
-    this.#charsIn += s.length;
+  #feed(texts: readonly string[]): void {
     try {
-      if (this.#saxOnly) this.#feedSax(s, 0, s.length);
-      else if (this.#scanner !== undefined) {
-        const rest = this.#scanner.write(s);
-        if (rest !== undefined) this.#toSax(rest);
-      } else this.#feedFast(s);
+      for (const s of texts) {
+        if (s.length === 0) continue;
+        this.#charsIn += s.length;
+        if (this.#saxOnly) this.#feedSax(s, 0, s.length);
+        else if (this.#scanner !== undefined) {
+          const rest = this.#scanner.write(s);
+          if (rest !== undefined) this.#toSax(rest);
+        } else this.#feedFast(s);
+      }
     } catch (e) {
       throw isEdxmlError(e) ? e : this.#malformed(e);
     }
