@@ -10,12 +10,13 @@ describe('benchEdxml tiny', () => {
     const results = await benchEdxml({ size: 'tiny', log: (l) => lines.push(l) });
 
     assert.deepEqual(results.map((r) => `${r.case} ${r.op}`), [
-      'header-only parse', 'header-only build', '1 MiB base64 parse', '1 MiB base64 build',
+      'header-only parse', 'header-only build', '10 kB parse', '1 MiB base64 parse', '1 MiB base64 build',
       '4 MiB base64 parse', '4 MiB base64 build', '8 MiB base64 parse',
     ]);
     for (const r of results) {
       const what = `${r.case} ${r.op}`;
       assert.ok(Number.isFinite(r.throughputMBPerSecond) && r.throughputMBPerSecond > 0, what);
+      assert.ok(Number.isFinite(r.cpuThroughputMBPerSecond) && r.cpuThroughputMBPerSecond > 0, what);
       assert.ok(r.packetBytes > 0 && r.iterations > 0, what);
       assert.ok(r.rssPeakMB > 10 && r.rssPeakMB < 4096, `${what}: peak RSS ${r.rssPeakMB}`);
       assert.ok(r.rssMaxMB >= r.rssPeakMB - 1, `${what}: max RSS ${r.rssMaxMB} under the sampled peak ${r.rssPeakMB}`);
@@ -26,8 +27,10 @@ describe('benchEdxml tiny', () => {
       }
     }
     // Sizes: base64 is 4/3 of the attachment, plus one header; the parser checked its decoded size against these.
-    const [headerOnly, , oneMiB, , fourMiB, , eightMiB] = results;
+    const [headerOnly, , tenKb, oneMiB, , fourMiB, , eightMiB] = results;
     assert.equal(headerOnly?.attachmentBytes, 0);
+    assert.equal(tenKb?.attachmentBytes, 4700);
+    assert.ok((tenKb?.packetBytes ?? 0) > 9000 && (tenKb?.packetBytes ?? 0) < 11_000, `10 kB case: ${tenKb?.packetBytes} bytes`);
     assert.ok((headerOnly?.packetBytes ?? 0) > 2000 && (headerOnly?.packetBytes ?? 0) < 8000);
     const overheads = new Set<number>();
     for (const [r, mib] of [[oneMiB, 1], [fourMiB, 4], [eightMiB, 8]] as const) {

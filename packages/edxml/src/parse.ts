@@ -2,7 +2,7 @@
 // sink as they arrive. Memory is bounded by the limits whatever the packet size: the base64 payloads never
 // sit whole in memory, and sax gives long text in slices of at most 64 KiB.
 
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, hash as hashOnce, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import sax from 'sax';
@@ -13,11 +13,14 @@ import type {
   AttachmentHeader, AttachmentSummary, EdxmlHeader, MessageHeader, ParsedPacket, TraceHeaderList,
 } from './model.ts';
 import { EDXML_NS } from './model.ts';
+import { MarkupScanner, type ScanTag } from './markup-scan.ts';
 import { ATTACHMENT, MANIFEST_REFERENCE, MESSAGE_HEADER, TRACE_HEADER_LIST, type GroupSpec, type Spec } from './schema.ts';
 
 export const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
 
 const SAX_WRITE_CHARS = 32 * 1024;
+/** Bytes of input decoded to one string (see write). */
+const DECODE_BYTES = 64 * 1024;
 interface SaxState { state: number }
 const SAX_TEXT_STATE = (sax as unknown as { STATE: { TEXT: number } }).STATE.TEXT;
 const isHighSurrogate = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
@@ -59,7 +62,7 @@ interface AttachmentState {
   index: number;
   obj: Obj;
   decoder: Base64Decoder;
-  hash: Hash;
+  hash: Sha256;
   bytes: number;
   head: Buffer[];
   headBytes: number;
@@ -69,7 +72,18 @@ interface AttachmentState {
 
 /** Parses one edXML packet from a byte stream. Throws EdxmlError (with a stable code) on refusal. */
 export async function parsePacket(source: ByteSource, options: ParseOptions = {}): Promise<ParsedPacket> {
-  const p = new PacketParser(options);
+  return parseWith(new PacketParser(options, false), source, options);
+}
+
+/**
+ * The same parse with every character of the packet read by sax, payloads included: the reference the fast path
+ * is tested against (parse-fast.test.ts), ~5x slower on large packets. Not exported from the package.
+ */
+export async function parsePacketSaxOnly(source: ByteSource, options: ParseOptions = {}): Promise<ParsedPacket> {
+  return parseWith(new PacketParser(options, true), source, options);
+}
+
+async function parseWith(p: PacketParser, source: ByteSource, options: ParseOptions): Promise<ParsedPacket> {
   try {
     for await (const chunk of source) {
       if (options.onChunk) await options.onChunk(chunk);
@@ -112,8 +126,22 @@ class PacketParser {
   #allSinks: Writable[] = [];
   #totalAttachmentBytes = 0;
   #unknown: string[] = [];
+  /** Whether an AttachmentEncoded element is open: sax is then written up to each '>' (see #feedFast). */
+  #attachmentsOpen = false;
+  readonly #saxOnly: boolean;
+  /** Reads the packet until it meets something it leaves to sax (see markup-scan.ts); undefined from then on. */
+  #scanner: MarkupScanner | undefined;
+  /** While sax re-reads what the scanner took: its events were handled already. */
+  #muted = false;
 
-  constructor(options: ParseOptions) {
+  constructor(options: ParseOptions, saxOnly: boolean) {
+    this.#saxOnly = saxOnly;
+    this.#scanner = saxOnly ? undefined : new MarkupScanner({
+      open: (tag) => this.#open(tag),
+      close: () => this.#close(),
+      text: (t) => this.#text(t),
+      inPayload: () => this.#stack.at(-1)?.k === 'payload',
+    });
     this.#limits = withLimits(options.limits);
     this.#onAttachment = options.onAttachment;
     this.#onHeaderEnd = options.onHeaderEnd;
@@ -123,10 +151,10 @@ class PacketParser {
     this.#sax.ondoctype = () => {
       throw new EdxmlError('VDXP_E_XML_DTD', 'The packet has a <!DOCTYPE>: DTDs and entity declarations are refused');
     };
-    this.#sax.onopentag = (tag) => this.#open(tag as sax.QualifiedTag);
-    this.#sax.onclosetag = () => this.#close();
-    this.#sax.ontext = (t) => this.#text(t);
-    this.#sax.oncdata = (t) => this.#text(t);
+    this.#sax.onopentag = (tag) => { if (!this.#muted) this.#open(tag as sax.QualifiedTag); };
+    this.#sax.onclosetag = () => { if (!this.#muted) this.#close(); };
+    this.#sax.ontext = (t) => { if (!this.#muted) this.#text(t); };
+    this.#sax.oncdata = (t) => { if (!this.#muted) this.#text(t); };
   }
 
   write(chunk: Uint8Array): void {
@@ -134,13 +162,17 @@ class PacketParser {
     if (this.#bytesIn > this.#limits.packetBytesMax) {
       throw new EdxmlError('VDXP_E_PACKET_TOO_LARGE', `The packet exceeds ${this.#limits.packetBytesMax} bytes`);
     }
-    let s: string;
+    // Decoded in pieces (a string past 128 KiB is a large object to V8, several times dearer to make and collect),
+    // all before any is parsed, so that bad UTF-8 anywhere in the chunk is still the first thing refused.
+    const texts: string[] = [];
     try {
-      s = this.#decoder.decode(chunk, { stream: true });
+      for (let at = 0; at < chunk.byteLength; at += DECODE_BYTES) {
+        texts.push(this.#decoder.decode(at === 0 && chunk.byteLength <= DECODE_BYTES ? chunk : chunk.subarray(at, at + DECODE_BYTES), { stream: true }));
+      }
     } catch (e) {
       throw new EdxmlError('VDXP_E_XML_MALFORMED', 'The packet is not valid UTF-8', { cause: e });
     }
-    this.#feed(s);
+    this.#feed(texts);
   }
 
   async drain(): Promise<void> {
@@ -160,7 +192,7 @@ class PacketParser {
     } catch (e) {
       throw new EdxmlError('VDXP_E_XML_MALFORMED', 'The packet is not valid UTF-8 (truncated character at the end)', { cause: e });
     }
-    this.#feed(tail);
+    this.#feed([tail]);
     if (!this.#rootClosed) {
       throw new EdxmlError('VDXP_E_XML_TRUNCATED', this.#bytesIn === 0 ? 'The packet is empty'
         : `The packet ended inside ${this.#path.join('/') || 'the prolog'} before edXML was closed`);
@@ -190,17 +222,16 @@ class PacketParser {
     }
   }
 
-  #feed(s: string): void {
-    if (s.length === 0) return;
-    this.#charsIn += s.length;
+  #feed(texts: readonly string[]): void {
     try {
-      // sax checks its text buffer only after each write, so one write bounds the largest text slice it hands
-      // over: feed at most SAX_WRITE_CHARS at a time (without splitting a surrogate pair).
-      for (let at = 0; at < s.length;) {
-        let end = Math.min(at + SAX_WRITE_CHARS, s.length);
-        if (end < s.length && isHighSurrogate(s.charCodeAt(end - 1))) end--;
-        this.#write(at === 0 && end === s.length ? s : s.slice(at, end));
-        at = end;
+      for (const s of texts) {
+        if (s.length === 0) continue;
+        this.#charsIn += s.length;
+        if (this.#saxOnly) this.#feedSax(s, 0, s.length);
+        else if (this.#scanner !== undefined) {
+          const rest = this.#scanner.write(s);
+          if (rest !== undefined) this.#toSax(rest);
+        } else this.#feedFast(s);
       }
     } catch (e) {
       throw isEdxmlError(e) ? e : this.#malformed(e);
@@ -212,23 +243,91 @@ class PacketParser {
     }
   }
 
-  /**
-   * Inside ContentTransferEncoded, base64 text goes straight to the decoder up to the next '<': sax would
-   * otherwise walk every character of it in JavaScript, which made parsing ~10x slower than building. Only
-   * plain text in sax's TEXT state takes this path; anything with '&' (character references) goes through sax.
-   */
-  #write(slice: string): void {
-    let rest = slice;
-    if (this.#stack.at(-1)?.k === 'payload' && (this.#sax as unknown as SaxState).state === SAX_TEXT_STATE) {
-      const lt = rest.indexOf('<');
-      const text = lt === -1 ? rest : rest.slice(0, lt);
-      if (text.length > 0 && !text.includes('&')) {
-        this.#sax.flush(); // text sax already holds comes first
-        this.#text(text);
-        rest = lt === -1 ? '' : rest.slice(lt);
-      }
+  /** The scanner stopped: sax re-reads what it took (muted), then reads on from `rest`. */
+  #toSax(rest: string): void {
+    const taken = this.#scanner?.taken ?? [];
+    this.#scanner = undefined;
+    this.#muted = true;
+    try {
+      for (const t of taken) this.#feedSax(t, 0, t.length);
+      this.#sax.flush();
+    } finally {
+      this.#muted = false;
     }
-    if (rest.length > 0) this.#sax.write(rest);
+    this.#feedFast(rest);
+  }
+
+  /**
+   * sax reads the markup; a payload's base64 text goes straight to its decoder up to the next '<' or '&', since
+   * sax would walk every character of it in JavaScript (most of a packet's bytes; parsing was ~10x slower than
+   * building). To see a payload begin in the middle of a slice, sax is written up to the '>' that follows a
+   * mention of AttachmentEncoded, then up to each '>' while it is open (about ten tags per attachment); a
+   * character reference ('&#13;') goes to sax up to
+   * its ';'. Only plain text in sax's TEXT state inside ContentTransferEncoded skips sax: the base64 decoder
+   * refuses anything such text could hold that sax would, and sax judges all the markup around it
+   * (parse-fast.test.ts compares the two paths on random and mutated packets, cut everywhere).
+   */
+  #feedFast(s: string): void {
+    const n = s.length;
+    // Next '<', '&', ';', '>' and 'AttachmentEncoded' at or after `at`: searched once per slice and kept.
+    let lt = -2;
+    let amp = -2;
+    let semi = -2;
+    let gt = -2;
+    let opening = -2;
+    const next = (cached: number, what: string, at: number): number =>
+      (cached === -2 || (cached !== -1 && cached < at) ? s.indexOf(what, at) : cached);
+    for (let at = 0; at < n;) {
+      if (this.#stack.at(-1)?.k === 'payload' && (this.#sax as unknown as SaxState).state === SAX_TEXT_STATE) {
+        lt = next(lt, '<', at);
+        amp = next(amp, '&', at);
+        let end = lt === -1 ? n : lt;
+        if (amp !== -1 && amp < end) end = amp;
+        if (end > at) {
+          this.#sax.flush(); // text sax already holds (a character reference) comes first
+          this.#text(at === 0 && end === n ? s : s.slice(at, end));
+          at = end;
+          continue;
+        }
+        if (at === amp) {
+          // A character reference: sax decodes it (and refuses a bad one); then the text goes on.
+          semi = next(semi, ';', at);
+          if (semi !== -1 && (lt === -1 || semi < lt) && semi - at < SAX_WRITE_CHARS) {
+            this.#feedSax(s, at, semi + 1);
+            at = semi + 1;
+            continue;
+          }
+        }
+      }
+      let end = Math.min(at + SAX_WRITE_CHARS, n);
+      if (end < n && isHighSurrogate(s.charCodeAt(end - 1))) end--;
+      if (this.#attachmentsOpen) {
+        gt = next(gt, '>', at);
+        if (gt !== -1 && gt < end) end = gt + 1;
+      } else {
+        // Up to the '>' after the next mention of AttachmentEncoded: its start tag, usually.
+        opening = next(opening, 'AttachmentEncoded', at);
+        if (opening !== -1 && opening < end) {
+          gt = next(gt, '>', opening);
+          if (gt !== -1 && gt < end) end = gt + 1;
+        }
+      }
+      this.#feedSax(s, at, end);
+      at = end;
+    }
+  }
+
+  /**
+   * Writes s[from, to) to sax. sax checks its text buffer only after each write, so one write bounds the largest
+   * text slice it hands over: at most SAX_WRITE_CHARS at a time (without splitting a surrogate pair).
+   */
+  #feedSax(s: string, from: number, to: number): void {
+    for (let at = from; at < to;) {
+      let end = Math.min(at + SAX_WRITE_CHARS, to);
+      if (end < to && isHighSurrogate(s.charCodeAt(end - 1))) end--;
+      this.#sax.write(at === 0 && end === s.length ? s : s.slice(at, end));
+      at = end;
+    }
   }
 
   #malformed(e: unknown): EdxmlError {
@@ -241,7 +340,7 @@ class PacketParser {
     });
   }
 
-  #open(tag: sax.QualifiedTag): void {
+  #open(tag: ScanTag): void {
     this.#path.push(tag.local);
     if (this.#path.length > this.#limits.depthMax) {
       throw new EdxmlError('VDXP_E_XML_DEPTH', `Elements nest deeper than ${this.#limits.depthMax} levels`, {
@@ -261,12 +360,15 @@ class PacketParser {
     this.#stack.push(this.#child(parent, tag, ours));
   }
 
-  #child(parent: Frame, tag: sax.QualifiedTag, ours: boolean): Frame {
+  #child(parent: Frame, tag: ScanTag, ours: boolean): Frame {
     const name = tag.local;
     switch (parent.k) {
       case 'root':
         if (ours && name === 'edXMLEnvelope') return { k: 'envelope' };
-        if (ours && name === 'AttachmentEncoded') return { k: 'attachments' };
+        if (ours && name === 'AttachmentEncoded') {
+          this.#attachmentsOpen = true;
+          return { k: 'attachments' };
+        }
         break;
       case 'envelope':
         if (ours && name === 'edXMLHeader') return { k: 'header' };
@@ -399,7 +501,7 @@ class PacketParser {
     if (summary === undefined) throw new Error('assertion: attachment summary exists');
     if (summary.sha256 !== '') return this.#duplicate();
     const att: AttachmentState = {
-      index, obj, decoder: new Base64Decoder(this.#path.join('/')), hash: createHash('sha256'),
+      index, obj, decoder: new Base64Decoder(this.#path.join('/')), hash: new Sha256(),
       bytes: 0, head: [], headBytes: 0, sink: undefined, started: false,
     };
     const sink = this.#onAttachment?.({ index, header: { ...(obj as AttachmentHeader) } });
@@ -459,14 +561,16 @@ class PacketParser {
       this.#decoded(att, att.decoder.end());
       const summary = this.#attachments[att.index];
       if (summary === undefined) throw new Error('assertion: attachment summary exists');
-      summary.sha256 = att.hash.digest('hex');
+      summary.sha256 = att.hash.digest();
       summary.bytes = att.bytes;
       summary.head = new Uint8Array(Buffer.concat(att.head));
     } else if (frame.k === 'attachment') {
       const summary = this.#attachments[frame.index];
       if (summary === undefined) throw new Error('assertion: attachment summary exists');
       Object.assign(summary, frame.obj);
-      if (summary.sha256 === '') summary.sha256 = createHash('sha256').digest('hex');
+      if (summary.sha256 === '') summary.sha256 = EMPTY_SHA256;
+    } else if (frame.k === 'attachments') {
+      this.#attachmentsOpen = false;
     } else if (frame.k === 'header') {
       this.#onHeaderEnd?.({ signaturePresent: this.#signaturePresent });
     } else if (frame.k === 'root') {
@@ -500,3 +604,36 @@ class PacketParser {
     };
   }
 }
+
+const EMPTY_SHA256 = createHash('sha256').digest('hex');
+/** Decoded bytes hashed in one call at the end rather than streamed: creating a streaming hash costs more than
+ * decoding a small attachment. */
+const SHA256_ONE_SHOT_BYTES_MAX = 64 * 1024;
+
+/** SHA-256 of an attachment: one native call for small ones (most), a streaming hash past SHA256_ONE_SHOT_BYTES_MAX. */
+class Sha256 {
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  #streaming: Hash | undefined;
+
+  update(bytes: Buffer): void {
+    if (this.#streaming !== undefined) {
+      this.#streaming.update(bytes);
+      return;
+    }
+    this.#held.push(bytes);
+    this.#heldBytes += bytes.length;
+    if (this.#heldBytes > SHA256_ONE_SHOT_BYTES_MAX) {
+      this.#streaming = createHash('sha256');
+      for (const b of this.#held) this.#streaming.update(b);
+      this.#held = [];
+    }
+  }
+
+  digest(): string {
+    if (this.#streaming !== undefined) return this.#streaming.digest('hex');
+    return hashOnce('sha256', this.#held.length === 1 ? (this.#held[0] ?? EMPTY) : Buffer.concat(this.#held), 'hex');
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -14,6 +14,9 @@ import type { XmlAttribute, XmlEventHandler, XmlStartElement } from './xml-event
 export const SAX_WRITE_CHARS_MAX = 32 * 1024;
 
 const SAX_BUFFER_CHARS = (sax as unknown as { MAX_BUFFER_LENGTH: number }).MAX_BUFFER_LENGTH;
+const SAX_TEXT_STATE = (sax as unknown as { STATE: { TEXT: number } }).STATE.TEXT;
+/** Runs of text at least this long go to the handler without sax (see #feed). */
+const DIRECT_TEXT_CHARS_MIN = 256;
 
 /** Upper bound on the length of one `text` event, which is what keeps memory flat on base64 attachments. */
 export const TEXT_EVENT_CHARS_MAX = SAX_BUFFER_CHARS + SAX_WRITE_CHARS_MAX;
@@ -150,11 +153,50 @@ export class XmlEventReader {
 
   // Slices never split a surrogate pair: a text event ending in half a pair would hash as U+FFFD. (The streaming
   // TextDecoder itself only ever returns whole code points.)
+  //
+  // A long run of text inside the document (an attachment's base64) is handed to the handler directly instead of
+  // through sax, which would walk it character by character: sax is written up to the '>' before such a run, and
+  // the run goes over up to the next '<' or '&'. In its TEXT state sax only gathers such characters, so the
+  // handler gets the same text, cut differently (its consumers join adjacent text).
   #feed(s: string): void {
-    for (let from = 0; from < s.length; ) {
-      let to = Math.min(from + SAX_WRITE_CHARS_MAX, s.length);
-      if (to < s.length && isHighSurrogate(s.charCodeAt(to - 1))) to--;
-      this.#parser.write(s.slice(from, to));
+    const n = s.length;
+    let lt = -2;
+    let amp = -2;
+    let gt = -2;
+    const next = (cached: number, what: string, at: number): number =>
+      (cached === -2 || (cached !== -1 && cached < at) ? s.indexOf(what, at) : cached);
+    for (let from = 0; from < n; ) {
+      if (this.#depth > 0 && (this.#parser as unknown as { state: number }).state === SAX_TEXT_STATE) {
+        lt = next(lt, '<', from);
+        amp = next(amp, '&', from);
+        let end = lt === -1 ? n : lt;
+        if (amp !== -1 && amp < end) end = amp;
+        if (end - from >= DIRECT_TEXT_CHARS_MIN) {
+          // Bounded like sax's own text events (TEXT_EVENT_CHARS_MAX), whole code points.
+          if (end - from > TEXT_EVENT_CHARS_MAX) {
+            end = from + TEXT_EVENT_CHARS_MAX;
+            if (isHighSurrogate(s.charCodeAt(end - 1))) end--;
+          }
+          this.#parser.flush();
+          this.#handler.text(s.slice(from, end));
+          from = end;
+          continue;
+        }
+      }
+      let to = Math.min(from + SAX_WRITE_CHARS_MAX, n);
+      // Stop after the first '>' that a long run of text follows, so that the run can skip sax.
+      for (let g = next(gt, '>', from); g !== -1 && g < to; g = s.indexOf('>', g + 1)) {
+        gt = g;
+        const runEnd = next(lt, '<', g + 1);
+        lt = runEnd;
+        if ((runEnd === -1 ? n : runEnd) - (g + 1) >= DIRECT_TEXT_CHARS_MIN) {
+          to = g + 1;
+          break;
+        }
+        if (runEnd === -1) break;
+      }
+      if (to < n && isHighSurrogate(s.charCodeAt(to - 1))) to--;
+      this.#parser.write(from === 0 && to === n ? s : s.slice(from, to));
       from = to;
     }
   }
