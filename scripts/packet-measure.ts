@@ -30,9 +30,25 @@ export interface PacketMeasure {
   downloadMBps: number;
   peakRssMBAfterUpload: number;
   peakRssMBAfterDownload: number;
+  /**
+   * CPU seconds the server spent each way: on its main thread (parsing, serving) and in all its threads. On a
+   * shared machine these hold steadier than the MB/s, which other processes' load changes.
+   */
+  uploadCpuSeconds: { main: number; all: number };
+  downloadCpuSeconds: { main: number; all: number };
 }
 
-export async function measurePacket(o: { packetBytes: number; engine: 'postgres' | 'sqlite'; log?: (l: string) => void }): Promise<PacketMeasure> {
+/** utime + stime of a process (or, with `tid`, one of its threads), in seconds. */
+function cpuSeconds(pid: number, tid?: number): number {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces), counted from field 3: utime is 14, stime 15.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS_PER_SECOND;
+}
+/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+export async function measurePacket(o: { packetBytes: number; engine: 'postgres' | 'sqlite'; log?: (l: string) => void; nodeArgs?: string[] }): Promise<PacketMeasure> {
   const log = o.log ?? (() => undefined);
   const dir = mkdtempSync(join(tmpdir(), 'vdxp-packet-measure-'));
   let cluster: PgCluster | undefined;
@@ -60,7 +76,7 @@ export async function measurePacket(o: { packetBytes: number; engine: 'postgres'
     const max = o.packetBytes + 1024 * 1024;
     // VDXP_MEASURE_LIMITS='{"pgPacketChunkBytes":262144}' tries other limits (HubLimits names).
     writeFileSync(config, JSON.stringify({ ...JSON.parse(process.env['VDXP_MEASURE_LIMITS'] ?? '{}') as object, edxml: { packetBytesMax: max, attachmentBytesMax: max, attachmentsTotalBytesMax: max } }));
-    const proc = spawn(process.execPath, [MAIN, 'serve', ...where, '--port', '0', '--no-demo', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, [...(o.nodeArgs ?? []), MAIN, 'serve', ...where, '--port', '0', '--no-demo', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
     child.kill = () => { proc.kill('SIGKILL'); };
     const base = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('serve did not start')), START_TIMEOUT_MS);
@@ -86,6 +102,13 @@ export async function measurePacket(o: { packetBytes: number; engine: 'postgres'
     const total = prefix.byteLength + (decoded / 3) * 4 + suffix.byteLength;
     const sentHash = createHash('sha256');
     log(`packet-measure: ${o.engine}, ${total} bytes (attachment ${decoded}) → ${base}`);
+    const pid = proc.pid ?? 0;
+    const cpu = (): { main: number; all: number } => ({ main: cpuSeconds(pid, pid), all: cpuSeconds(pid) });
+    const since = (a: { main: number; all: number }): { main: number; all: number } => {
+      const b = cpu();
+      return { main: Number((b.main - a.main).toFixed(2)), all: Number((b.all - a.all).toFixed(2)) };
+    };
+    const cpu0 = cpu();
     const t0 = performance.now();
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(`${base}/v1/documents`, { method: 'POST', headers: { authorization: `Bearer ${sender}`, 'content-type': 'application/xml', 'content-length': total } }, (res) => {
@@ -106,10 +129,12 @@ export async function measurePacket(o: { packetBytes: number; engine: 'postgres'
     });
     const uploadSeconds = (performance.now() - t0) / 1000;
     if (status !== 201) throw new Error(`the upload was answered ${status}`);
+    const uploadCpuSeconds = since(cpu0);
     const peakRssMBAfterUpload = peakRss();
     log(`packet-measure: in ${uploadSeconds.toFixed(1)} s, peak RSS ${peakRssMBAfterUpload.toFixed(0)} MB`);
 
     const items = (await (await fetch(`${base}/v1/inbox`, { headers: { authorization: `Bearer ${receiver}` } })).json()) as { items: { deliveryId: string }[] };
+    const cpu1 = cpu();
     const t1 = performance.now();
     const got = createHash('sha256');
     await new Promise<void>((resolve, reject) => {
@@ -120,15 +145,20 @@ export async function measurePacket(o: { packetBytes: number; engine: 'postgres'
       }).once('error', reject).end();
     });
     const downloadSeconds = (performance.now() - t1) / 1000;
+    const downloadCpuSeconds = since(cpu1);
     const peakRssMBAfterDownload = peakRss();
     const identical = got.digest('hex') === sentHash.digest('hex');
+    // Waited for, so a profiled server writes its profile before the SIGKILL below.
+    const exited = new Promise<void>((r) => { if (proc.exitCode !== null) r(); else proc.once('exit', () => r()); });
     proc.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, START_TIMEOUT_MS).unref())]);
     const mb = total / 1e6;
     return {
       engine: o.engine, packetBytes: total, identical,
       uploadSeconds: Number(uploadSeconds.toFixed(1)), downloadSeconds: Number(downloadSeconds.toFixed(1)),
       uploadMBps: Number((mb / uploadSeconds).toFixed(1)), downloadMBps: Number((mb / downloadSeconds).toFixed(1)),
       peakRssMBAfterUpload: Math.round(peakRssMBAfterUpload), peakRssMBAfterDownload: Math.round(peakRssMBAfterDownload),
+      uploadCpuSeconds, downloadCpuSeconds,
     };
   } finally {
     child.kill();
@@ -138,9 +168,11 @@ export async function measurePacket(o: { packetBytes: number; engine: 'postgres'
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { bytes: { type: 'string' }, engine: { type: 'string' } } });
+  const { values } = parseArgs({ options: { bytes: { type: 'string' }, engine: { type: 'string' }, 'cpu-prof': { type: 'string' } } });
   const engine = values.engine === 'sqlite' ? 'sqlite' : 'postgres';
-  const r = await measurePacket({ packetBytes: Number(values.bytes ?? 2_000_000_000), engine, log: (l) => console.error(l) });
+  // --cpu-prof DIR: the server runs under V8's profiler and writes its .cpuprofile there when it exits.
+  const nodeArgs = values['cpu-prof'] !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
+  const r = await measurePacket({ packetBytes: Number(values.bytes ?? 2_000_000_000), engine, nodeArgs, log: (l) => console.error(l) });
   console.log(JSON.stringify(r));
   if (!r.identical) process.exit(1);
 }

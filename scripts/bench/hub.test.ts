@@ -45,9 +45,17 @@ it('measures the hub at the tiny size: figures present, sane and of the sizes as
   for (const k of ['answerBytes', 'serverFirstMs', 'serverP50Ms', 'serverMaxMs', 'endToEndP50Ms', 'endToEndMaxMs'] as const) positive(r.agencies[k], `agencies ${k}`);
   assert.ok(r.agencies.answerBytes > r.agencies.agencies * 50, `an answer of whole rows: ${JSON.stringify(r.agencies)}`);
   assert.equal(r.ingest, undefined, 'tiny never streams the 500 MB packet');
+  // The in-process split: the parser alone, the staging alone and the whole submit, each of the same packet.
+  assert.ok(r.ingestSplit.packetBytes > 2 * 1024 * 1024, `a packet of the 2 MiB attachment: ${r.ingestSplit.packetBytes}`);
+  for (const k of ['parse', 'staging', 'submit'] as const) {
+    for (const f of ['seconds', 'MBps'] as const) positive(r.ingestSplit[k][f], `split ${k} ${f}`);
+    // CPU is counted in 10 ms ticks: a short pass may take none on the main thread, never less than none.
+    assert.ok(r.ingestSplit[k].mainCpuSeconds >= 0 && r.ingestSplit[k].cpuSeconds >= r.ingestSplit[k].mainCpuSeconds - 0.011, JSON.stringify(r.ingestSplit[k]));
+  }
+  assert.ok(lines.some((l) => l.includes('packet in-process: parse alone')), 'the split is in the table');
   assert.ok(!Array.isArray(r.rabbitmq), 'tiny never runs RabbitMQ');
   const json = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { case: string });
-  assert.deepEqual(json.map((j) => j.case), ['disk', 'hub-exchange', 'hub-exchange', 'hub-exchange', 'hub-exchange', 'hub-submit-phases', 'hub-submit-phases', 'hub-wake', 'vdxp-agencies-list']);
+  assert.deepEqual(json.map((j) => j.case), ['disk', 'hub-exchange', 'hub-exchange', 'hub-exchange', 'hub-exchange', 'hub-submit-phases', 'hub-submit-phases', 'hub-ingest-split', 'hub-wake', 'vdxp-agencies-list']);
   assert.ok(lines.some((l) => l.startsWith('long-poll wake after a commit')) && lines.some((l) => l.startsWith('getAgenciesList of')), 'both in the table');
   assert.ok(lines.some((l) => l.includes('hub docs/s')), 'the readable table is printed');
 });

@@ -7,10 +7,11 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { buildPacket, buildPacketBytes, type PacketModel } from '@vdxp/edxml';
+import { buildPacket, buildPacketBytes, parsePacket, type PacketModel } from '@vdxp/edxml';
 import { addSystem, importAgencies, openHub, submitPacket, type HubContext } from '@vdxp/hub';
 import { CRASH_AGENCIES, CRASH_SYSTEMS } from '../../packages/hub/test-support/crash-server.ts';
 import { HubProcess } from '../../packages/hub/test-support/hub-process.ts';
@@ -69,6 +70,22 @@ export interface IngestFigures {
   serverPeakRssMB: number;
   serverRssAtStartMB: number;
 }
+
+/**
+ * One large packet in-process (no HTTP), read from a file in the page cache in the slices a socket gives:
+ * the parser alone, the staging alone (blob writer: copy, digest, write, fsync), and the whole submit. Wall
+ * seconds and the CPU seconds of this process's main thread (the one the parse and the hub's JavaScript run
+ * on): on a shared machine the CPU figures are the steadier ones.
+ */
+export interface IngestSplitFigures {
+  case: 'hub-ingest-split';
+  packetBytes: number;
+  parse: SplitPass;
+  staging: SplitPass;
+  submit: SplitPass;
+}
+/** `cpuSeconds`: all the process's threads (the main one, the packet I/O thread, libuv's pool). */
+export interface SplitPass { seconds: number; MBps: number; mainCpuSeconds: number; cpuSeconds: number }
 
 /**
  * Milliseconds per submit, in-process (no HTTP), by phase. A packet kept inline (up to inlinePacketBytesMax)
@@ -131,6 +148,7 @@ export interface HubBenchResult {
   exchange: ExchangeFigures[];
   phases: PhaseFigures[];
   ingest: IngestFigures | undefined;
+  ingestSplit: IngestSplitFigures;
   wake: WakeFigures;
   agencies: AgencyListFigures;
   rabbitmq: PeerFigures[] | { skipped: string };
@@ -142,6 +160,8 @@ interface Plan {
   exchange: { packetBytes: number; documents: number }[];
   phaseSubmits: { packetBytes: number; submits: number }[];
   ingestAttachmentMiB: number | undefined;
+  /** The in-process split of one large packet (parse, staging, submit). */
+  splitAttachmentMiB: number;
   wakeSamples: number;
   /** Agencies imported for getAgenciesList (beside the server's own five), and calls timed each way. */
   listAgencies: number;
@@ -159,14 +179,14 @@ const PLANS: Record<BenchSize, Plan> = {
     diskWriteMiB: 16, syncWrites: 50,
     exchange: [{ packetBytes: PACKET_BYTES_SMALL, documents: 40 }, { packetBytes: PACKET_BYTES_LARGE, documents: 6 }],
     phaseSubmits: [{ packetBytes: PACKET_BYTES_SMALL, submits: 10 }, { packetBytes: PACKET_BYTES_LARGE, submits: 3 }],
-    ingestAttachmentMiB: undefined, wakeSamples: 20, listAgencies: 2_000, listCalls: 2, rabbitmq: false,
+    ingestAttachmentMiB: undefined, splitAttachmentMiB: 2, wakeSamples: 20, listAgencies: 2_000, listCalls: 2, rabbitmq: false,
   },
   full: {
     diskWriteMiB: 256, syncWrites: 500,
     exchange: [{ packetBytes: PACKET_BYTES_SMALL, documents: 3000 }, { packetBytes: PACKET_BYTES_LARGE, documents: 300 }],
     phaseSubmits: [{ packetBytes: PACKET_BYTES_SMALL, submits: 300 }, { packetBytes: PACKET_BYTES_LARGE, submits: 60 }],
     // 375 MiB of attachment is 500 MiB of base64 in the packet.
-    ingestAttachmentMiB: 375, wakeSamples: 500, listAgencies: 111_000, listCalls: 10, rabbitmq: true,
+    ingestAttachmentMiB: 375, splitAttachmentMiB: 375, wakeSamples: 500, listAgencies: 111_000, listCalls: 10, rabbitmq: true,
   },
 };
 const SMALL_WRITE_BYTES = 10 * KB;
@@ -188,6 +208,8 @@ const DD_TIMEOUT_MS = 120_000;
 const APT_TIMEOUT_MS = 10 * 60_000;
 const RABBITMQ_TIMEOUT_MS = 15 * 60_000;
 const INGEST_SLICE_BYTES = 1 * MiB;
+/** What one read from a socket gives the hub (Node's stream reads): the split feeds its body in these. */
+const SOCKET_CHUNK_BYTES = 64 * KB;
 /** A wake sample's long-poll wait: far longer than any wake, so a timeout is a failure, not a sample. */
 const WAKE_POLL_SECONDS = 20;
 /** Pacing before each wake sample's submit, so the poll is parked in the hub (not a wait for a condition). */
@@ -629,6 +651,63 @@ async function ingest(root: string, attachmentMiB: number): Promise<IngestFigure
   }
 }
 
+/** The CPU seconds (user + system) of this process's main thread so far, from /proc (USER_HZ 100). */
+function mainThreadCpuSeconds(): number {
+  const stat = readFileSync(`/proc/${process.pid}/task/${process.pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** See IngestSplitFigures. */
+export async function ingestSplit(root: string, attachmentMiB: number): Promise<IngestSplitFigures> {
+  const dir = mkdtempSync(join(root, 'split-'));
+  const hub = await openHub({ dataDir: join(dir, 'data'), limits: { edxml: { packetBytesMax: 4 * attachmentMiB * MiB, attachmentBytesMax: 4 * attachmentMiB * MiB, attachmentsTotalBytesMax: 4 * attachmentMiB * MiB } } });
+  try {
+    const ctx = hub.ctx;
+    await importAgencies(ctx, [{ code: SENDING[0].agency, name: 'Gửi' }, { code: RECEIVING[0].agency, name: 'Nhận' }], 'bench');
+    await addSystem(ctx, { id: 'sys.gov', agencies: [SENDING[0].agency] }, 'bench');
+    const system = await ctx.store.getSystem('sys.gov');
+    if (!system) throw new Error('assertion: the system exists');
+    const file = join(dir, 'packet.edxml');
+    const slice = Buffer.alloc(INGEST_SLICE_BYTES, 0x37);
+    slice.write('%PDF-1.7\n');
+    async function* content(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < attachmentMiB * MiB / INGEST_SLICE_BYTES; i++) yield slice;
+    }
+    const out = await open(file, 'w');
+    for await (const part of buildPacket(model(SENDING[0].agency, RECEIVING[0].agency, 'Hồ sơ lớn', content(), `${SENDING[0].agency},2026/11/23,1/SPLIT`))) await out.write(part);
+    await out.close();
+    const packetBytes = statSync(file).size;
+    const body = (): AsyncIterable<Uint8Array> => createReadStream(file, { highWaterMark: SOCKET_CHUNK_BYTES });
+    const pass = async (fn: () => Promise<void>): Promise<SplitPass> => {
+      const cpu = mainThreadCpuSeconds();
+      const all = process.cpuUsage();
+      const at = performance.now();
+      await fn();
+      const seconds = (performance.now() - at) / 1000;
+      const used = process.cpuUsage(all);
+      return {
+        seconds: round(seconds, 2), MBps: rate(packetBytes / seconds / 1e6), mainCpuSeconds: round(mainThreadCpuSeconds() - cpu, 2),
+        cpuSeconds: round((used.user + used.system) / 1e6, 2),
+      };
+    };
+    const parse = await pass(async () => { await parsePacket(body(), { limits: ctx.limits.edxml }); });
+    const staging = await pass(async () => {
+      const w = ctx.blobs.begin();
+      for await (const chunk of body()) await w.write(chunk);
+      await ctx.blobs.discard(await w.finish());
+    });
+    const submit = await pass(async () => {
+      const r = await submitPacket(ctx, system, body(), { via: 'native' });
+      if (!r.created || r.document.bytes !== packetBytes) throw new Error(`assertion: the split's packet was stored whole: ${JSON.stringify(r.document)}`);
+    });
+    return { case: 'hub-ingest-split', packetBytes, parse, staging, submit };
+  } finally {
+    await hub.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function readRss(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : Number.NaN;
@@ -814,6 +893,8 @@ export async function benchHub(o: {
       log(`bench hub (${o.size}): one packet of ${plan.ingestAttachmentMiB} MiB attachment…`);
       ingestFigures = emit(await ingest(root, plan.ingestAttachmentMiB));
     }
+    log(`bench hub (${o.size}): one packet of ${plan.splitAttachmentMiB} MiB attachment in-process: parse, staging, submit…`);
+    const splitFigures = emit(await ingestSplit(root, plan.splitAttachmentMiB));
     log(`bench hub (${o.size}): long-poll wake, ${plan.wakeSamples} samples…`);
     const wakeFigures = emit(await wake(root, plan.wakeSamples));
     log(`bench hub (${o.size}): getAgenciesList of ${plan.listAgencies} agencies, ${plan.listCalls} calls each way…`);
@@ -826,7 +907,7 @@ export async function benchHub(o: {
       if (Array.isArray(peer)) for (const p of peer) emit(p);
       else emit({ case: 'rabbitmq', ...peer });
     }
-    const result: HubBenchResult = { size: o.size, disk, exchange: exchangeFigures, phases: phaseFigures, ingest: ingestFigures, wake: wakeFigures, agencies: agencyFigures, rabbitmq: peer };
+    const result: HubBenchResult = { size: o.size, disk, exchange: exchangeFigures, phases: phaseFigures, ingest: ingestFigures, ingestSplit: splitFigures, wake: wakeFigures, agencies: agencyFigures, rabbitmq: peer };
     for (const line of table(result)) out(line);
     return result;
   } finally {
@@ -854,6 +935,9 @@ function table(r: HubBenchResult): string[] {
   if (r.ingest) {
     lines.push(`one ${toMB(r.ingest.packetBytes)} MB packet: ingest ${r.ingest.ingestMBps} MB/s (${r.ingest.seconds} s), fetch ${r.ingest.fetchMBps} MB/s, server peak RSS ${r.ingest.serverPeakRssMB} MB (${r.ingest.serverRssAtStartMB} MB at start)`);
   }
+  const sp = r.ingestSplit;
+  const passLine = (p: SplitPass): string => `${p.MBps} MB/s (CPU ${p.mainCpuSeconds} s main thread, ${p.cpuSeconds} s all)`;
+  lines.push(`one ${toMB(sp.packetBytes)} MB packet in-process: parse alone ${passLine(sp.parse)}, staging alone ${passLine(sp.staging)}, whole submit ${passLine(sp.submit)}`);
   lines.push(`long-poll wake after a commit (10 KB, sqlite, ${r.wake.samples} samples): p50 ${r.wake.wakeP50Ms} ms, p99 ${r.wake.wakeP99Ms} ms, max ${r.wake.wakeMaxMs} ms`);
   const a = r.agencies;
   lines.push(`getAgenciesList of ${a.agencies} agencies (${toMB(a.answerBytes)} MB, ${a.calls} calls): answer read whole ${a.serverP50Ms} ms p50 / ${a.serverMaxMs} max (first, built from the store: ${a.serverFirstMs} ms); parsed by the client ${a.endToEndP50Ms} ms p50 / ${a.endToEndMaxMs} max`);

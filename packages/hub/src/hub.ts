@@ -75,7 +75,9 @@ export async function openHub(o: HubOptions): Promise<Hub> {
   const store = openSqliteStore(join(dataDir, DATABASE_FILE), o.sqliteSync !== undefined ? { sync: o.sqliteSync } : {});
   const random = o.random ?? systemRandom;
   const limits = hubLimits(o.limits);
-  const blobs = new BlobStore({ root: dataDir, random, store, inlinePacketBytesMax: limits.inlinePacketBytesMax });
+  const blobs = new BlobStore({
+    root: dataDir, random, store, inlinePacketBytesMax: limits.inlinePacketBytesMax, blobSliceBytes: limits.blobSliceBytes, blobSlicesPerUploadMax: limits.blobSlicesPerUploadMax,
+  });
   blobs.init();
   const recovery = o.recover === false ? { completed: 0, removedStaged: 0 } : await blobs.recover();
   const ctx: HubContext = {
