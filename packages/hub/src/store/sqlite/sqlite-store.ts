@@ -55,7 +55,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   db.exec('PRAGMA synchronous = FULL');
   migrate(db);
   db.exec(`PRAGMA synchronous = ${inCommit ? 'FULL' : 'NORMAL'}`);
-  // Checkpoints run on the checkpointer's thread (checkpointer.ts), not inside this connection's COMMITs.
+  // Checkpoints run on the checkpointer's thread (checkpointer.mjs), not inside this connection's COMMITs.
   db.exec('PRAGMA wal_autocheckpoint = 0');
   return storeOnDatabase(db, path, inCommit);
 }
@@ -886,7 +886,7 @@ class Checkpoints {
   }
 
   #start(): Worker {
-    const w = new Worker(new URL('./checkpointer.ts', import.meta.url), { workerData: { path: this.#path, busyTimeoutMs: BUSY_TIMEOUT_MS } });
+    const w = new Worker(new URL('./checkpointer.mjs', import.meta.url), { workerData: { path: this.#path, busyTimeoutMs: BUSY_TIMEOUT_MS } });
     w.unref();
     w.on('message', (m: { error?: string }) => { if (m.error) process.emitWarning(`vdxp: a WAL checkpoint failed (it is retried after the next commits): ${m.error}`); });
     // Without its thread, SQLite checkpoints inside COMMIT again, so the log cannot grow without end.
