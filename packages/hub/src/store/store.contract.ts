@@ -211,8 +211,10 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         assert.equal((await store.events(0, 10)).length, 5, 'a refused cut changes nothing');
         assert.equal((await store.getDocument('old'))?.archivedIn, undefined);
 
+        assert.equal((await store.storageSize()).packetBytes, 40, 'four documents of 10 bytes');
         const cut = await store.transaction((tx) => tx.cutArchive(cp));
         assert.deepEqual(cut, { documents: 2, inlinePackets: 1, inlineBytes: 3, unnamedDigests: [own] });
+        assert.equal((await store.storageSize()).packetBytes, 20, 'archived documents\' packets no longer count');
         assert.deepEqual(await store.checkpoints(), [cp]);
         assert.deepEqual((await store.events(0, 10)).map((e) => e.seq), [4, 5]);
         assert.equal((await store.getDocument('old'))?.archivedIn, 'f1.vdxa');
@@ -541,6 +543,50 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         await store.insertDocument(doc('sz1', { bytes: 700 }), []);
         await store.insertDocument(doc('sz2', { bytes: 40, edxmlId: 'other' }), []);
         assert.equal((await store.storageSize()).packetBytes, 740);
+      } finally { await close(); }
+    });
+
+    it('keeps the nationwide totals (active, connected agencies) equal to counting them, through every registry change, and rolls them back', async () => {
+      const { store, close } = await open();
+      try {
+        // What connectedCounts(null) must equal: the registry's active agencies, and those of them a system names.
+        const counted = async (): Promise<{ agencies: number; connected: number }> => {
+          const active = (await store.listAgencies({ limit: 1000, includeDeleted: true })).filter((a) => !a.deleted && a.state === 'active').map((a) => a.code);
+          const served = new Set<string>();
+          for (const s of await store.listSystems()) for (const a of await store.systemAgencies(s.id)) served.add(a);
+          return { agencies: active.length, connected: active.filter((a) => served.has(a)).length };
+        };
+        const check = async (want: { agencies: number; connected: number }, why: string): Promise<void> => {
+          assert.deepEqual(await counted(), want, `the brute count: ${why}`);
+          assert.deepEqual(await store.connectedCounts(null), want, why);
+        };
+        await check({ agencies: 0, connected: 0 }, 'empty');
+        const sys = (id: string): Parameters<Store['putSystem']>[0] => ({ id, name: id, tokenHash: `h-${id}`, secret: 's', state: 'active', pushUrl: null, vdxpStrict: false, createdAt: 1, updatedAt: 1 });
+        await store.putSystem(sys('s1'));
+        await store.putSystem(sys('s2'));
+        // A system may name a code before the registry has it: it connects when the agency arrives.
+        await store.setSystemAgencies('s1', ['A', 'B', 'Z']);
+        await check({ agencies: 0, connected: 0 }, 'no agency yet');
+        await store.putAgencies([agency('A'), agency('B'), agency('C'), agency('D', { state: 'suspended' }), agency('E', { deleted: true })], 10);
+        await check({ agencies: 3, connected: 2 }, 'A, B, C active; A, B served');
+        await store.setSystemAgencies('s2', ['B', 'C', 'D']);
+        await check({ agencies: 3, connected: 3 }, 'B served twice counts once; D is not active');
+        await store.setSystemAgencies('s1', ['A']);
+        await check({ agencies: 3, connected: 3 }, 'B still served by s2');
+        await store.setSystemAgencies('s2', ['D']);
+        await check({ agencies: 3, connected: 1 }, 'B and C lost their last system');
+        await store.putAgencies([agency('D'), agency('A', { state: 'merged', successor: 'C' }), agency('Z')], 20);
+        await check({ agencies: 4, connected: 1 }, 'D active and served; A merged; Z arrives, no longer named');
+        await store.putAgencies([agency('D', { deleted: true })], 30);
+        await check({ agencies: 3, connected: 0 }, 'D deleted');
+        await assert.rejects(store.transaction(async (tx) => {
+          await tx.setSystemAgencies('s1', ['B', 'C', 'Z']);
+          await tx.putAgencies([agency('Y')], 40);
+          throw new Error('boom');
+        }), /boom/);
+        await check({ agencies: 3, connected: 0 }, 'a rolled-back transaction leaves them as they were');
+        await store.setSystemAgencies('s1', ['B', 'C', 'Z']);
+        await check({ agencies: 3, connected: 3 }, 'B, C, Z');
       } finally { await close(); }
     });
 

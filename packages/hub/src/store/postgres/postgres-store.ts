@@ -805,13 +805,16 @@ export class PostgresOps implements StoreOps {
         WHERE a.deleted = false AND a.state = 'active' AND length(a.code) = 13 AND substr(a.code, 10) = ? AND a.code LIKE ?`, tail, within);
       return { agencies: (r?.['n'] as number | undefined) ?? 0, connected: (r?.['c'] as number | undefined) ?? 0 };
     }
-    const w = within === null ? '' : 'AND a.code LIKE ?';
-    const args = within === null ? [] : [within];
+    if (within === null) {
+      // Nationwide: the totals the triggers keep (006), two rows read instead of every served agency looked up.
+      const t = new Map((await this.#all("SELECT key, value FROM console_totals WHERE key IN ('active_agencies', 'connected_agencies')")).map((r) => [r['key'], Number(r['value'])]));
+      return { agencies: t.get('active_agencies') ?? 0, connected: t.get('connected_agencies') ?? 0 };
+    }
     // The active agencies from their partial index (011 / 005); the connected ones from the systems' agencies (a
     // few thousand), each looked up, instead of asking every agency of the registry whether a system serves it.
-    const n = (await this.#get(`SELECT count(*) AS n FROM agencies a WHERE a.deleted = false AND a.state = 'active' ${w}`, ...args))?.['n'] as number | undefined;
+    const n = (await this.#get(`SELECT count(*) AS n FROM agencies a WHERE a.deleted = false AND a.state = 'active' AND a.code LIKE ?`, within))?.['n'] as number | undefined;
     const c = (await this.#get(`SELECT count(*) AS n FROM (SELECT DISTINCT agency FROM system_agencies) sa WHERE EXISTS (SELECT 1 FROM agencies a
-      WHERE a.code = sa.agency AND a.deleted = false AND a.state = 'active' ${w})`, ...args))?.['n'] as number | undefined;
+      WHERE a.code = sa.agency AND a.deleted = false AND a.state = 'active' AND a.code LIKE ?)`, within))?.['n'] as number | undefined;
     return { agencies: n ?? 0, connected: c ?? 0 };
   }
 
@@ -847,8 +850,8 @@ export class PostgresOps implements StoreOps {
   }
 
   async storageSize(): Promise<{ databaseBytes: number; packetBytes: number }> {
-    const r = await this.#get(`SELECT pg_database_size(current_database()) AS d,
-      (SELECT coalesce(sum(bytes), 0)::bigint FROM documents WHERE archived_in IS NULL) AS p`);
+    // The packet bytes are kept by triggers (006): summing every document's bytes grew with the documents ever received.
+    const r = await this.#get(`SELECT pg_database_size(current_database()) AS d, (SELECT value FROM console_totals WHERE key = 'packet_bytes') AS p`);
     return { databaseBytes: (r?.['d'] as number | undefined) ?? 0, packetBytes: (r?.['p'] as number | undefined) ?? 0 };
   }
 }

@@ -708,13 +708,16 @@ class SqliteOps implements StoreOps {
         WHERE a.deleted = 0 AND a.state = 'active' AND length(a.code) = 13 AND upper(substr(a.code, 10)) = ? AND a.code LIKE ?`, tail, within);
       return { agencies: (r?.['n'] as number | undefined) ?? 0, connected: (r?.['c'] as number | undefined) ?? 0 };
     }
-    const w = within === null ? '' : 'AND a.code LIKE ?';
-    const args = within === null ? [] : [within];
+    if (within === null) {
+      // Nationwide: the totals the triggers keep (012), two rows read instead of every served agency looked up.
+      const t = new Map(this.#all("SELECT key, value FROM console_totals WHERE key IN ('active_agencies', 'connected_agencies')").map((r) => [r['key'], r['value'] as number]));
+      return { agencies: t.get('active_agencies') ?? 0, connected: t.get('connected_agencies') ?? 0 };
+    }
     // The active agencies from their partial index (011 / 005); the connected ones from the systems' agencies (a
     // few thousand), each looked up, instead of asking every agency of the registry whether a system serves it.
-    const n = (this.#get(`SELECT count(*) AS n FROM agencies a WHERE a.deleted = 0 AND a.state = 'active' ${w}`, ...args))?.['n'] as number | undefined;
+    const n = (this.#get(`SELECT count(*) AS n FROM agencies a WHERE a.deleted = 0 AND a.state = 'active' AND a.code LIKE ?`, within))?.['n'] as number | undefined;
     const c = (this.#get(`SELECT count(*) AS n FROM (SELECT DISTINCT agency FROM system_agencies) sa WHERE EXISTS (SELECT 1 FROM agencies a INDEXED BY agencies_active
-      WHERE a.code = sa.agency AND a.deleted = 0 AND a.state = 'active' ${w})`, ...args))?.['n'] as number | undefined;
+      WHERE a.code = sa.agency AND a.deleted = 0 AND a.state = 'active' AND a.code LIKE ?)`, within))?.['n'] as number | undefined;
     return { agencies: n ?? 0, connected: c ?? 0 };
   }
 
@@ -751,7 +754,8 @@ class SqliteOps implements StoreOps {
 
   async storageSize(): Promise<{ databaseBytes: number; packetBytes: number }> {
     const pages = this.#get('SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()');
-    const packets = this.#get('SELECT coalesce(sum(bytes), 0) AS n FROM documents WHERE archived_in IS NULL');
+    // Kept by triggers (012): summing every document's bytes grew with the documents ever received.
+    const packets = this.#get("SELECT value AS n FROM console_totals WHERE key = 'packet_bytes'");
     return { databaseBytes: (pages?.['n'] as number | undefined) ?? 0, packetBytes: (packets?.['n'] as number | undefined) ?? 0 };
   }
 }

@@ -1,0 +1,69 @@
+-- The console's nationwide totals, counted as rows change (SQLite 012_console_totals.sql, which says why):
+-- active agencies, the active ones a system acts for, and the packet bytes of documents not archived. Kept by
+-- row triggers in the writer's transaction; writes hold the one write lock, so the single rows are not contended.
+CREATE TABLE console_totals (
+  key    TEXT COLLATE "C" PRIMARY KEY,
+  value  BIGINT NOT NULL
+);
+
+INSERT INTO console_totals (key, value) VALUES
+  ('active_agencies', (SELECT count(*) FROM agencies WHERE deleted = false AND state = 'active')),
+  ('connected_agencies', (SELECT count(*) FROM agencies a WHERE a.deleted = false AND a.state = 'active' AND EXISTS (SELECT 1 FROM system_agencies sa WHERE sa.agency = a.code))),
+  ('packet_bytes', (SELECT coalesce(sum(bytes), 0) FROM documents WHERE archived_in IS NULL));
+
+CREATE FUNCTION console_totals_add(p_key TEXT, p_by BIGINT) RETURNS void LANGUAGE sql AS $$
+  UPDATE console_totals SET value = value + p_by WHERE key = p_key AND p_by <> 0;
+$$;
+
+-- 1 when the agency counts as active (and, for connected, a system acts for it), else 0.
+CREATE FUNCTION console_totals_active(p_deleted BOOLEAN, p_state TEXT) RETURNS INTEGER LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN NOT p_deleted AND p_state = 'active' THEN 1 ELSE 0 END;
+$$;
+CREATE FUNCTION console_totals_served(p_code TEXT) RETURNS INTEGER LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN EXISTS (SELECT 1 FROM system_agencies WHERE agency = p_code) THEN 1 ELSE 0 END;
+$$;
+
+CREATE FUNCTION console_totals_agencies() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  active_delta INTEGER := 0;
+  connected_delta INTEGER := 0;
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    active_delta := active_delta - console_totals_active(OLD.deleted, OLD.state);
+    connected_delta := connected_delta - console_totals_active(OLD.deleted, OLD.state) * console_totals_served(OLD.code);
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    active_delta := active_delta + console_totals_active(NEW.deleted, NEW.state);
+    connected_delta := connected_delta + console_totals_active(NEW.deleted, NEW.state) * console_totals_served(NEW.code);
+  END IF;
+  PERFORM console_totals_add('active_agencies', active_delta);
+  PERFORM console_totals_add('connected_agencies', connected_delta);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER console_totals_agencies AFTER INSERT OR UPDATE OR DELETE ON agencies FOR EACH ROW EXECUTE FUNCTION console_totals_agencies();
+
+-- The first system for an active agency connects it, the last one leaving disconnects it.
+CREATE FUNCTION console_totals_system_agencies() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.agency = NEW.agency THEN RETURN NULL; END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') AND console_totals_served(OLD.agency) = 0 THEN
+    PERFORM console_totals_add('connected_agencies', -(SELECT count(*) FROM agencies WHERE code = OLD.agency AND deleted = false AND state = 'active'));
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') AND (SELECT count(*) FROM system_agencies WHERE agency = NEW.agency) = 1 THEN
+    PERFORM console_totals_add('connected_agencies', (SELECT count(*) FROM agencies WHERE code = NEW.agency AND deleted = false AND state = 'active'));
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER console_totals_system_agencies AFTER INSERT OR UPDATE OR DELETE ON system_agencies FOR EACH ROW EXECUTE FUNCTION console_totals_system_agencies();
+
+-- A document's packet bytes count until it is archived.
+CREATE FUNCTION console_totals_documents() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  delta BIGINT := 0;
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.archived_in IS NULL THEN delta := delta - OLD.bytes; END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.archived_in IS NULL THEN delta := delta + NEW.bytes; END IF;
+  PERFORM console_totals_add('packet_bytes', delta);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER console_totals_documents AFTER INSERT OR UPDATE OF bytes, archived_in OR DELETE ON documents FOR EACH ROW EXECUTE FUNCTION console_totals_documents();
