@@ -90,3 +90,35 @@ export function sumCounters(list: readonly { day: string; agency: string; metric
   }
   return [...sums.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.agency < b.agency ? -1 : a.agency > b.agency ? 1 : a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
 }
+
+/**
+ * One agency's documents newest first, a page at a time: the newest document seqs below `beforeSeq` it sent
+ * (documents_from_seq) and received (deliveries_recipient_seq, SQLite 012 / PostgreSQL 006), `limit` of each, are
+ * merged; the candidates down to where both lists are still complete go to `rows`, which keeps those that pass the
+ * search's other terms (newest first); the next window starts below them, until the page is full or both lists
+ * end. The search then costs what its page shows, not every document the agency ever exchanged. The delivery list
+ * is in document order because a document's deliveries are written in its own transaction, after it, and writes
+ * are serialised on both engines (one connection; the one write lock).
+ */
+export async function agencyDocumentsNewestFirst<T>(
+  o: { agency: string; beforeSeq: number; limit: number },
+  all: (sql: string, ...args: (string | number)[]) => Promise<SqlRow[]>,
+  rows: (seqs: number[]) => Promise<T[]>,
+): Promise<T[]> {
+  const out: T[] = [];
+  const window = Math.max(o.limit, 1);
+  let before = o.beforeSeq;
+  while (out.length < o.limit) {
+    const sent = (await all('SELECT seq FROM documents WHERE from_agency = ? AND seq < ? ORDER BY seq DESC LIMIT ?', o.agency, before, window))
+      .map((r) => Number(r['seq']));
+    const received = (await all(`SELECT doc.seq FROM deliveries d JOIN documents doc ON doc.id = d.document_id
+      WHERE d.recipient = ? AND doc.seq < ? ORDER BY d.seq DESC LIMIT ?`, o.agency, before, window)).map((r) => Number(r['seq']));
+    // A full list may go on below its last entry: only seqs down to the higher of the full lists' last are certain.
+    const frontier = Math.max(sent.length === window ? sent[window - 1]! : -1, received.length === window ? received[window - 1]! : -1);
+    const seqs = [...new Set([...sent, ...received])].filter((q) => q >= frontier).sort((a, b) => b - a);
+    if (seqs.length > 0) out.push(...await rows(seqs));
+    if (frontier < 0) break;
+    before = frontier;
+  }
+  return out.slice(0, o.limit);
+}

@@ -546,6 +546,45 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
       } finally { await close(); }
     });
 
+    it('searches one agency\'s documents newest first, page by page, with the other terms, as a brute filter would', async () => {
+      const { store, close } = await open();
+      try {
+        // 40 documents: X sends every third, receives every second (twice over on some), others pass between others;
+        // every fifth is a status; subjects alternate so a word drops some of X's documents from a window.
+        const want: { id: string; seq: number; subject: string }[] = [];
+        await store.transaction(async (tx) => {
+          for (let i = 0; i < 40; i++) {
+            const kind = i % 5 === 4 ? 'status' : 'edoc';
+            const subject = i % 4 < 2 ? `alpha ${i}` : `beta ${i}`;
+            const d = await tx.insertDocument(doc(`s${i}`, { kind, subject, fromAgency: i % 3 === 0 ? 'X' : 'Y', receivedAt: 1000 + i }), []);
+            const to = i % 2 === 0 ? ['X', 'Z'] : ['Z'];
+            if (i % 8 === 0) to.push('X');
+            for (const [r, a] of to.entries()) await tx.insertDelivery(delivery(`s${i}-${r}`, d.id, a, { kind }));
+            if (kind === 'edoc' && (i % 3 === 0 || i % 2 === 0)) want.push({ id: d.id, seq: d.seq, subject });
+          }
+        });
+        want.reverse();
+        for (const text of [undefined, 'alpha']) {
+          const all = want.filter((w) => text === undefined || w.subject.includes(text)).map((w) => w.id);
+          for (const limit of [1, 3, 7, 100]) {
+            const pages: string[] = [];
+            let before: number | undefined;
+            for (;;) {
+              const page = await store.searchDocuments({ within: null, agency: 'X', limit, ...(text ? { text } : {}), ...(before !== undefined ? { beforeSeq: before } : {}) });
+              assert.ok(page.length <= limit);
+              pages.push(...page.map((d) => d.id));
+              if (page.length < limit) break;
+              before = page[page.length - 1]!.seq;
+            }
+            assert.deepEqual(pages, all, `text ${text ?? '-'}, ${limit} a page`);
+          }
+        }
+        assert.deepEqual((await store.searchDocuments({ within: null, agency: 'X', fromAt: 1030, toAt: 1036, limit: 2 })).map((d) => d.id), ['s33', 's32'], 'dates too');
+        assert.deepEqual((await store.searchDocuments({ within: 'Q%', agency: 'X', limit: 5 })).map((d) => d.id), [], 'and the account\'s scope');
+        assert.deepEqual((await store.searchDocuments({ within: null, agency: 'nobody', limit: 5 })).map((d) => d.id), []);
+      } finally { await close(); }
+    });
+
     it('keeps the nationwide totals (active, connected agencies) equal to counting them, through every registry change, and rolls them back', async () => {
       const { store, close } = await open();
       try {

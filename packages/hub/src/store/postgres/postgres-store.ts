@@ -21,7 +21,7 @@ import {
   type StatusEntry, type Store, type StoreOps, type SystemRecord, type WriteBatch, type WriteBatchResult, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { agencyDocumentsNewestFirst, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, unknown>;
 type Param = string | number | boolean | null | Buffer | Uint8Array;
@@ -760,18 +760,21 @@ export class PostgresOps implements StoreOps {
       where.push('(doc.from_agency LIKE ? OR EXISTS (SELECT 1 FROM deliveries x WHERE x.document_id = doc.id AND x.recipient LIKE ?))');
       args.push(o.within, o.within);
     }
-    // One agency's documents: read from the sender and recipient indexes first (a few per agency), not by walking
-    // every document newest first and asking each whether the agency took part.
-    const from = o.agency === undefined ? 'documents doc'
-      : '(SELECT id FROM documents WHERE from_agency = ? UNION SELECT document_id FROM deliveries WHERE recipient = ?) AS m JOIN documents doc ON doc.id = m.id';
-    const fromArgs = o.agency === undefined ? [] : [o.agency, o.agency];
     if (o.text !== undefined && o.text !== '') {
       // ILIKE: SQLite's LIKE ignores ASCII case, so both engines find "cong van" in "Công văn"'s ASCII letters alike.
       const t = `%${likeEscape(o.text)}%`;
       where.push("(doc.edxml_id ILIKE ? ESCAPE '\\' OR doc.code_notation ILIKE ? ESCAPE '\\' OR doc.subject ILIKE ? ESCAPE '\\' OR doc.id = ?)");
       args.push(t, t, t, o.text);
     }
-    return (await this.#all(`SELECT doc.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY doc.seq DESC LIMIT ?`, ...fromArgs, ...args, o.limit)).map(toDocument);
+    if (o.agency !== undefined) {
+      // One agency's documents: its newest from the sender and recipient indexes, a window at a time, the other terms
+      // deciding among them, not by walking every document or every one of the agency's.
+      return agencyDocumentsNewestFirst({ agency: o.agency, beforeSeq: o.beforeSeq ?? Number.MAX_SAFE_INTEGER, limit: o.limit },
+        async (sql, ...a) => this.#all(sql, ...a),
+        async (seqs) => (await this.#all(`SELECT doc.* FROM documents doc WHERE doc.seq IN (${placeholders(seqs.length)}) AND ${where.join(' AND ')} ORDER BY doc.seq DESC LIMIT ?`,
+          ...seqs, ...args, o.limit)).map(toDocument));
+    }
+    return (await this.#all(`SELECT doc.* FROM documents doc WHERE ${where.join(' AND ')} ORDER BY doc.seq DESC LIMIT ?`, ...args, o.limit)).map(toDocument);
   }
 
   async documentWithin(documentId: string, within: AgencyPattern): Promise<boolean> {

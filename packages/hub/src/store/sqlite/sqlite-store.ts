@@ -11,7 +11,7 @@ import {
   type StatusEntry, type Store, type StoreOps, type SystemRecord, type WriteBatch, type WriteBatchResult, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { agencyDocumentsNewestFirst, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, SQLInputValue>;
 
@@ -660,10 +660,10 @@ class SqliteOps implements StoreOps {
     const run = (from: string, fromArgs: SQLInputValue[], order: string, extra: string[] = [], extraArgs: SQLInputValue[] = []): DocumentRow[] =>
       this.#all(`SELECT doc.* FROM ${from} WHERE ${[...extra, ...where].join(' AND ')} ORDER BY ${order} DESC LIMIT ?`, ...fromArgs, ...extraArgs, ...args, o.limit).map(toDocument);
     if (o.agency !== undefined) {
-      // One agency's documents: read from the sender and recipient indexes first (a few per agency), not by walking
-      // every document newest first and asking each whether the agency took part.
-      return run('(SELECT id FROM documents WHERE from_agency = ? UNION SELECT document_id FROM deliveries WHERE recipient = ?) AS m CROSS JOIN documents doc ON doc.id = m.id',
-        [o.agency, o.agency], 'doc.seq');
+      // One agency's documents: its newest from the sender and recipient indexes, a window at a time, the other terms
+      // deciding among them, not by walking every document or every one of the agency's.
+      return agencyDocumentsNewestFirst({ agency: o.agency, beforeSeq: o.beforeSeq ?? Number.MAX_SAFE_INTEGER, limit: o.limit },
+        async (sql, ...a) => this.#all(sql, ...a), async (seqs) => run('documents doc', [], 'doc.seq', [`doc.seq IN (${placeholders(seqs.length)})`], seqs));
     }
     if (text !== undefined && [...text].length >= 3) {
       // Words: the trigram index (011) yields candidates newest first, the LIKE above decides, the page's end stops

@@ -67,3 +67,7 @@ BEGIN
   RETURN NULL;
 END $$;
 CREATE TRIGGER console_totals_documents AFTER INSERT OR UPDATE OF bytes, archived_in OR DELETE ON documents FOR EACH ROW EXECUTE FUNCTION console_totals_documents();
+
+-- Document search by agency (sql-shared.ts's agencyDocumentsNewestFirst): the deliveries to an agency newest first,
+-- so a page of its documents reads a page of this index, whatever the documents it ever received.
+CREATE INDEX deliveries_recipient_seq ON deliveries (recipient, seq);

@@ -63,3 +63,7 @@ END;
 CREATE TRIGGER console_totals_document_delete AFTER DELETE ON documents WHEN OLD.archived_in IS NULL BEGIN
   UPDATE console_totals SET value = value - OLD.bytes WHERE key = 'packet_bytes';
 END;
+
+-- Document search by agency (sql-shared.ts's agencyDocumentsNewestFirst): the deliveries to an agency newest first,
+-- so a page of its documents reads a page of this index, whatever the documents it ever received.
+CREATE INDEX deliveries_recipient_seq ON deliveries (recipient, seq);
