@@ -29,7 +29,7 @@ it('seeds the same tables, rollups and word index straight into the file as thro
     }
     const [storeHub, fastHub] = hubs as [typeof hubs[0], typeof hubs[0]];
     // Enough documents for every branch: waiting, late, finished, due dates; several batches.
-    const plan = (): ReturnType<typeof traffic> => traffic({ codes: agencies.map((a) => a.code), documents: 3_000, now, batch: 700, answerDueAt: (t) => storeHub.ctx.calendar.endOfNextWorkingDay(t) });
+    const plan = (): ReturnType<typeof traffic> => traffic({ codes: agencies.map((a) => a.code), busy: agencies.filter((a) => a.level === 1).map((a) => a.code), documents: 3_000, now, batch: 700, answerDueAt: (t) => storeHub.ctx.calendar.endOfNextWorkingDay(t) });
     const viaStore = await seedThroughStore(storeHub.ctx.store, plan());
     await storeHub.close();
     await fastHub.close();

@@ -1,5 +1,5 @@
 // The console benchmark's traffic: N documents over the 12 months before `now`, in arrival order, 1–3 recipients
-// each; most accepted (03) within hours and many finished (06) within days, some with a due date, a few per cent
+// each, a tenth of senders and recipients among the busy level-1 bodies; most accepted (03) within hours and many finished (06) within days, some with a due date, a few per cent
 // of the last month's still waiting, and those past their deadline flagged overdue as the sweep would. Two writers
 // of the same rows: `seedThroughStore` (the store's own methods, one call per row, the triggers keeping the
 // rollups and the word index) and `seedSqliteFast` (one prepared statement per table straight into the file,
@@ -27,7 +27,7 @@ export function prng(seed: number): () => number {
 }
 
 /** The traffic, `batch` documents at a time; `answerDueAt` is the hub calendar's end of the next working day. */
-export function* traffic(o: { codes: string[]; documents: number; now: number; batch: number; answerDueAt: (t: number) => number }): Generator<TrafficBatch> {
+export function* traffic(o: { codes: string[]; busy?: string[]; documents: number; now: number; batch: number; answerDueAt: (t: number) => number }): Generator<TrafficBatch> {
   const random = prng(42);
   const days = new Map<number, string>();
   const vnDay = (t: number): string => {
@@ -36,7 +36,10 @@ export function* traffic(o: { codes: string[]; documents: number; now: number; b
     if (d === undefined) { d = new Date(k * DAY_MS).toISOString().slice(0, 10); days.set(k, d); }
     return d;
   };
-  const pick = (): string => o.codes[Math.floor(random() * o.codes.length)] ?? '';
+  // One sender or recipient in ten is a busy body (the ministries and provincial committees: each then exchanges
+  // thousands of documents a year), the rest any agency of the registry.
+  const busy = o.busy ?? [];
+  const pick = (): string => (busy.length > 0 && random() < 0.1 ? busy[Math.floor(random() * busy.length)] : o.codes[Math.floor(random() * o.codes.length)]) ?? '';
   const start = o.now - 365 * DAY_MS;
   for (let i = 0; i < o.documents; i += o.batch) {
     const b: TrafficBatch = { documents: [], deliveries: [], statuses: [], counters: [] };
