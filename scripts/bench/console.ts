@@ -75,6 +75,7 @@ export async function benchConsole(o: { size: 'tiny' | 'full'; documents?: numbe
   const clock = new ManualClock(now);
   const limits = { passwordScryptCost: 1024, passwordScryptParallelization: 1 };
   let hub = await openHub({ dataDir: dir, clock, limits });
+  let closed = false;
   const calendar = hub.ctx.calendar;
   try {
     const started = performance.now();
@@ -93,11 +94,13 @@ export async function benchConsole(o: { size: 'tiny' | 'full'; documents?: numbe
       // The traffic goes straight into the file with the hub closed (console-seed.ts; its test checks it leaves the
       // tables the store's own writes leave), then the hub opens on it again.
       await hub.close();
+      closed = true;
       const seedStarted = performance.now();
       deliveries = seedSqliteFast(join(dir, 'vdxp.sqlite'), traffic({ codes: agencies.map((a) => a.code), busy: busyBodies, documents, now, batch: SEED_BATCH, answerDueAt: (t) => calendar.endOfNextWorkingDay(t) }));
       out(`console bench: ${documents} documents and ${deliveries} deliveries written in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
       writeFileSync(join(dir, SEEDED_MARK), `${documents}\n`, { mode: 0o600 });
       hub = await openHub({ dataDir: dir, clock, limits });
+      closed = false;
     }
     const seedSeconds = reuse ? 0 : (performance.now() - started) / 1000;
     const databaseMB = Math.round(statSync(join(dir, 'vdxp.sqlite')).size / 1e6);
@@ -145,7 +148,7 @@ export async function benchConsole(o: { size: 'tiny' | 'full'; documents?: numbe
     out(JSON.stringify({ case: 'console', ...result }));
     return result;
   } finally {
-    await hub.close();
+    if (!closed) await hub.close();
     if (o.dataDir === undefined) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -34,10 +34,21 @@ export const OPEN_DELIVERY_SQL = `d.kind = 'edoc' AND (d.state IN ('queued', 'fe
   OR (d.state = 'done' AND ((d.answer_due_at IS NOT NULL AND (d.business_status IS NULL OR d.business_status = '13'))
     OR (d.document_due_at IS NOT NULL AND coalesce(d.business_status, '') NOT IN ('06', '02', '15')))))`;
 
+/** The deadlines of delivery.ts's isOverdue as SQL over an open delivery `d`; binds now twice. */
+export const OVERDUE_RULE_SQL = `((d.answer_due_at <= ? AND (d.business_status IS NULL OR d.business_status = '13'))
+    OR (d.document_due_at <= ? AND coalesce(d.business_status, '') NOT IN ('06', '02', '15')))`;
+
 /** The overdue rule of delivery.ts's isOverdue as SQL over `d` (open deliveries only, by the index); binds now twice. */
 export const OVERDUE_NOW_SQL = `${OPEN_DELIVERY_SQL}
-  AND ((d.answer_due_at <= ? AND (d.business_status IS NULL OR d.business_status = '13'))
-    OR (d.document_due_at <= ? AND coalesce(d.business_status, '') NOT IN ('06', '02', '15')))`;
+  AND ${OVERDUE_RULE_SQL}`;
+
+/**
+ * In flight and overdue now among the open deliveries, in one walk of their index (deliveries_open, which holds
+ * every column this reads: SQLite 012 / PostgreSQL 006, so no delivery row is read); binds now twice, then the scope.
+ */
+export const PENDING_COUNTS_SQL = (scoped: boolean): string => `SELECT count(*) FILTER (WHERE d.state IN (${PENDING_SQL})) AS in_flight,
+    count(*) FILTER (WHERE ${OVERDUE_RULE_SQL}) AS overdue
+  FROM deliveries d %INDEXED% WHERE ${OPEN_DELIVERY_SQL} ${scoped ? 'AND d.recipient LIKE ?' : ''}`;
 
 /**
  * The key of counter_scope_rollup (SQLite 011, PostgreSQL 005) a scope pattern reads: scope.ts's patterns of legacy

@@ -21,7 +21,7 @@ import {
   type StatusEntry, type Store, type StoreOps, type SystemRecord, type WriteBatch, type WriteBatchResult, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { agencyDocumentsNewestFirst, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { agencyDocumentsNewestFirst, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_COUNTS_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, unknown>;
 type Param = string | number | boolean | null | Buffer | Uint8Array;
@@ -726,11 +726,9 @@ export class PostgresOps implements StoreOps {
   }
 
   async pendingCounts(within: AgencyPattern, now: number): Promise<{ inFlight: number; overdue: number }> {
-    const w = within === null ? '' : 'AND d.recipient LIKE ?';
     const args = within === null ? [] : [within];
-    const inFlight = (await this.#get(`SELECT count(*) AS n FROM deliveries d WHERE ${OPEN_DELIVERY_SQL} AND d.state IN (${PENDING_SQL}) ${w}`, ...args))?.['n'] as number;
-    const overdue = (await this.#get(`SELECT count(*) AS n FROM deliveries d WHERE ${OVERDUE_NOW_SQL} ${w}`, now, now, ...args))?.['n'] as number;
-    return { inFlight, overdue };
+    const r = await this.#get(PENDING_COUNTS_SQL(within !== null).replace('%INDEXED%', ''), now, now, ...args);
+    return { inFlight: Number(r?.['in_flight'] ?? 0), overdue: Number(r?.['overdue'] ?? 0) };
   }
 
   async overdueDeliveries(o: { within: AgencyPattern; now: number; fromAt?: number; toAt?: number; limit: number }): Promise<OverdueRow[]> {

@@ -11,7 +11,7 @@ import {
   type StatusEntry, type Store, type StoreOps, type SystemRecord, type WriteBatch, type WriteBatchResult, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { agencyDocumentsNewestFirst, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { agencyDocumentsNewestFirst, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_COUNTS_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, SQLInputValue>;
 
@@ -617,11 +617,9 @@ class SqliteOps implements StoreOps {
   async pendingCounts(within: AgencyPattern, now: number): Promise<{ inFlight: number; overdue: number }> {
     // INDEXED BY: without statistics SQLite would rather walk deliveries_expiry for every 'done' delivery; the open
     // deliveries' partial index (011) is the small set these count over (and the statement fails if it went unused).
-    const w = within === null ? '' : 'AND d.recipient LIKE ?';
     const args = within === null ? [] : [within];
-    const inFlight = this.#get(`SELECT count(*) AS n FROM deliveries d INDEXED BY deliveries_open WHERE ${OPEN_DELIVERY_SQL} AND d.state IN (${PENDING_SQL}) ${w}`, ...args)?.['n'] as number;
-    const overdue = this.#get(`SELECT count(*) AS n FROM deliveries d INDEXED BY deliveries_open WHERE ${OVERDUE_NOW_SQL} ${w}`, now, now, ...args)?.['n'] as number;
-    return { inFlight, overdue };
+    const r = this.#get(PENDING_COUNTS_SQL(within !== null).replace('%INDEXED%', 'INDEXED BY deliveries_open'), now, now, ...args);
+    return { inFlight: (r?.['in_flight'] as number | undefined) ?? 0, overdue: (r?.['overdue'] as number | undefined) ?? 0 };
   }
 
   async overdueDeliveries(o: { within: AgencyPattern; now: number; fromAt?: number; toAt?: number; limit: number }): Promise<OverdueRow[]> {

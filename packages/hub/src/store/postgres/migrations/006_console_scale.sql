@@ -1,4 +1,4 @@
--- The console's nationwide totals, counted as rows change (SQLite 012_console_totals.sql, which says why):
+-- The console at 2,000,000 documents (SQLite 012_console_scale.sql, which says why). 1. The nationwide totals:
 -- active agencies, the active ones a system acts for, and the packet bytes of documents not archived. Kept by
 -- row triggers in the writer's transaction; writes hold the one write lock, so the single rows are not contended.
 CREATE TABLE console_totals (
@@ -68,6 +68,14 @@ BEGIN
 END $$;
 CREATE TRIGGER console_totals_documents AFTER INSERT OR UPDATE OF bytes, archived_in OR DELETE ON documents FOR EACH ROW EXECUTE FUNCTION console_totals_documents();
 
--- Document search by agency (sql-shared.ts's agencyDocumentsNewestFirst): the deliveries to an agency newest first,
+-- 2. Document search by agency (sql-shared.ts's agencyDocumentsNewestFirst): the deliveries to an agency newest first,
 -- so a page of its documents reads a page of this index, whatever the documents it ever received.
 CREATE INDEX deliveries_recipient_seq ON deliveries (recipient, seq);
+
+-- 3. In-flight and overdue counts (sql-shared.ts's PENDING_COUNTS_SQL) walk the open deliveries' index alone (an
+-- index-only scan): it now carries every column the open-delivery and overdue rules read. Same name and predicate.
+DROP INDEX deliveries_open;
+CREATE INDEX deliveries_open ON deliveries (created_at, seq, recipient) INCLUDE (kind, state, business_status, answer_due_at, document_due_at, overdue)
+  WHERE kind = 'edoc' AND (state IN ('queued', 'fetched')
+  OR (state = 'done' AND ((answer_due_at IS NOT NULL AND (business_status IS NULL OR business_status = '13'))
+    OR (document_due_at IS NOT NULL AND coalesce(business_status, '') NOT IN ('06', '02', '15')))));
