@@ -79,3 +79,9 @@ CREATE INDEX deliveries_open ON deliveries (created_at, seq, recipient) INCLUDE 
   WHERE kind = 'edoc' AND (state IN ('queued', 'fetched')
   OR (state = 'done' AND ((answer_due_at IS NOT NULL AND (business_status IS NULL OR business_status = '13'))
     OR (document_due_at IS NOT NULL AND coalesce(business_status, '') NOT IN ('06', '02', '15')))));
+-- One agency's open deliveries (its page's overdue list and in-flight count), by its exact code: the same set keyed
+-- by recipient first, so an agency's page reads its own few instead of walking every open delivery.
+CREATE INDEX deliveries_open_recipient ON deliveries (recipient, created_at, seq) INCLUDE (kind, state, business_status, answer_due_at, document_due_at, overdue)
+  WHERE kind = 'edoc' AND (state IN ('queued', 'fetched')
+  OR (state = 'done' AND ((answer_due_at IS NOT NULL AND (business_status IS NULL OR business_status = '13'))
+    OR (document_due_at IS NOT NULL AND coalesce(business_status, '') NOT IN ('06', '02', '15')))));
