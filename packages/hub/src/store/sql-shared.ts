@@ -46,9 +46,15 @@ export const OVERDUE_NOW_SQL = `${OPEN_DELIVERY_SQL}
  * In flight and overdue now among the open deliveries, in one walk of their index (deliveries_open, which holds
  * every column this reads: SQLite 012 / PostgreSQL 006, so no delivery row is read); binds now twice, then the scope.
  */
-export const PENDING_COUNTS_SQL = (scoped: boolean): string => `SELECT count(*) FILTER (WHERE d.state IN (${PENDING_SQL})) AS in_flight,
+export const PENDING_COUNTS_SQL = (within: string | null): string => `SELECT count(*) FILTER (WHERE d.state IN (${PENDING_SQL})) AS in_flight,
     count(*) FILTER (WHERE ${OVERDUE_RULE_SQL}) AS overdue
-  FROM deliveries d %INDEXED% WHERE ${OPEN_DELIVERY_SQL} ${scoped ? 'AND d.recipient LIKE ?' : ''}`;
+  FROM deliveries d %INDEXED% WHERE ${OPEN_DELIVERY_SQL} ${recipientWithin(within)}`;
+
+/** A pattern that is one code (no wildcard): compared with =, which an index keyed by recipient answers; LIKE cannot. */
+export const isOneCode = (within: string): boolean => !/[%_]/.test(within);
+
+/** `AND d.recipient …` for a scope pattern (binds it once), or nothing nationwide. */
+export const recipientWithin = (within: string | null): string => (within === null ? '' : isOneCode(within) ? 'AND d.recipient = ?' : 'AND d.recipient LIKE ?');
 
 /**
  * The key of counter_scope_rollup (SQLite 011, PostgreSQL 005) a scope pattern reads: scope.ts's patterns of legacy
@@ -133,3 +139,35 @@ export async function agencyDocumentsNewestFirst<T>(
   }
   return out.slice(0, o.limit);
 }
+
+/**
+ * counterTotals' two statements for a scope: the sums per day and metric, and per level, letter and metric, over
+ * the rollup the scope reads (nationwide: counter_rollup; a legacy scope pattern: counter_scope_rollup; any other:
+ * the counters of the agencies it matches), so the overview receives a few hundred sums, not a row per day, level,
+ * letter and metric. Both bind `args`.
+ */
+export function counterTotalsSql(o: { fromDay: string; toDay: string; within: string | null; metrics: readonly string[] }): { days: string; groups: string; args: string[] } {
+  const metrics = placeholders(o.metrics.length);
+  const key = o.within === null ? undefined : scopeRollupKey(o.within);
+  const src = o.within === null
+    ? { from: 'counter_rollup r', day: 'r.day', metric: 'r.metric', level: 'nullif(r.level, -1)', letter: 'r.letter', value: 'r.value', scope: '', scopeArgs: [] }
+    : key !== undefined
+      ? { from: 'counter_scope_rollup r', day: 'r.day', metric: 'r.metric', level: 'nullif(r.level, -1)', letter: 'r.letter', value: 'r.value', scope: 'AND r.scope = ?', scopeArgs: [key] }
+      : { from: 'counters c LEFT JOIN agencies a ON a.code = c.agency', day: 'c.day', metric: 'c.metric', level: 'a.level', letter: 'substr(c.agency, length(c.agency) - 2, 1)',
+        value: 'c.value', scope: `AND c.agency ${/[%_]/.test(o.within) ? 'LIKE' : '='} ?`, scopeArgs: [o.within] };
+  const where = `WHERE ${src.day} >= ? AND ${src.day} <= ? AND ${src.metric} IN (${metrics}) ${src.scope}`;
+  return {
+    days: `SELECT ${src.day} AS day, ${src.metric} AS metric, CAST(sum(${src.value}) AS BIGINT) AS value FROM ${src.from} ${where}
+      GROUP BY ${src.day}, ${src.metric} HAVING sum(${src.value}) <> 0 ORDER BY 1, 2`,
+    groups: `SELECT ${src.level} AS level, ${src.letter} AS letter, ${src.metric} AS metric, CAST(sum(${src.value}) AS BIGINT) AS value FROM ${src.from} ${where}
+      GROUP BY ${src.level}, ${src.letter}, ${src.metric} HAVING sum(${src.value}) <> 0 ORDER BY 1, 2, 3`,
+    args: [o.fromDay, o.toDay, ...o.metrics, ...src.scopeArgs],
+  };
+}
+
+export type CounterTotals = { days: { day: string; metric: string; value: number }[]; groups: { level: number | null; letter: string; metric: string; value: number }[] };
+
+export const toCounterTotals = (days: SqlRow[], groups: SqlRow[]): CounterTotals => ({
+  days: days.map((r) => ({ day: r['day'] as string, metric: r['metric'] as string, value: Number(r['value']) })),
+  groups: groups.map((r) => ({ level: r['level'] === null ? null : Number(r['level']), letter: r['letter'] as string, metric: r['metric'] as string, value: Number(r['value']) })),
+});

@@ -507,7 +507,23 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
           const got = await store.counterSums({ fromDay: '2026-01-01', toDay: '2026-12-31', within: scopePattern(scope) });
           assert.ok(got.length > 0, scope);
           assert.deepEqual([...got].sort((x, y) => key(x).localeCompare(key(y))), [...expected.values()].sort((x, y) => key(x).localeCompare(key(y))), scope);
+          // The overview's two sums: per day and metric, per level, letter and metric, for the metrics asked only.
+          const metrics = ['sent', 'overdue'];
+          const byDay = new Map<string, number>();
+          const byGroup = new Map<string, number>();
+          for (const e of expected.values()) {
+            if (!metrics.includes(e.metric)) continue;
+            byDay.set(`${e.day} ${e.metric}`, (byDay.get(`${e.day} ${e.metric}`) ?? 0) + e.value);
+            byGroup.set(`${e.level} ${e.letter} ${e.metric}`, (byGroup.get(`${e.level} ${e.letter} ${e.metric}`) ?? 0) + e.value);
+          }
+          const totals = await store.counterTotals({ fromDay: '2026-01-01', toDay: '2026-12-31', within: scopePattern(scope), metrics });
+          assert.deepEqual(new Map(totals.days.map((d) => [`${d.day} ${d.metric}`, d.value])), byDay, `${scope}: per day`);
+          assert.deepEqual(new Map(totals.groups.map((g) => [`${g.level} ${g.letter} ${g.metric}`, g.value])), byGroup, `${scope}: per level`);
+          assert.deepEqual(totals.days.map((d) => d.day), [...totals.days.map((d) => d.day)].sort(), 'days in order');
         }
+        const cut = await store.counterTotals({ fromDay: '2026-01-02', toDay: '2026-01-03', within: null, metrics: ['received'] });
+        assert.deepEqual([...new Set(cut.days.map((d) => d.day))], ['2026-01-02', '2026-01-03'], 'the span only');
+        assert.ok(cut.days.every((d) => d.metric === 'received') && cut.groups.length > 0);
       } finally { await close(); }
     });
 

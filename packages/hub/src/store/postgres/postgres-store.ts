@@ -21,7 +21,7 @@ import {
   type StatusEntry, type Store, type StoreOps, type SystemRecord, type WriteBatch, type WriteBatchResult, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { agencyDocumentsNewestFirst, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_COUNTS_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { agencyDocumentsNewestFirst, counterTotalsSql, toCounterTotals, type CounterTotals, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_COUNTS_SQL, PENDING_SQL, recipientWithin, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, unknown>;
 type Param = string | number | boolean | null | Buffer | Uint8Array;
@@ -673,6 +673,11 @@ export class PostgresOps implements StoreOps {
     }));
   }
 
+  async counterTotals(o: { fromDay: string; toDay: string; within: AgencyPattern; metrics: readonly string[] }): Promise<CounterTotals> {
+    const q = counterTotalsSql(o);
+    return toCounterTotals(await this.#all(q.days, ...q.args), await this.#all(q.groups, ...q.args));
+  }
+
   async counterSums(o: { fromDay: string; toDay: string; within: AgencyPattern }): Promise<{ day: string; level: number | null; letter: string; metric: string; value: number }[]> {
     const toRow = (r: Row): { day: string; level: number | null; letter: string; metric: string; value: number } =>
       ({ day: r['day'] as string, level: r['level'] as number | null, letter: r['letter'] as string, metric: r['metric'] as string, value: r['value'] as number });
@@ -719,7 +724,7 @@ export class PostgresOps implements StoreOps {
         (SELECT min(s.at) FROM delivery_statuses s WHERE s.delivery_id = d.id AND s.status_code IN ('01', '03')) AS accepted_at,
         (SELECT min(s.at) FROM delivery_statuses s WHERE s.delivery_id = d.id AND s.status_code = '06') AS finished_at
       FROM deliveries d JOIN documents doc ON doc.id = d.document_id
-      WHERE d.kind = 'edoc' AND doc.received_at >= ? AND doc.received_at < ? ${o.within === null ? '' : 'AND d.recipient LIKE ?'} ORDER BY d.seq LIMIT ?`,
+      WHERE d.kind = 'edoc' AND doc.received_at >= ? AND doc.received_at < ? ${recipientWithin(o.within)} ORDER BY d.seq LIMIT ?`,
     o.fromAt, o.toAt, ...(o.within === null ? [] : [o.within]), o.limit))
       .map((r) => ({ deliveryId: r['id'] as string, recipient: r['recipient'] as string, receivedAt: r['received_at'] as number,
         acceptedAt: r['accepted_at'] as number | null, finishedAt: r['finished_at'] as number | null }));
@@ -727,7 +732,7 @@ export class PostgresOps implements StoreOps {
 
   async pendingCounts(within: AgencyPattern, now: number): Promise<{ inFlight: number; overdue: number }> {
     const args = within === null ? [] : [within];
-    const r = await this.#get(PENDING_COUNTS_SQL(within !== null).replace('%INDEXED%', ''), now, now, ...args);
+    const r = await this.#get(PENDING_COUNTS_SQL(within).replace('%INDEXED%', ''), now, now, ...args);
     return { inFlight: Number(r?.['in_flight'] ?? 0), overdue: Number(r?.['overdue'] ?? 0) };
   }
 
@@ -735,7 +740,7 @@ export class PostgresOps implements StoreOps {
     const cols = DELIVERY_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ');
     const rows = await this.#all(`SELECT ${cols}, doc.from_agency, doc.edxml_id, doc.subject, doc.code_number, doc.code_notation, doc.due_at,
         doc.received_at FROM deliveries d JOIN documents doc ON doc.id = d.document_id
-      WHERE ${OVERDUE_NOW_SQL} ${o.within === null ? '' : 'AND d.recipient LIKE ?'} AND doc.received_at >= ? AND doc.received_at < ?
+      WHERE ${OVERDUE_NOW_SQL} ${recipientWithin(o.within)} AND doc.received_at >= ? AND doc.received_at < ?
       ORDER BY d.created_at, d.seq LIMIT ?`,
     o.now, o.now, ...(o.within === null ? [] : [o.within]), o.fromAt ?? 0, o.toAt ?? Number.MAX_SAFE_INTEGER, o.limit);
     return rows.map((r) => ({
@@ -866,7 +871,7 @@ const READS = new Set([
   'expiredDeliveries', 'overdueCandidates', 'events', 'checkpoints', 'archivableSegment', 'documentsAcceptedIn', 'unnamedDigestsOf',
   'archivedDocumentCounts', 'counters',
   // the console's
-  'getUser', 'listUsers', 'getSession', 'loginFailures', 'calendarDays', 'counterSums', 'awaitingAnswer', 'deliveryStateCounts',
+  'getUser', 'listUsers', 'getSession', 'loginFailures', 'calendarDays', 'counterSums', 'counterTotals', 'awaitingAnswer', 'deliveryStateCounts',
   'agencyPredecessors', 'pendingCounts', 'overdueDeliveries', 'searchDocuments', 'documentWithin', 'documentEvents', 'searchAgencies',
   'connectedCounts', 'counterTopAgencies', 'answerTimes', 'systemActivity', 'activeSystemCounts', 'storageSize', 'agencyHistory',
 ]);

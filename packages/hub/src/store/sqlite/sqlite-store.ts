@@ -11,7 +11,7 @@ import {
   type StatusEntry, type Store, type StoreOps, type SystemRecord, type WriteBatch, type WriteBatchResult, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { agencyDocumentsNewestFirst, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_COUNTS_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { agencyDocumentsNewestFirst, counterTotalsSql, toCounterTotals, type CounterTotals, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_COUNTS_SQL, PENDING_SQL, isOneCode, recipientWithin, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, SQLInputValue>;
 
@@ -563,6 +563,11 @@ class SqliteOps implements StoreOps {
     }));
   }
 
+  async counterTotals(o: { fromDay: string; toDay: string; within: AgencyPattern; metrics: readonly string[] }): Promise<CounterTotals> {
+    const q = counterTotalsSql(o);
+    return toCounterTotals(this.#all(q.days, ...q.args), this.#all(q.groups, ...q.args));
+  }
+
   async counterSums(o: { fromDay: string; toDay: string; within: AgencyPattern }): Promise<{ day: string; level: number | null; letter: string; metric: string; value: number }[]> {
     const toRow = (r: Row): { day: string; level: number | null; letter: string; metric: string; value: number } =>
       ({ day: r['day'] as string, level: r['level'] as number | null, letter: r['letter'] as string, metric: r['metric'] as string, value: r['value'] as number });
@@ -608,7 +613,7 @@ class SqliteOps implements StoreOps {
         (SELECT min(s.at) FROM delivery_statuses s WHERE s.delivery_id = d.id AND s.status_code IN ('01', '03')) AS accepted_at,
         (SELECT min(s.at) FROM delivery_statuses s WHERE s.delivery_id = d.id AND s.status_code = '06') AS finished_at
       FROM deliveries d JOIN documents doc ON doc.id = d.document_id
-      WHERE d.kind = 'edoc' AND doc.received_at >= ? AND doc.received_at < ? ${o.within === null ? '' : 'AND d.recipient LIKE ?'} ORDER BY d.seq LIMIT ?`,
+      WHERE d.kind = 'edoc' AND doc.received_at >= ? AND doc.received_at < ? ${recipientWithin(o.within)} ORDER BY d.seq LIMIT ?`,
     o.fromAt, o.toAt, ...(o.within === null ? [] : [o.within]), o.limit)
       .map((r) => ({ deliveryId: r['id'] as string, recipient: r['recipient'] as string, receivedAt: r['received_at'] as number,
         acceptedAt: r['accepted_at'] as number | null, finishedAt: r['finished_at'] as number | null }));
@@ -618,15 +623,17 @@ class SqliteOps implements StoreOps {
     // INDEXED BY: without statistics SQLite would rather walk deliveries_expiry for every 'done' delivery; the open
     // deliveries' partial index (011) is the small set these count over (and the statement fails if it went unused).
     const args = within === null ? [] : [within];
-    const r = this.#get(PENDING_COUNTS_SQL(within !== null).replace('%INDEXED%', 'INDEXED BY deliveries_open'), now, now, ...args);
+    // One agency: its own open deliveries by the recipient-first index (012); a pattern or nationwide: all of them.
+    const index = within !== null && isOneCode(within) ? 'deliveries_open_recipient' : 'deliveries_open';
+    const r = this.#get(PENDING_COUNTS_SQL(within).replace('%INDEXED%', `INDEXED BY ${index}`), now, now, ...args);
     return { inFlight: (r?.['in_flight'] as number | undefined) ?? 0, overdue: (r?.['overdue'] as number | undefined) ?? 0 };
   }
 
   async overdueDeliveries(o: { within: AgencyPattern; now: number; fromAt?: number; toAt?: number; limit: number }): Promise<OverdueRow[]> {
     const cols = DELIVERY_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ');
     const rows = this.#all(`SELECT ${cols}, doc.from_agency, doc.edxml_id, doc.subject, doc.code_number, doc.code_notation, doc.due_at,
-        doc.received_at FROM deliveries d INDEXED BY deliveries_open JOIN documents doc ON doc.id = d.document_id
-      WHERE ${OVERDUE_NOW_SQL} ${o.within === null ? '' : 'AND d.recipient LIKE ?'} AND doc.received_at >= ? AND doc.received_at < ?
+        doc.received_at FROM deliveries d INDEXED BY ${o.within !== null && isOneCode(o.within) ? 'deliveries_open_recipient' : 'deliveries_open'} JOIN documents doc ON doc.id = d.document_id
+      WHERE ${OVERDUE_NOW_SQL} ${recipientWithin(o.within)} AND doc.received_at >= ? AND doc.received_at < ?
       ORDER BY d.created_at, d.seq LIMIT ?`,
     o.now, o.now, ...(o.within === null ? [] : [o.within]), o.fromAt ?? 0, o.toAt ?? Number.MAX_SAFE_INTEGER, o.limit);
     return rows.map((r) => ({
