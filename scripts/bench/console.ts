@@ -180,6 +180,11 @@ async function coldLoad(hub: Hub, out: (l: string) => void): Promise<number | nu
     for (const i of [0, 1, 2]) await page.locator('figure.chart').nth(i).and(page.locator('[data-drawn]')).waitFor();
     const charts = Math.round(performance.now() - t0);
     out(`  cold load of the overview page until its figures show: ${ms} ms (its three charts drawn at ${charts} ms)`);
+    // Where the page waited: the navigation and each request, from the page's own clock (ms since navigation start).
+    const timing = JSON.parse(await page.evaluate(`JSON.stringify([
+      ...performance.getEntriesByType('navigation').map((e) => ['page', e.startTime, e.responseEnd, e.domContentLoadedEventEnd]),
+      ...performance.getEntriesByType('resource').map((e) => [e.name.replace(location.origin, ''), e.startTime, e.responseEnd, e.transferSize])])`)) as [string, number, number, number][];
+    out(`  where it waited: ${timing.map(([n, a, b]) => `${n} ${Math.round(a)}→${Math.round(b)}`).join(', ')}`);
     return ms;
   } finally {
     await browser.close();

@@ -432,9 +432,11 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         await store.addStatus({ deliveryId: 'v3', statusCode: '06', documentId: null, description: null, at: 4000 });
         await store.addStatus({ deliveryId: 'v3', statusCode: '06', documentId: null, description: null, at: 4100 });
         assert.deepEqual(await store.answerTimes({ within: null, fromAt: 0, toAt: 10_000, limit: 10 }), [
-          { deliveryId: 'v1', recipient: '000.00.15.H41', receivedAt: 1000, acceptedAt: null, finishedAt: null },
+          { deliveryId: 'v3', recipient: '000.00.00.H41', receivedAt: 2000, acceptedAt: 2200, finishedAt: 4000 },
           { deliveryId: 'v2', recipient: '000.00.00.H24', receivedAt: 2000, acceptedAt: null, finishedAt: null },
-          { deliveryId: 'v3', recipient: '000.00.00.H41', receivedAt: 2000, acceptedAt: 2200, finishedAt: 4000 }]);
+          { deliveryId: 'v1', recipient: '000.00.15.H41', receivedAt: 1000, acceptedAt: null, finishedAt: null }], 'newest first');
+        assert.deepEqual((await store.answerTimes({ within: null, fromAt: 0, toAt: 10_000, limit: 2 })).map((r) => r.deliveryId), ['v3', 'v2'], 'a limit keeps the newest');
+        assert.deepEqual((await store.answerTimes({ within: '000.00.15.H41', fromAt: 0, toAt: 10_000, limit: 10 })).map((r) => r.deliveryId), ['v1'], 'one agency by its code');
         assert.deepEqual((await store.answerTimes({ within, fromAt: 1500, toAt: 10_000, limit: 10 })).map((r) => r.deliveryId), ['v3'], 'scope and the receipt window both hold');
         // The nationwide sums come from the rollup the counters' triggers keep: they equal the per-agency counters summed.
         await store.bumpCounter('2026-01-02', '000.00.15.H41', 'received', 3);

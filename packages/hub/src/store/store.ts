@@ -369,7 +369,8 @@ export interface StoreOps {
   /** Per agency matching `within`, the sum of `metric` over [fromDay, toDay], largest first (then by code), at most `limit`. */
   counterTopAgencies(o: { fromDay: string; toDay: string; within: AgencyPattern; metric: string; limit: number }): Promise<{ agency: string; value: number }[]>;
   /**
-   * Edoc deliveries to agencies matching `within` of documents received in [fromAt, toAt), by seq: when the document
+   * Edoc deliveries to agencies matching `within` of documents received in [fromAt, toAt), newest first (by seq, so
+   * a `limit` keeps the newest): when the document
    * reached the hub, and the first status 01 or 03 (acceptance) and the first 06 (finished) its recipient sent, if any.
    */
   answerTimes(o: { within: AgencyPattern; fromAt: number; toAt: number; limit: number }): Promise<{ deliveryId: string; recipient: string; receivedAt: number; acceptedAt: number | null; finishedAt: number | null }[]>;

@@ -613,7 +613,7 @@ class SqliteOps implements StoreOps {
         (SELECT min(s.at) FROM delivery_statuses s WHERE s.delivery_id = d.id AND s.status_code IN ('01', '03')) AS accepted_at,
         (SELECT min(s.at) FROM delivery_statuses s WHERE s.delivery_id = d.id AND s.status_code = '06') AS finished_at
       FROM deliveries d JOIN documents doc ON doc.id = d.document_id
-      WHERE d.kind = 'edoc' AND doc.received_at >= ? AND doc.received_at < ? ${recipientWithin(o.within)} ORDER BY d.seq LIMIT ?`,
+      WHERE d.kind = 'edoc' AND doc.received_at >= ? AND doc.received_at < ? ${recipientWithin(o.within)} ORDER BY d.seq DESC LIMIT ?`,
     o.fromAt, o.toAt, ...(o.within === null ? [] : [o.within]), o.limit)
       .map((r) => ({ deliveryId: r['id'] as string, recipient: r['recipient'] as string, receivedAt: r['received_at'] as number,
         acceptedAt: r['accepted_at'] as number | null, finishedAt: r['finished_at'] as number | null }));
