@@ -105,7 +105,7 @@ const WORDS = {
     'Tính trên {n} lượt gửi trong tháng: {a} đã tiếp nhận (01/03), {f} đã hoàn thành (06).',
     'Over {n} deliveries of the month: {a} accepted (01/03), {f} finished (06).',
   ],
-  truncatedNote: ['(chỉ tính phần đầu: vượt giới hạn)', '(first part only: over the limit)'],
+  truncatedNote: ['(chỉ tính phần mới nhất: vượt giới hạn)', '(newest part only: over the limit)'],
   perDayMonth: ['Theo ngày trong tháng', 'Per day of the month'],
   level: ['Cấp', 'Level'],
   topSenders: ['Cơ quan gửi nhiều nhất', 'Top senders'],

@@ -1,7 +1,7 @@
 // The console's entry: who is logged in (or the login form), the navigation, and a hash router over the pages.
 
 import './style.css';
-import { api, ApiError, setCsrf, type User } from './api.ts';
+import { api, ApiError, query, setCsrf, type User } from './api.ts';
 import { field, h } from './dom.ts';
 import { currentLang, setLang, t, type WordKey } from './i18n.ts';
 import { agenciesPage, calendarPage, documentsPage, healthPage, overduePage, overviewPage, reportsPage, systemsPage, type PageContext } from './pages.ts';
@@ -78,25 +78,30 @@ async function route(): Promise<void> {
   applyLang();
   for (const x of timers) clearInterval(x);
   timers = [];
+  const [path = '', search = ''] = location.hash.replace(/^#\/?/, '').split('?');
+  const [key = 'overview', ...rest] = path.split('/');
+  const params = new URLSearchParams(search);
+  let initial: unknown;
   if (!user) {
-    const me = await api<{ user: User | null; csrf?: string }>('GET', '/me').catch(() => ({ user: null }));
+    // Landing on the overview (the usual first page), its figures come with the account: one round trip.
+    const withOverview = (PAGES[key] ?? PAGES['overview']) === PAGES['overview'];
+    const me = await api<{ user: User | null; csrf?: string; overview?: unknown }>('GET', `/me${withOverview ? query({ overview: '1', scope: params.get('scope') ?? undefined }) : ''}`)
+      .catch(() => ({ user: null }));
     if (me.user === null) {
       renderLogin();
       return;
     }
     user = me.user;
     setCsrf(me.csrf ?? '');
+    initial = 'overview' in me ? me.overview : undefined;
   }
-  const [path = '', search = ''] = location.hash.replace(/^#\/?/, '').split('?');
-  const [key = 'overview', ...rest] = path.split('/');
   const page = PAGES[key] ?? PAGES['overview'];
   if (!page) return;
-  const params = new URLSearchParams(search);
   if (page.param && rest.length > 0) params.set(page.param, decodeURIComponent(rest.join('/')));
   renderTop(PAGES[key] ? key : 'overview');
   main.replaceChildren(h('p', { class: 'muted' }, t('loading')));
   try {
-    await page.render({ user, main, params, every: (ms, fn) => { timers.push(window.setInterval(() => { void fn().catch(() => undefined); }, ms)); } });
+    await page.render({ user, main, params, initial, every: (ms, fn) => { timers.push(window.setInterval(() => { void fn().catch(() => undefined); }, ms)); } });
   } catch (e) {
     if (e instanceof ApiError && e.code === 'VDXP_E_CONSOLE_AUTH') { user = undefined; renderLogin(); return; }
     const text = e instanceof ApiError && e.code === 'VDXP_E_CONSOLE_SCOPE' ? t('outOfScope') : `${t('error')}: ${(e as Error).message}`;

@@ -9,6 +9,8 @@ export interface PageContext {
   user: User;
   main: HTMLElement;
   params: URLSearchParams;
+  /** The page's data when it came with the first call (/me), for its first render only. */
+  initial?: unknown;
   /** Called again by pages that refresh themselves; cleared when the page changes. */
   every(ms: number, fn: () => Promise<void>): void;
 }
@@ -29,8 +31,10 @@ function figure(label: string, value: string, id: string): HTMLElement {
 }
 
 export async function overviewPage(p: PageContext): Promise<void> {
+  let initial = p.initial as Overview | undefined;
   const render = async (): Promise<void> => {
-    const o = await api<Overview>('GET', `/overview${query({ scope: p.params.get('scope') ?? undefined })}`);
+    const o = initial ?? await api<Overview>('GET', `/overview${query({ scope: p.params.get('scope') ?? undefined })}`);
+    initial = undefined;
     const last30 = o.days.slice(-30);
     const groups = ['central', 'province', 'commune', 'other'];
     p.main.replaceChildren(

@@ -114,7 +114,11 @@ describe('console in Chromium', () => {
     assert.equal(await figure('sent'), '1');
     assert.equal(await figure('in-flight'), '3');
     assert.equal(await figure('connected'), '2/2');
-    assert.equal(await page.locator('canvas').count(), 3, 'three charts drawn by Chart.js');
+    assert.equal(await page.locator('canvas').count(), 3, 'three charts');
+    // Chart.js is a chunk of its own, fetched after the figures show: each chart says when it has drawn.
+    const drawn = [];
+    for (const i of [0, 1, 2]) drawn.push(await page.locator('figure.chart').nth(i).and(page.locator('[data-drawn]')).getAttribute('data-drawn'));
+    assert.deepEqual(drawn, ['yes', 'yes', 'yes'], 'three charts drawn by Chart.js');
     await shot(page, '02-overview');
     assert.deepEqual(await axeViolations(page), []);
     await page.close();
@@ -257,6 +261,7 @@ describe('console in Chromium', () => {
     assert.deepEqual(await page.locator('[data-table=top-recipients] tbody tr td:first-child').allTextContents(), ['000.00.00.H14']);
     assert.deepEqual(await page.locator('[data-table=overdue-by-agency] tbody tr td:nth-child(3)').allTextContents(), ['1']);
     assert.equal(await page.locator('#report canvas').count(), 1, 'the daily chart');
+    await page.waitForSelector('#report figure.chart[data-drawn=yes]');
     await shot(page, '10-report');
     assert.deepEqual(await axeViolations(page), []);
     // On paper: no navigation, no form; table rows are not cut between pages.

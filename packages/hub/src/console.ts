@@ -63,13 +63,13 @@ export async function overview(ctx: HubContext, user: UserView, askedScope?: str
   const now = ctx.clock.now();
   const today = vnDay(now);
   const year = Number(today.slice(0, 4));
-  const sums = await ctx.store.counterSums({ fromDay: `${year}-01-01`, toDay: today, within });
+  // Summed in the store per day and per level (a few hundred sums), not a row per day, level, body and metric.
+  const totals = await ctx.store.counterTotals({ fromDay: `${year}-01-01`, toDay: today, within, metrics: ['sent', 'received', 'overdue'] });
   const days = new Map<string, { sent: number; received: number }>();
   const months = new Map<string, { sent: number; received: number }>();
   const byGroup = Object.fromEntries(BODY_GROUPS.map((g) => [g, { sent: 0, received: 0 }])) as Overview['byGroup'];
   const yearTotals = { sent: 0, received: 0, overdue: 0 };
-  for (const s of sums) {
-    if (s.metric === 'overdue') yearTotals.overdue += s.value;
+  for (const s of totals.days) {
     if (s.metric !== 'sent' && s.metric !== 'received') continue;
     const d = days.get(s.day) ?? { sent: 0, received: 0 };
     d[s.metric] += s.value;
@@ -77,6 +77,10 @@ export async function overview(ctx: HubContext, user: UserView, askedScope?: str
     const m = months.get(s.day.slice(0, 7)) ?? { sent: 0, received: 0 };
     m[s.metric] += s.value;
     months.set(s.day.slice(0, 7), m);
+  }
+  for (const s of totals.groups) {
+    if (s.metric === 'overdue') yearTotals.overdue += s.value;
+    if (s.metric !== 'sent' && s.metric !== 'received') continue;
     byGroup[bodyGroup(s.letter, s.level)][s.metric] += s.value;
     yearTotals[s.metric] += s.value;
   }
@@ -318,7 +322,7 @@ export interface AgencyPage {
   predecessors: { code: string; name: string; state: string; validTo: string | null }[];
   /** Deliveries still pending to it: a merger or dissolution leaves them with it (they are not rerouted). */
   inFlight: number;
-  /** Median hours from arrival to its first 01/03 and first 06, over its deliveries received in the last 365 days (monthlyReport's read). */
+  /** Median hours from arrival to its first 01/03 and first 06, over its deliveries received in the last 365 days (the newest consoleAnswerSampleDeliveriesMax; monthlyReport's read). */
   answers: { deliveries: number; accepted: number; finished: number; medianAcceptHours: number | null; medianFinishHours: number | null; truncated: boolean };
   /** Its changes (added, renamed, merged, dissolved) and those of agencies that named it successor, oldest first. */
   history: { code: string; kind: string; at: string; effective: string | null; name: string | null; oldName: string | null; successor: string | null; actor: string | null }[];
@@ -346,10 +350,12 @@ export async function agencyPage(ctx: HubContext, user: UserView, code: string):
     if (await ctx.store.systemActsFor(s.id, code)) systems.push({ id: s.id, name: s.name, state: s.state });
   }
   const { inFlight } = await ctx.store.pendingCounts(code, now);
-  const answerRows = await ctx.store.answerTimes({ within: code, fromAt: now - 365 * DAY_MS, toAt: now + 1, limit: ctx.limits.consoleExportRowsMax });
+  // Its newest deliveries only: a ministry receives tens of thousands a year, and the page answers as fast as any.
+  const sample = ctx.limits.consoleAnswerSampleDeliveriesMax;
+  const answerRows = await ctx.store.answerTimes({ within: code, fromAt: now - 365 * DAY_MS, toAt: now + 1, limit: sample });
   const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
   return {
-    answers: { deliveries: answerRows.length, ...answerMedians(answerRows), truncated: answerRows.length >= ctx.limits.consoleExportRowsMax },
+    answers: { deliveries: answerRows.length, ...answerMedians(answerRows), truncated: answerRows.length >= sample },
     history: (await ctx.store.agencyHistory(code, ctx.limits.consolePageRowsMax)).map((e) => ({
       code: e.code, kind: e.kind, at: new Date(e.at).toISOString(), effective: iso(e.effective), name: e.name, oldName: e.oldName, successor: e.successor, actor: e.actor,
     })),

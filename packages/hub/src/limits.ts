@@ -115,6 +115,8 @@ export interface HubLimits {
   consoleExportRowsMax: number;
   /** Events shown on one document's timeline. */
   consoleTimelineEventsMax: number;
+  /** An agency page's median answer times are taken over at most this many of its newest deliveries (a year's). */
+  consoleAnswerSampleDeliveriesMax: number;
   /** Agencies in each "top N" table of the monthly report (senders, recipients, overdue). */
   consoleReportAgencyRowsMax: number;
   /** A node writes one system's last seen and call tally at most this often (kept in memory in between). */
@@ -200,6 +202,7 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   consolePageRowsMax: 500,
   consoleExportRowsMax: 100_000,
   consoleTimelineEventsMax: 2_000,
+  consoleAnswerSampleDeliveriesMax: 2_000,
   consoleReportAgencyRowsMax: 20,
   systemActivityFlushSeconds: 60,
   recentErrorsMax: 50,

@@ -111,7 +111,17 @@ export function registerConsole(app: FastifyInstance, hub: Hub, o: ConsoleOption
         if (e instanceof HubError && e.code === 'VDXP_E_CONSOLE_AUTH') return { user: null };
         throw e;
       }
-      return { user: s.user, csrf: s.session.csrf, expiresAt: new Date(s.session.expiresAt).toISOString() };
+      const me = { user: s.user, csrf: s.session.csrf, expiresAt: new Date(s.session.expiresAt).toISOString() };
+      // The page's first call may ask for the overview with it (`?overview=1[&scope=…]`): one round trip, not two,
+      // on the cold load. A refusal leaves it out; the page then asks /overview itself and shows why.
+      const q = req.query as Record<string, unknown>;
+      if (q['overview'] !== '1') return me;
+      try {
+        return { ...me, overview: await overview(ctx, s.user, text(q['scope'], 'scope')) };
+      } catch (e) {
+        if (e instanceof HubError) return me;
+        throw e;
+      }
     });
 
     api.get('/overview', async (req) => {

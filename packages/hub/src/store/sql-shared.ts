@@ -34,10 +34,27 @@ export const OPEN_DELIVERY_SQL = `d.kind = 'edoc' AND (d.state IN ('queued', 'fe
   OR (d.state = 'done' AND ((d.answer_due_at IS NOT NULL AND (d.business_status IS NULL OR d.business_status = '13'))
     OR (d.document_due_at IS NOT NULL AND coalesce(d.business_status, '') NOT IN ('06', '02', '15')))))`;
 
+/** The deadlines of delivery.ts's isOverdue as SQL over an open delivery `d`; binds now twice. */
+export const OVERDUE_RULE_SQL = `((d.answer_due_at <= ? AND (d.business_status IS NULL OR d.business_status = '13'))
+    OR (d.document_due_at <= ? AND coalesce(d.business_status, '') NOT IN ('06', '02', '15')))`;
+
 /** The overdue rule of delivery.ts's isOverdue as SQL over `d` (open deliveries only, by the index); binds now twice. */
 export const OVERDUE_NOW_SQL = `${OPEN_DELIVERY_SQL}
-  AND ((d.answer_due_at <= ? AND (d.business_status IS NULL OR d.business_status = '13'))
-    OR (d.document_due_at <= ? AND coalesce(d.business_status, '') NOT IN ('06', '02', '15')))`;
+  AND ${OVERDUE_RULE_SQL}`;
+
+/**
+ * In flight and overdue now among the open deliveries, in one walk of their index (deliveries_open, which holds
+ * every column this reads: SQLite 012 / PostgreSQL 006, so no delivery row is read); binds now twice, then the scope.
+ */
+export const PENDING_COUNTS_SQL = (within: string | null): string => `SELECT count(*) FILTER (WHERE d.state IN (${PENDING_SQL})) AS in_flight,
+    count(*) FILTER (WHERE ${OVERDUE_RULE_SQL}) AS overdue
+  FROM deliveries d %INDEXED% WHERE ${OPEN_DELIVERY_SQL} ${recipientWithin(within)}`;
+
+/** A pattern that is one code (no wildcard): compared with =, which an index keyed by recipient answers; LIKE cannot. */
+export const isOneCode = (within: string): boolean => !/[%_]/.test(within);
+
+/** `AND d.recipient …` for a scope pattern (binds it once), or nothing nationwide. */
+export const recipientWithin = (within: string | null): string => (within === null ? '' : isOneCode(within) ? 'AND d.recipient = ?' : 'AND d.recipient LIKE ?');
 
 /**
  * The key of counter_scope_rollup (SQLite 011, PostgreSQL 005) a scope pattern reads: scope.ts's patterns of legacy
@@ -90,3 +107,67 @@ export function sumCounters(list: readonly { day: string; agency: string; metric
   }
   return [...sums.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.agency < b.agency ? -1 : a.agency > b.agency ? 1 : a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
 }
+
+/**
+ * One agency's documents newest first, a page at a time: the newest document seqs below `beforeSeq` it sent
+ * (documents_from_seq) and received (deliveries_recipient_seq, SQLite 012 / PostgreSQL 006), `limit` of each, are
+ * merged; the candidates down to where both lists are still complete go to `rows`, which keeps those that pass the
+ * search's other terms (newest first); the next window starts below them, until the page is full or both lists
+ * end. The search then costs what its page shows, not every document the agency ever exchanged. The delivery list
+ * is in document order because a document's deliveries are written in its own transaction, after it, and writes
+ * are serialised on both engines (one connection; the one write lock).
+ */
+export async function agencyDocumentsNewestFirst<T>(
+  o: { agency: string; beforeSeq: number; limit: number },
+  all: (sql: string, ...args: (string | number)[]) => Promise<SqlRow[]>,
+  rows: (seqs: number[]) => Promise<T[]>,
+): Promise<T[]> {
+  const out: T[] = [];
+  const window = Math.max(o.limit, 1);
+  let before = o.beforeSeq;
+  while (out.length < o.limit) {
+    const sent = (await all('SELECT seq FROM documents WHERE from_agency = ? AND seq < ? ORDER BY seq DESC LIMIT ?', o.agency, before, window))
+      .map((r) => Number(r['seq']));
+    const received = (await all(`SELECT doc.seq FROM deliveries d JOIN documents doc ON doc.id = d.document_id
+      WHERE d.recipient = ? AND doc.seq < ? ORDER BY d.seq DESC LIMIT ?`, o.agency, before, window)).map((r) => Number(r['seq']));
+    // A full list may go on below its last entry: only seqs down to the higher of the full lists' last are certain.
+    const frontier = Math.max(sent.length === window ? sent[window - 1]! : -1, received.length === window ? received[window - 1]! : -1);
+    const seqs = [...new Set([...sent, ...received])].filter((q) => q >= frontier).sort((a, b) => b - a);
+    if (seqs.length > 0) out.push(...await rows(seqs));
+    if (frontier < 0) break;
+    before = frontier;
+  }
+  return out.slice(0, o.limit);
+}
+
+/**
+ * counterTotals' two statements for a scope: the sums per day and metric, and per level, letter and metric, over
+ * the rollup the scope reads (nationwide: counter_rollup; a legacy scope pattern: counter_scope_rollup; any other:
+ * the counters of the agencies it matches), so the overview receives a few hundred sums, not a row per day, level,
+ * letter and metric. Both bind `args`.
+ */
+export function counterTotalsSql(o: { fromDay: string; toDay: string; within: string | null; metrics: readonly string[] }): { days: string; groups: string; args: string[] } {
+  const metrics = placeholders(o.metrics.length);
+  const key = o.within === null ? undefined : scopeRollupKey(o.within);
+  const src = o.within === null
+    ? { from: 'counter_rollup r', day: 'r.day', metric: 'r.metric', level: 'nullif(r.level, -1)', letter: 'r.letter', value: 'r.value', scope: '', scopeArgs: [] }
+    : key !== undefined
+      ? { from: 'counter_scope_rollup r', day: 'r.day', metric: 'r.metric', level: 'nullif(r.level, -1)', letter: 'r.letter', value: 'r.value', scope: 'AND r.scope = ?', scopeArgs: [key] }
+      : { from: 'counters c LEFT JOIN agencies a ON a.code = c.agency', day: 'c.day', metric: 'c.metric', level: 'a.level', letter: 'substr(c.agency, length(c.agency) - 2, 1)',
+        value: 'c.value', scope: `AND c.agency ${/[%_]/.test(o.within) ? 'LIKE' : '='} ?`, scopeArgs: [o.within] };
+  const where = `WHERE ${src.day} >= ? AND ${src.day} <= ? AND ${src.metric} IN (${metrics}) ${src.scope}`;
+  return {
+    days: `SELECT ${src.day} AS day, ${src.metric} AS metric, CAST(sum(${src.value}) AS BIGINT) AS value FROM ${src.from} ${where}
+      GROUP BY ${src.day}, ${src.metric} HAVING sum(${src.value}) <> 0 ORDER BY 1, 2`,
+    groups: `SELECT ${src.level} AS level, ${src.letter} AS letter, ${src.metric} AS metric, CAST(sum(${src.value}) AS BIGINT) AS value FROM ${src.from} ${where}
+      GROUP BY ${src.level}, ${src.letter}, ${src.metric} HAVING sum(${src.value}) <> 0 ORDER BY 1, 2, 3`,
+    args: [o.fromDay, o.toDay, ...o.metrics, ...src.scopeArgs],
+  };
+}
+
+export type CounterTotals = { days: { day: string; metric: string; value: number }[]; groups: { level: number | null; letter: string; metric: string; value: number }[] };
+
+export const toCounterTotals = (days: SqlRow[], groups: SqlRow[]): CounterTotals => ({
+  days: days.map((r) => ({ day: r['day'] as string, metric: r['metric'] as string, value: Number(r['value']) })),
+  groups: groups.map((r) => ({ level: r['level'] === null ? null : Number(r['level']), letter: r['letter'] as string, metric: r['metric'] as string, value: Number(r['value']) })),
+});

@@ -211,8 +211,10 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         assert.equal((await store.events(0, 10)).length, 5, 'a refused cut changes nothing');
         assert.equal((await store.getDocument('old'))?.archivedIn, undefined);
 
+        assert.equal((await store.storageSize()).packetBytes, 40, 'four documents of 10 bytes');
         const cut = await store.transaction((tx) => tx.cutArchive(cp));
         assert.deepEqual(cut, { documents: 2, inlinePackets: 1, inlineBytes: 3, unnamedDigests: [own] });
+        assert.equal((await store.storageSize()).packetBytes, 20, 'archived documents\' packets no longer count');
         assert.deepEqual(await store.checkpoints(), [cp]);
         assert.deepEqual((await store.events(0, 10)).map((e) => e.seq), [4, 5]);
         assert.equal((await store.getDocument('old'))?.archivedIn, 'f1.vdxa');
@@ -430,9 +432,11 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         await store.addStatus({ deliveryId: 'v3', statusCode: '06', documentId: null, description: null, at: 4000 });
         await store.addStatus({ deliveryId: 'v3', statusCode: '06', documentId: null, description: null, at: 4100 });
         assert.deepEqual(await store.answerTimes({ within: null, fromAt: 0, toAt: 10_000, limit: 10 }), [
-          { deliveryId: 'v1', recipient: '000.00.15.H41', receivedAt: 1000, acceptedAt: null, finishedAt: null },
+          { deliveryId: 'v3', recipient: '000.00.00.H41', receivedAt: 2000, acceptedAt: 2200, finishedAt: 4000 },
           { deliveryId: 'v2', recipient: '000.00.00.H24', receivedAt: 2000, acceptedAt: null, finishedAt: null },
-          { deliveryId: 'v3', recipient: '000.00.00.H41', receivedAt: 2000, acceptedAt: 2200, finishedAt: 4000 }]);
+          { deliveryId: 'v1', recipient: '000.00.15.H41', receivedAt: 1000, acceptedAt: null, finishedAt: null }], 'newest first');
+        assert.deepEqual((await store.answerTimes({ within: null, fromAt: 0, toAt: 10_000, limit: 2 })).map((r) => r.deliveryId), ['v3', 'v2'], 'a limit keeps the newest');
+        assert.deepEqual((await store.answerTimes({ within: '000.00.15.H41', fromAt: 0, toAt: 10_000, limit: 10 })).map((r) => r.deliveryId), ['v1'], 'one agency by its code');
         assert.deepEqual((await store.answerTimes({ within, fromAt: 1500, toAt: 10_000, limit: 10 })).map((r) => r.deliveryId), ['v3'], 'scope and the receipt window both hold');
         // The nationwide sums come from the rollup the counters' triggers keep: they equal the per-agency counters summed.
         await store.bumpCounter('2026-01-02', '000.00.15.H41', 'received', 3);
@@ -505,7 +509,23 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
           const got = await store.counterSums({ fromDay: '2026-01-01', toDay: '2026-12-31', within: scopePattern(scope) });
           assert.ok(got.length > 0, scope);
           assert.deepEqual([...got].sort((x, y) => key(x).localeCompare(key(y))), [...expected.values()].sort((x, y) => key(x).localeCompare(key(y))), scope);
+          // The overview's two sums: per day and metric, per level, letter and metric, for the metrics asked only.
+          const metrics = ['sent', 'overdue'];
+          const byDay = new Map<string, number>();
+          const byGroup = new Map<string, number>();
+          for (const e of expected.values()) {
+            if (!metrics.includes(e.metric)) continue;
+            byDay.set(`${e.day} ${e.metric}`, (byDay.get(`${e.day} ${e.metric}`) ?? 0) + e.value);
+            byGroup.set(`${e.level} ${e.letter} ${e.metric}`, (byGroup.get(`${e.level} ${e.letter} ${e.metric}`) ?? 0) + e.value);
+          }
+          const totals = await store.counterTotals({ fromDay: '2026-01-01', toDay: '2026-12-31', within: scopePattern(scope), metrics });
+          assert.deepEqual(new Map(totals.days.map((d) => [`${d.day} ${d.metric}`, d.value])), byDay, `${scope}: per day`);
+          assert.deepEqual(new Map(totals.groups.map((g) => [`${g.level} ${g.letter} ${g.metric}`, g.value])), byGroup, `${scope}: per level`);
+          assert.deepEqual(totals.days.map((d) => d.day), [...totals.days.map((d) => d.day)].sort(), 'days in order');
         }
+        const cut = await store.counterTotals({ fromDay: '2026-01-02', toDay: '2026-01-03', within: null, metrics: ['received'] });
+        assert.deepEqual([...new Set(cut.days.map((d) => d.day))], ['2026-01-02', '2026-01-03'], 'the span only');
+        assert.ok(cut.days.every((d) => d.metric === 'received') && cut.groups.length > 0);
       } finally { await close(); }
     });
 
@@ -541,6 +561,89 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         await store.insertDocument(doc('sz1', { bytes: 700 }), []);
         await store.insertDocument(doc('sz2', { bytes: 40, edxmlId: 'other' }), []);
         assert.equal((await store.storageSize()).packetBytes, 740);
+      } finally { await close(); }
+    });
+
+    it('searches one agency\'s documents newest first, page by page, with the other terms, as a brute filter would', async () => {
+      const { store, close } = await open();
+      try {
+        // 40 documents: X sends every third, receives every second (twice over on some), others pass between others;
+        // every fifth is a status; subjects alternate so a word drops some of X's documents from a window.
+        const want: { id: string; seq: number; subject: string }[] = [];
+        await store.transaction(async (tx) => {
+          for (let i = 0; i < 40; i++) {
+            const kind = i % 5 === 4 ? 'status' : 'edoc';
+            const subject = i % 4 < 2 ? `alpha ${i}` : `beta ${i}`;
+            const d = await tx.insertDocument(doc(`s${i}`, { kind, subject, fromAgency: i % 3 === 0 ? 'X' : 'Y', receivedAt: 1000 + i }), []);
+            const to = i % 2 === 0 ? ['X', 'Z'] : ['Z'];
+            if (i % 8 === 0) to.push('X');
+            for (const [r, a] of to.entries()) await tx.insertDelivery(delivery(`s${i}-${r}`, d.id, a, { kind }));
+            if (kind === 'edoc' && (i % 3 === 0 || i % 2 === 0)) want.push({ id: d.id, seq: d.seq, subject });
+          }
+        });
+        want.reverse();
+        for (const text of [undefined, 'alpha']) {
+          const all = want.filter((w) => text === undefined || w.subject.includes(text)).map((w) => w.id);
+          for (const limit of [1, 3, 7, 100]) {
+            const pages: string[] = [];
+            let before: number | undefined;
+            for (;;) {
+              const page = await store.searchDocuments({ within: null, agency: 'X', limit, ...(text ? { text } : {}), ...(before !== undefined ? { beforeSeq: before } : {}) });
+              assert.ok(page.length <= limit);
+              pages.push(...page.map((d) => d.id));
+              if (page.length < limit) break;
+              before = page[page.length - 1]!.seq;
+            }
+            assert.deepEqual(pages, all, `text ${text ?? '-'}, ${limit} a page`);
+          }
+        }
+        assert.deepEqual((await store.searchDocuments({ within: null, agency: 'X', fromAt: 1030, toAt: 1036, limit: 2 })).map((d) => d.id), ['s33', 's32'], 'dates too');
+        assert.deepEqual((await store.searchDocuments({ within: 'Q%', agency: 'X', limit: 5 })).map((d) => d.id), [], 'and the account\'s scope');
+        assert.deepEqual((await store.searchDocuments({ within: null, agency: 'nobody', limit: 5 })).map((d) => d.id), []);
+      } finally { await close(); }
+    });
+
+    it('keeps the nationwide totals (active, connected agencies) equal to counting them, through every registry change, and rolls them back', async () => {
+      const { store, close } = await open();
+      try {
+        // What connectedCounts(null) must equal: the registry's active agencies, and those of them a system names.
+        const counted = async (): Promise<{ agencies: number; connected: number }> => {
+          const active = (await store.listAgencies({ limit: 1000, includeDeleted: true })).filter((a) => !a.deleted && a.state === 'active').map((a) => a.code);
+          const served = new Set<string>();
+          for (const s of await store.listSystems()) for (const a of await store.systemAgencies(s.id)) served.add(a);
+          return { agencies: active.length, connected: active.filter((a) => served.has(a)).length };
+        };
+        const check = async (want: { agencies: number; connected: number }, why: string): Promise<void> => {
+          assert.deepEqual(await counted(), want, `the brute count: ${why}`);
+          assert.deepEqual(await store.connectedCounts(null), want, why);
+        };
+        await check({ agencies: 0, connected: 0 }, 'empty');
+        const sys = (id: string): Parameters<Store['putSystem']>[0] => ({ id, name: id, tokenHash: `h-${id}`, secret: 's', state: 'active', pushUrl: null, vdxpStrict: false, createdAt: 1, updatedAt: 1 });
+        await store.putSystem(sys('s1'));
+        await store.putSystem(sys('s2'));
+        // A system may name a code before the registry has it: it connects when the agency arrives.
+        await store.setSystemAgencies('s1', ['A', 'B', 'Z']);
+        await check({ agencies: 0, connected: 0 }, 'no agency yet');
+        await store.putAgencies([agency('A'), agency('B'), agency('C'), agency('D', { state: 'suspended' }), agency('E', { deleted: true })], 10);
+        await check({ agencies: 3, connected: 2 }, 'A, B, C active; A, B served');
+        await store.setSystemAgencies('s2', ['B', 'C', 'D']);
+        await check({ agencies: 3, connected: 3 }, 'B served twice counts once; D is not active');
+        await store.setSystemAgencies('s1', ['A']);
+        await check({ agencies: 3, connected: 3 }, 'B still served by s2');
+        await store.setSystemAgencies('s2', ['D']);
+        await check({ agencies: 3, connected: 1 }, 'B and C lost their last system');
+        await store.putAgencies([agency('D'), agency('A', { state: 'merged', successor: 'C' }), agency('Z')], 20);
+        await check({ agencies: 4, connected: 1 }, 'D active and served; A merged; Z arrives, no longer named');
+        await store.putAgencies([agency('D', { deleted: true })], 30);
+        await check({ agencies: 3, connected: 0 }, 'D deleted');
+        await assert.rejects(store.transaction(async (tx) => {
+          await tx.setSystemAgencies('s1', ['B', 'C', 'Z']);
+          await tx.putAgencies([agency('Y')], 40);
+          throw new Error('boom');
+        }), /boom/);
+        await check({ agencies: 3, connected: 0 }, 'a rolled-back transaction leaves them as they were');
+        await store.setSystemAgencies('s1', ['B', 'C', 'Z']);
+        await check({ agencies: 3, connected: 3 }, 'B, C, Z');
       } finally { await close(); }
     });
 

@@ -359,10 +359,18 @@ export interface StoreOps {
    * the end of the code: G central, H province), for agencies matching `within`.
    */
   counterSums(o: { fromDay: string; toDay: string; within: AgencyPattern }): Promise<{ day: string; level: number | null; letter: string; metric: string; value: number }[]>;
+  /**
+   * The same counters summed two ways for the overview, only `metrics`: per day and metric, and per level, letter
+   * and metric over the whole span (the overview's days and months, and its figures by level and for the year).
+   */
+  counterTotals(o: { fromDay: string; toDay: string; within: AgencyPattern; metrics: readonly string[] }): Promise<{
+    days: { day: string; metric: string; value: number }[]; groups: { level: number | null; letter: string; metric: string; value: number }[];
+  }>;
   /** Per agency matching `within`, the sum of `metric` over [fromDay, toDay], largest first (then by code), at most `limit`. */
   counterTopAgencies(o: { fromDay: string; toDay: string; within: AgencyPattern; metric: string; limit: number }): Promise<{ agency: string; value: number }[]>;
   /**
-   * Edoc deliveries to agencies matching `within` of documents received in [fromAt, toAt), by seq: when the document
+   * Edoc deliveries to agencies matching `within` of documents received in [fromAt, toAt), newest first (by seq, so
+   * a `limit` keeps the newest): when the document
    * reached the hub, and the first status 01 or 03 (acceptance) and the first 06 (finished) its recipient sent, if any.
    */
   answerTimes(o: { within: AgencyPattern; fromAt: number; toAt: number; limit: number }): Promise<{ deliveryId: string; recipient: string; receivedAt: number; acceptedAt: number | null; finishedAt: number | null }[]>;

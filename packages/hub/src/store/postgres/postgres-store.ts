@@ -21,7 +21,7 @@ import {
   type StatusEntry, type Store, type StoreOps, type SystemRecord, type WriteBatch, type WriteBatchResult, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { agencyDocumentsNewestFirst, counterTotalsSql, toCounterTotals, type CounterTotals, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_COUNTS_SQL, PENDING_SQL, recipientWithin, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, unknown>;
 type Param = string | number | boolean | null | Buffer | Uint8Array;
@@ -673,6 +673,11 @@ export class PostgresOps implements StoreOps {
     }));
   }
 
+  async counterTotals(o: { fromDay: string; toDay: string; within: AgencyPattern; metrics: readonly string[] }): Promise<CounterTotals> {
+    const q = counterTotalsSql(o);
+    return toCounterTotals(await this.#all(q.days, ...q.args), await this.#all(q.groups, ...q.args));
+  }
+
   async counterSums(o: { fromDay: string; toDay: string; within: AgencyPattern }): Promise<{ day: string; level: number | null; letter: string; metric: string; value: number }[]> {
     const toRow = (r: Row): { day: string; level: number | null; letter: string; metric: string; value: number } =>
       ({ day: r['day'] as string, level: r['level'] as number | null, letter: r['letter'] as string, metric: r['metric'] as string, value: r['value'] as number });
@@ -719,25 +724,23 @@ export class PostgresOps implements StoreOps {
         (SELECT min(s.at) FROM delivery_statuses s WHERE s.delivery_id = d.id AND s.status_code IN ('01', '03')) AS accepted_at,
         (SELECT min(s.at) FROM delivery_statuses s WHERE s.delivery_id = d.id AND s.status_code = '06') AS finished_at
       FROM deliveries d JOIN documents doc ON doc.id = d.document_id
-      WHERE d.kind = 'edoc' AND doc.received_at >= ? AND doc.received_at < ? ${o.within === null ? '' : 'AND d.recipient LIKE ?'} ORDER BY d.seq LIMIT ?`,
+      WHERE d.kind = 'edoc' AND doc.received_at >= ? AND doc.received_at < ? ${recipientWithin(o.within)} ORDER BY d.seq DESC LIMIT ?`,
     o.fromAt, o.toAt, ...(o.within === null ? [] : [o.within]), o.limit))
       .map((r) => ({ deliveryId: r['id'] as string, recipient: r['recipient'] as string, receivedAt: r['received_at'] as number,
         acceptedAt: r['accepted_at'] as number | null, finishedAt: r['finished_at'] as number | null }));
   }
 
   async pendingCounts(within: AgencyPattern, now: number): Promise<{ inFlight: number; overdue: number }> {
-    const w = within === null ? '' : 'AND d.recipient LIKE ?';
     const args = within === null ? [] : [within];
-    const inFlight = (await this.#get(`SELECT count(*) AS n FROM deliveries d WHERE ${OPEN_DELIVERY_SQL} AND d.state IN (${PENDING_SQL}) ${w}`, ...args))?.['n'] as number;
-    const overdue = (await this.#get(`SELECT count(*) AS n FROM deliveries d WHERE ${OVERDUE_NOW_SQL} ${w}`, now, now, ...args))?.['n'] as number;
-    return { inFlight, overdue };
+    const r = await this.#get(PENDING_COUNTS_SQL(within).replace('%INDEXED%', ''), now, now, ...args);
+    return { inFlight: Number(r?.['in_flight'] ?? 0), overdue: Number(r?.['overdue'] ?? 0) };
   }
 
   async overdueDeliveries(o: { within: AgencyPattern; now: number; fromAt?: number; toAt?: number; limit: number }): Promise<OverdueRow[]> {
     const cols = DELIVERY_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ');
     const rows = await this.#all(`SELECT ${cols}, doc.from_agency, doc.edxml_id, doc.subject, doc.code_number, doc.code_notation, doc.due_at,
         doc.received_at FROM deliveries d JOIN documents doc ON doc.id = d.document_id
-      WHERE ${OVERDUE_NOW_SQL} ${o.within === null ? '' : 'AND d.recipient LIKE ?'} AND doc.received_at >= ? AND doc.received_at < ?
+      WHERE ${OVERDUE_NOW_SQL} ${recipientWithin(o.within)} AND doc.received_at >= ? AND doc.received_at < ?
       ORDER BY d.created_at, d.seq LIMIT ?`,
     o.now, o.now, ...(o.within === null ? [] : [o.within]), o.fromAt ?? 0, o.toAt ?? Number.MAX_SAFE_INTEGER, o.limit);
     return rows.map((r) => ({
@@ -760,18 +763,21 @@ export class PostgresOps implements StoreOps {
       where.push('(doc.from_agency LIKE ? OR EXISTS (SELECT 1 FROM deliveries x WHERE x.document_id = doc.id AND x.recipient LIKE ?))');
       args.push(o.within, o.within);
     }
-    // One agency's documents: read from the sender and recipient indexes first (a few per agency), not by walking
-    // every document newest first and asking each whether the agency took part.
-    const from = o.agency === undefined ? 'documents doc'
-      : '(SELECT id FROM documents WHERE from_agency = ? UNION SELECT document_id FROM deliveries WHERE recipient = ?) AS m JOIN documents doc ON doc.id = m.id';
-    const fromArgs = o.agency === undefined ? [] : [o.agency, o.agency];
     if (o.text !== undefined && o.text !== '') {
       // ILIKE: SQLite's LIKE ignores ASCII case, so both engines find "cong van" in "Công văn"'s ASCII letters alike.
       const t = `%${likeEscape(o.text)}%`;
       where.push("(doc.edxml_id ILIKE ? ESCAPE '\\' OR doc.code_notation ILIKE ? ESCAPE '\\' OR doc.subject ILIKE ? ESCAPE '\\' OR doc.id = ?)");
       args.push(t, t, t, o.text);
     }
-    return (await this.#all(`SELECT doc.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY doc.seq DESC LIMIT ?`, ...fromArgs, ...args, o.limit)).map(toDocument);
+    if (o.agency !== undefined) {
+      // One agency's documents: its newest from the sender and recipient indexes, a window at a time, the other terms
+      // deciding among them, not by walking every document or every one of the agency's.
+      return agencyDocumentsNewestFirst({ agency: o.agency, beforeSeq: o.beforeSeq ?? Number.MAX_SAFE_INTEGER, limit: o.limit },
+        async (sql, ...a) => this.#all(sql, ...a),
+        async (seqs) => (await this.#all(`SELECT doc.* FROM documents doc WHERE doc.seq IN (${placeholders(seqs.length)}) AND ${where.join(' AND ')} ORDER BY doc.seq DESC LIMIT ?`,
+          ...seqs, ...args, o.limit)).map(toDocument));
+    }
+    return (await this.#all(`SELECT doc.* FROM documents doc WHERE ${where.join(' AND ')} ORDER BY doc.seq DESC LIMIT ?`, ...args, o.limit)).map(toDocument);
   }
 
   async documentWithin(documentId: string, within: AgencyPattern): Promise<boolean> {
@@ -805,13 +811,16 @@ export class PostgresOps implements StoreOps {
         WHERE a.deleted = false AND a.state = 'active' AND length(a.code) = 13 AND substr(a.code, 10) = ? AND a.code LIKE ?`, tail, within);
       return { agencies: (r?.['n'] as number | undefined) ?? 0, connected: (r?.['c'] as number | undefined) ?? 0 };
     }
-    const w = within === null ? '' : 'AND a.code LIKE ?';
-    const args = within === null ? [] : [within];
+    if (within === null) {
+      // Nationwide: the totals the triggers keep (006), two rows read instead of every served agency looked up.
+      const t = new Map((await this.#all("SELECT key, value FROM console_totals WHERE key IN ('active_agencies', 'connected_agencies')")).map((r) => [r['key'], Number(r['value'])]));
+      return { agencies: t.get('active_agencies') ?? 0, connected: t.get('connected_agencies') ?? 0 };
+    }
     // The active agencies from their partial index (011 / 005); the connected ones from the systems' agencies (a
     // few thousand), each looked up, instead of asking every agency of the registry whether a system serves it.
-    const n = (await this.#get(`SELECT count(*) AS n FROM agencies a WHERE a.deleted = false AND a.state = 'active' ${w}`, ...args))?.['n'] as number | undefined;
+    const n = (await this.#get(`SELECT count(*) AS n FROM agencies a WHERE a.deleted = false AND a.state = 'active' AND a.code LIKE ?`, within))?.['n'] as number | undefined;
     const c = (await this.#get(`SELECT count(*) AS n FROM (SELECT DISTINCT agency FROM system_agencies) sa WHERE EXISTS (SELECT 1 FROM agencies a
-      WHERE a.code = sa.agency AND a.deleted = false AND a.state = 'active' ${w})`, ...args))?.['n'] as number | undefined;
+      WHERE a.code = sa.agency AND a.deleted = false AND a.state = 'active' AND a.code LIKE ?)`, within))?.['n'] as number | undefined;
     return { agencies: n ?? 0, connected: c ?? 0 };
   }
 
@@ -847,8 +856,8 @@ export class PostgresOps implements StoreOps {
   }
 
   async storageSize(): Promise<{ databaseBytes: number; packetBytes: number }> {
-    const r = await this.#get(`SELECT pg_database_size(current_database()) AS d,
-      (SELECT coalesce(sum(bytes), 0)::bigint FROM documents WHERE archived_in IS NULL) AS p`);
+    // The packet bytes are kept by triggers (006): summing every document's bytes grew with the documents ever received.
+    const r = await this.#get(`SELECT pg_database_size(current_database()) AS d, (SELECT value FROM console_totals WHERE key = 'packet_bytes') AS p`);
     return { databaseBytes: (r?.['d'] as number | undefined) ?? 0, packetBytes: (r?.['p'] as number | undefined) ?? 0 };
   }
 }
@@ -862,7 +871,7 @@ const READS = new Set([
   'expiredDeliveries', 'overdueCandidates', 'events', 'checkpoints', 'archivableSegment', 'documentsAcceptedIn', 'unnamedDigestsOf',
   'archivedDocumentCounts', 'counters',
   // the console's
-  'getUser', 'listUsers', 'getSession', 'loginFailures', 'calendarDays', 'counterSums', 'awaitingAnswer', 'deliveryStateCounts',
+  'getUser', 'listUsers', 'getSession', 'loginFailures', 'calendarDays', 'counterSums', 'counterTotals', 'awaitingAnswer', 'deliveryStateCounts',
   'agencyPredecessors', 'pendingCounts', 'overdueDeliveries', 'searchDocuments', 'documentWithin', 'documentEvents', 'searchAgencies',
   'connectedCounts', 'counterTopAgencies', 'answerTimes', 'systemActivity', 'activeSystemCounts', 'storageSize', 'agencyHistory',
 ]);

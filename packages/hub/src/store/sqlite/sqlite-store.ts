@@ -16,7 +16,7 @@ import {
   type StatusEntry, type Store, type StoreOps, type SystemRecord, type WriteBatch, type WriteBatchResult, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OPEN_DELIVERY_SQL, OVERDUE_NOW_SQL, PENDING_SQL, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { agencyDocumentsNewestFirst, counterTotalsSql, toCounterTotals, type CounterTotals, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_COUNTS_SQL, PENDING_SQL, isOneCode, recipientWithin, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, SQLInputValue>;
 
@@ -589,6 +589,11 @@ class SqliteOps implements StoreOps {
     }));
   }
 
+  async counterTotals(o: { fromDay: string; toDay: string; within: AgencyPattern; metrics: readonly string[] }): Promise<CounterTotals> {
+    const q = counterTotalsSql(o);
+    return toCounterTotals(this.#all(q.days, ...q.args), this.#all(q.groups, ...q.args));
+  }
+
   async counterSums(o: { fromDay: string; toDay: string; within: AgencyPattern }): Promise<{ day: string; level: number | null; letter: string; metric: string; value: number }[]> {
     const toRow = (r: Row): { day: string; level: number | null; letter: string; metric: string; value: number } =>
       ({ day: r['day'] as string, level: r['level'] as number | null, letter: r['letter'] as string, metric: r['metric'] as string, value: r['value'] as number });
@@ -634,7 +639,7 @@ class SqliteOps implements StoreOps {
         (SELECT min(s.at) FROM delivery_statuses s WHERE s.delivery_id = d.id AND s.status_code IN ('01', '03')) AS accepted_at,
         (SELECT min(s.at) FROM delivery_statuses s WHERE s.delivery_id = d.id AND s.status_code = '06') AS finished_at
       FROM deliveries d JOIN documents doc ON doc.id = d.document_id
-      WHERE d.kind = 'edoc' AND doc.received_at >= ? AND doc.received_at < ? ${o.within === null ? '' : 'AND d.recipient LIKE ?'} ORDER BY d.seq LIMIT ?`,
+      WHERE d.kind = 'edoc' AND doc.received_at >= ? AND doc.received_at < ? ${recipientWithin(o.within)} ORDER BY d.seq DESC LIMIT ?`,
     o.fromAt, o.toAt, ...(o.within === null ? [] : [o.within]), o.limit)
       .map((r) => ({ deliveryId: r['id'] as string, recipient: r['recipient'] as string, receivedAt: r['received_at'] as number,
         acceptedAt: r['accepted_at'] as number | null, finishedAt: r['finished_at'] as number | null }));
@@ -643,18 +648,18 @@ class SqliteOps implements StoreOps {
   async pendingCounts(within: AgencyPattern, now: number): Promise<{ inFlight: number; overdue: number }> {
     // INDEXED BY: without statistics SQLite would rather walk deliveries_expiry for every 'done' delivery; the open
     // deliveries' partial index (011) is the small set these count over (and the statement fails if it went unused).
-    const w = within === null ? '' : 'AND d.recipient LIKE ?';
     const args = within === null ? [] : [within];
-    const inFlight = this.#get(`SELECT count(*) AS n FROM deliveries d INDEXED BY deliveries_open WHERE ${OPEN_DELIVERY_SQL} AND d.state IN (${PENDING_SQL}) ${w}`, ...args)?.['n'] as number;
-    const overdue = this.#get(`SELECT count(*) AS n FROM deliveries d INDEXED BY deliveries_open WHERE ${OVERDUE_NOW_SQL} ${w}`, now, now, ...args)?.['n'] as number;
-    return { inFlight, overdue };
+    // One agency: its own open deliveries by the recipient-first index (012); a pattern or nationwide: all of them.
+    const index = within !== null && isOneCode(within) ? 'deliveries_open_recipient' : 'deliveries_open';
+    const r = this.#get(PENDING_COUNTS_SQL(within).replace('%INDEXED%', `INDEXED BY ${index}`), now, now, ...args);
+    return { inFlight: (r?.['in_flight'] as number | undefined) ?? 0, overdue: (r?.['overdue'] as number | undefined) ?? 0 };
   }
 
   async overdueDeliveries(o: { within: AgencyPattern; now: number; fromAt?: number; toAt?: number; limit: number }): Promise<OverdueRow[]> {
     const cols = DELIVERY_COLUMNS.split(', ').map((c) => `d.${c}`).join(', ');
     const rows = this.#all(`SELECT ${cols}, doc.from_agency, doc.edxml_id, doc.subject, doc.code_number, doc.code_notation, doc.due_at,
-        doc.received_at FROM deliveries d INDEXED BY deliveries_open JOIN documents doc ON doc.id = d.document_id
-      WHERE ${OVERDUE_NOW_SQL} ${o.within === null ? '' : 'AND d.recipient LIKE ?'} AND doc.received_at >= ? AND doc.received_at < ?
+        doc.received_at FROM deliveries d INDEXED BY ${o.within !== null && isOneCode(o.within) ? 'deliveries_open_recipient' : 'deliveries_open'} JOIN documents doc ON doc.id = d.document_id
+      WHERE ${OVERDUE_NOW_SQL} ${recipientWithin(o.within)} AND doc.received_at >= ? AND doc.received_at < ?
       ORDER BY d.created_at, d.seq LIMIT ?`,
     o.now, o.now, ...(o.within === null ? [] : [o.within]), o.fromAt ?? 0, o.toAt ?? Number.MAX_SAFE_INTEGER, o.limit);
     return rows.map((r) => ({
@@ -686,10 +691,10 @@ class SqliteOps implements StoreOps {
     const run = (from: string, fromArgs: SQLInputValue[], order: string, extra: string[] = [], extraArgs: SQLInputValue[] = []): DocumentRow[] =>
       this.#all(`SELECT doc.* FROM ${from} WHERE ${[...extra, ...where].join(' AND ')} ORDER BY ${order} DESC LIMIT ?`, ...fromArgs, ...extraArgs, ...args, o.limit).map(toDocument);
     if (o.agency !== undefined) {
-      // One agency's documents: read from the sender and recipient indexes first (a few per agency), not by walking
-      // every document newest first and asking each whether the agency took part.
-      return run('(SELECT id FROM documents WHERE from_agency = ? UNION SELECT document_id FROM deliveries WHERE recipient = ?) AS m CROSS JOIN documents doc ON doc.id = m.id',
-        [o.agency, o.agency], 'doc.seq');
+      // One agency's documents: its newest from the sender and recipient indexes, a window at a time, the other terms
+      // deciding among them, not by walking every document or every one of the agency's.
+      return agencyDocumentsNewestFirst({ agency: o.agency, beforeSeq: o.beforeSeq ?? Number.MAX_SAFE_INTEGER, limit: o.limit },
+        async (sql, ...a) => this.#all(sql, ...a), async (seqs) => run('documents doc', [], 'doc.seq', [`doc.seq IN (${placeholders(seqs.length)})`], seqs));
     }
     if (text !== undefined && [...text].length >= 3) {
       // Words: the trigram index (011) yields candidates newest first, the LIKE above decides, the page's end stops
@@ -734,13 +739,16 @@ class SqliteOps implements StoreOps {
         WHERE a.deleted = 0 AND a.state = 'active' AND length(a.code) = 13 AND upper(substr(a.code, 10)) = ? AND a.code LIKE ?`, tail, within);
       return { agencies: (r?.['n'] as number | undefined) ?? 0, connected: (r?.['c'] as number | undefined) ?? 0 };
     }
-    const w = within === null ? '' : 'AND a.code LIKE ?';
-    const args = within === null ? [] : [within];
+    if (within === null) {
+      // Nationwide: the totals the triggers keep (012), two rows read instead of every served agency looked up.
+      const t = new Map(this.#all("SELECT key, value FROM console_totals WHERE key IN ('active_agencies', 'connected_agencies')").map((r) => [r['key'], r['value'] as number]));
+      return { agencies: t.get('active_agencies') ?? 0, connected: t.get('connected_agencies') ?? 0 };
+    }
     // The active agencies from their partial index (011 / 005); the connected ones from the systems' agencies (a
     // few thousand), each looked up, instead of asking every agency of the registry whether a system serves it.
-    const n = (this.#get(`SELECT count(*) AS n FROM agencies a WHERE a.deleted = 0 AND a.state = 'active' ${w}`, ...args))?.['n'] as number | undefined;
+    const n = (this.#get(`SELECT count(*) AS n FROM agencies a WHERE a.deleted = 0 AND a.state = 'active' AND a.code LIKE ?`, within))?.['n'] as number | undefined;
     const c = (this.#get(`SELECT count(*) AS n FROM (SELECT DISTINCT agency FROM system_agencies) sa WHERE EXISTS (SELECT 1 FROM agencies a INDEXED BY agencies_active
-      WHERE a.code = sa.agency AND a.deleted = 0 AND a.state = 'active' ${w})`, ...args))?.['n'] as number | undefined;
+      WHERE a.code = sa.agency AND a.deleted = 0 AND a.state = 'active' AND a.code LIKE ?)`, within))?.['n'] as number | undefined;
     return { agencies: n ?? 0, connected: c ?? 0 };
   }
 
@@ -777,7 +785,8 @@ class SqliteOps implements StoreOps {
 
   async storageSize(): Promise<{ databaseBytes: number; packetBytes: number }> {
     const pages = this.#get('SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()');
-    const packets = this.#get('SELECT coalesce(sum(bytes), 0) AS n FROM documents WHERE archived_in IS NULL');
+    // Kept by triggers (012): summing every document's bytes grew with the documents ever received.
+    const packets = this.#get("SELECT value AS n FROM console_totals WHERE key = 'packet_bytes'");
     return { databaseBytes: (pages?.['n'] as number | undefined) ?? 0, packetBytes: (packets?.['n'] as number | undefined) ?? 0 };
   }
 }
