@@ -55,7 +55,7 @@ function migrate(db: DatabaseSync): void {
  * getAgenciesList's page as SQLite writes it: each item by json_object (its text as JSON.stringify's; a quarter
  * faster than concatenating quoted pieces), the page as one BLOB, which reaches JavaScript as bytes, not a string.
  */
-const SQLITE_AGENCY_LIST = {
+export const SQLITE_AGENCY_LIST = {
   item: (pairs: [string, string][]): string => `json_object(${pairs.map(([k, v]) => `'${k}', ${v}`).join(', ')})`,
   bytes: (expr: string): string => `CAST(${expr} AS BLOB)`,
   deletedFalse: '0',
