@@ -49,8 +49,8 @@ function codeOfForm(a: Agency, form: 'legacy' | 'qd20'): string | undefined {
   return [a.code, ...a.otherCodes].find((c) => formOf(c)?.form === form);
 }
 
-/** The last getAgenciesList answer of a hub, whole, and the registry version it was read at. */
-const listAnswers = new WeakMap<HubContext, { version: number; bytes: Buffer }>();
+/** The last getAgenciesList answer of a hub, whole (its pieces, never copied into one), and the registry version it was read at. */
+const listAnswers = new WeakMap<HubContext, { version: number; pieces: Buffer[]; bytes: number }>();
 
 /**
  * getAgenciesList, answered from the bytes of the last answer while the registry version is the same. Every
@@ -68,7 +68,9 @@ const listAnswers = new WeakMap<HubContext, { version: number; bytes: Buffer }>(
 export async function sendAgenciesList(ctx: HubContext, reply: FastifyReply): Promise<FastifyReply> {
   const version = await ctx.store.registryVersion();
   const kept = listAnswers.get(ctx);
-  if (kept?.version === version) return reply.code(200).type(JSON_TYPE).send(kept.bytes);
+  if (kept?.version === version) {
+    return reply.code(200).type(JSON_TYPE).header('content-length', kept.bytes).send(Readable.from(kept.pieces, { objectMode: false }));
+  }
   const pages = agencyListPieces(ctx);
   // The first page is read before anything is sent, so a failure there is still a proper FAIL answer; a failure
   // later cuts the response off (invalid JSON), which a client cannot mistake for a complete list.
@@ -88,7 +90,7 @@ export async function sendAgenciesList(ctx: HubContext, reply: FastifyReply): Pr
     yield out(Buffer.from(']}', 'latin1'));
     // The answer is sent whole already: a failed re-read only means nothing is kept.
     const now = await ctx.store.registryVersion().catch(() => undefined);
-    if (keep && now === version) listAnswers.set(ctx, { version, bytes: Buffer.concat(pieces, bytes) });
+    if (keep && now === version) listAnswers.set(ctx, { version, pieces, bytes });
   }
   return reply.code(200).type(JSON_TYPE).send(Readable.from(body(), { objectMode: false }));
 }
