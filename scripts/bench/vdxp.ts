@@ -172,7 +172,7 @@ function assert(): never {
   throw new Error('assertion: index within the fixed sender/receiver lists');
 }
 
-async function exchange(root: string, api: Api, packetBytes: number, documents: number): Promise<VdxpBenchFigures> {
+export async function exchange(root: string, api: Api, packetBytes: number, documents: number): Promise<VdxpBenchFigures> {
   const dir = mkdtempSync(join(root, `${api}-`));
   const hub = await openHub({ dataDir: dir });
   const app = buildServer(hub);

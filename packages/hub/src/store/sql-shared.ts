@@ -23,6 +23,36 @@ export const toEvent = (r: SqlRow): EventRow => ({
   data: JSON.parse(r['data'] as string) as Record<string, unknown>, dataJson: r['data'] as string, prevHash: r['prev_hash'] as string, hash: r['hash'] as string,
 });
 
+/**
+ * getAgenciesList's page (StoreOps.agencyListPage) in one statement over the agencies_version_code index: the items'
+ * JSON text concatenated, their count and the last row's version. The LIMIT keeps the subquery whole (never
+ * flattened into the aggregate, nor its ORDER BY dropped), so its rows reach the aggregate in (version, code)
+ * order; an ORDER BY inside the aggregate would sort the items again, their text with them (twice the time,
+ * measured). Each engine writes an item's JSON object from its (key, SQL value) pairs (`item`), turns the page's
+ * text into bytes (`bytes`), spells false, and finds `oldCode`: the first of the agency's other codes, other than
+ * its own, of the legacy form NNN.NN.NN.XNN (agency-code.ts LEGACY; the contract suite checks both engines against
+ * it). Binds the cursor (version, or version and code), then the limit.
+ */
+export const agencyListPageSql = (e: { item: (pairs: [string, string][]) => string; bytes: (expr: string) => string; deletedFalse: string; oldCode: string }, afterCode: boolean): string => `
+  SELECT ${e.bytes("string_agg(item, ',')")} AS json, count(*) AS n, max(version) AS last_version FROM (
+    SELECT a.version, ${e.item([['id', 'a.code'], ['pid', "coalesce(a.parent, '')"], ['code', 'a.code'], ['name', 'a.name'], ['mail', "coalesce(a.email, '')"],
+      ['oldCode', `CASE WHEN a.other_codes = '[]' THEN '' ELSE coalesce(${e.oldCode}, '') END`]])} AS item
+    FROM agencies a WHERE ${afterCode ? '(a.version, a.code) > (?, ?)' : 'a.version > ?'} AND a.deleted = ${e.deletedFalse} AND a.state IN ('active', 'suspended')
+    ORDER BY a.version, a.code LIMIT ?) page`;
+
+const ITEM_START = Buffer.from('{"id":"');
+
+/**
+ * The code of a page's last item, read back from its text: the cursor's code at no cost to the query. `{"id":"`
+ * starts each item and nothing else: inside a JSON string every quote is escaped, and no key but `id` follows `{`.
+ */
+export function lastItemCode(json: Buffer): string {
+  const from = json.lastIndexOf(ITEM_START) + ITEM_START.length;
+  let end = from;
+  while (end < json.length && json[end] !== 0x22) end += json[end] === 0x5c ? 2 : 1;
+  return JSON.parse(json.subarray(from - 1, end + 1).toString('utf8')) as string;
+}
+
 export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
 /**

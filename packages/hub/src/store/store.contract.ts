@@ -52,6 +52,46 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
       } finally { await close(); }
     });
 
+    it('writes getAgenciesList\'s pages itself: current agencies only, (version, code) order, JSON as JSON.stringify writes it', async () => {
+      const { store, close } = await open();
+      try {
+        // Names that need escaping (quotes, backslash, controls), Vietnamese and an emoji; other codes in every form.
+        const tricky = 'Đơn vị "F" \\ tạm dừng\t\n\r\b\f\u0001\u001f\u007f 😀 \u2028';
+        const v1 = await store.putAgencies([
+          agency('B', { parent: 'A', email: 'b@x.vn', otherCodes: ['B-QD20', 'H41.15', '000.00.01.b01', '000.00.01.B01', '000.00.02.B02'] }), agency('A'),
+          agency('C', { deleted: true }), agency('D', { state: 'merged', successor: 'A' }), agency('E', { state: 'dissolved' }),
+          agency('F', { state: 'suspended', name: tricky, otherCodes: ['000.00.00.F00'] }),
+          agency('000.00.00.G22', { otherCodes: ['000.00.00.G22', '0000.00.00.G23', '000.00.00.G2', '000.00.00.G23'] }),
+          agency('H', { otherCodes: ['H41', '123456789012'] }), agency('Z"\\{"id":"z'),
+        ], 10);
+        const v2 = (await store.putAgency(agency('0', { name: 'Later, first by code' }), 20)).version;
+        assert.ok(v2 > v1);
+        const item = (code: string, name: string, extra: { pid?: string; mail?: string; oldCode?: string } = {}): string =>
+          JSON.stringify({ id: code, pid: extra.pid ?? '', code, name, mail: extra.mail ?? '', oldCode: extra.oldCode ?? '' });
+        const expected = [
+          item('000.00.00.G22', 'Agency 000.00.00.G22', { oldCode: '000.00.00.G23' }), item('A', 'Agency A'),
+          item('B', 'Agency B', { pid: 'A', mail: 'b@x.vn', oldCode: '000.00.01.B01' }), item('F', tricky, { oldCode: '000.00.00.F00' }),
+          item('H', 'Agency H'), item('Z"\\{"id":"z', 'Agency Z"\\{"id":"z'), item('0', 'Later, first by code'),
+        ];
+        const text = (p: { json: Uint8Array }): string => Buffer.from(p.json).toString('utf8');
+        const all = await store.agencyListPage({ afterVersion: 0, limit: 100 });
+        assert.equal(text(all), expected.join(','), 'deleted, merged and dissolved agencies are left out; version before code');
+        assert.equal(all.rows, 7);
+        assert.deepEqual(all.last, { version: v2, code: '0' });
+        // Pages of three: the second ends on the code that needs escaping (the cursor is read back from the text).
+        const page1 = await store.agencyListPage({ afterVersion: 0, limit: 3 });
+        assert.deepEqual([page1.rows, page1.last], [3, { version: v1, code: 'B' }]);
+        const page2 = await store.agencyListPage({ afterVersion: v1, afterCode: 'B', limit: 3 });
+        assert.deepEqual([page2.rows, page2.last], [3, { version: v1, code: 'Z"\\{"id":"z' }]);
+        const page3 = await store.agencyListPage({ afterVersion: v1, afterCode: 'Z"\\{"id":"z', limit: 3 });
+        assert.deepEqual([page3.rows, page3.last], [1, { version: v2, code: '0' }]);
+        assert.equal([page1, page2, page3].map(text).join(','), expected.join(','));
+        assert.equal(text(await store.agencyListPage({ afterVersion: v1, limit: 10 })), expected.at(-1), 'version alone: strictly after it');
+        const none = await store.agencyListPage({ afterVersion: v2, limit: 10 });
+        assert.deepEqual([none.json.byteLength, none.rows, none.last], [0, 0, undefined]);
+      } finally { await close(); }
+    });
+
     it('keeps systems and the agencies they act for', async () => {
       const { store, close } = await open();
       try {

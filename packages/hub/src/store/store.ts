@@ -23,6 +23,19 @@ export interface Agency {
 
 export type AgencyInput = Omit<Agency, 'version' | 'updatedAt' | 'deleted'> & { deleted?: boolean };
 
+/**
+ * A page of getAgenciesList's items as its answer's bytes: each agency that exists today under its own code as
+ * `{"id":code,"pid":parent,"code":code,"name":name,"mail":email,"oldCode":another legacy code}` (the text
+ * JSON.stringify writes; "" for a missing value), comma-separated, UTF-8, in (version, code) order, written by
+ * the database in its pass over the index: a national registry's 111,000 agencies become no objects at all.
+ */
+export interface AgencyListPage {
+  json: Uint8Array;
+  rows: number;
+  /** The cursor of the page's last row (undefined for an empty page): the next page starts after it. */
+  last: { version: number; code: string } | undefined;
+}
+
 export interface SystemRecord {
   id: string;
   name: string;
@@ -256,6 +269,11 @@ export interface StoreOps {
   putAgencies(agencies: AgencyInput[], at: number): Promise<number>;
   /** Agencies changed after `afterVersion`, ordered by version then code; deleted ones included. */
   listAgencies(options: { afterVersion?: number; afterCode?: string; limit: number; includeDeleted?: boolean; parent?: string }): Promise<Agency[]>;
+  /**
+   * getAgenciesList's narrow read: up to `limit` agencies that exist today under their own code (not deleted,
+   * active or suspended), ordered by version then code, after the cursor (version alone: strictly after it).
+   */
+  agencyListPage(options: { afterVersion: number; afterCode?: string; limit: number }): Promise<AgencyListPage>;
   countAgencies(): Promise<number>;
   registryVersion(): Promise<number>;
 

@@ -14,7 +14,7 @@ let gov: VdxpTestClient;
 let close: () => Promise<void>;
 
 before(async () => {
-  t = await startTestHub({ limits: { vdxpRegistryPageRows: PAGE_ROWS } });
+  t = await startTestHub({ limits: { vdxpAgencyListPageRows: PAGE_ROWS } });
   const s = await listen(t.hub);
   gov = new VdxpTestClient({ endpoint: s.url, systemId: 'sys.gov', secret: 'gov-secret', now: () => t.clock.now() });
   close = async () => { await s.app.close(); await t.close(); };
@@ -55,13 +55,13 @@ it('answers anew after a change made through the store alone (no event in this p
 it('never answers with an answer the registry changed under, between its pages', async () => {
   await gov.call('getAgenciesList');
   const store = t.hub.ctx.store;
-  const listAgencies = store.listAgencies.bind(store);
+  const agencyListPage = store.agencyListPage.bind(store);
   let pages = 0;
   // A change committed while the answer is between its first and second page.
-  store.listAgencies = async (o) => {
-    const rows = await listAgencies(o);
+  store.agencyListPage = async (o) => {
+    const page = await agencyListPage(o);
     if (++pages === 1) await rename('000.00.00.G12', 'Bộ Tài chính (giữa hai trang)');
-    return rows;
+    return page;
   };
   try {
     await rename('000.00.00.G22', 'Văn phòng Chính phủ (trước)');
@@ -69,7 +69,7 @@ it('never answers with an answer the registry changed under, between its pages',
     assert.equal(kept(torn), false);
     assert.equal(pages > 1, true, 'the answer was read in several pages');
   } finally {
-    store.listAgencies = listAgencies;
+    store.agencyListPage = agencyListPage;
   }
   const next = await gov.call('getAgenciesList');
   assert.equal(kept(next), false, 'the torn answer was not kept');

@@ -3,13 +3,14 @@
 // version, and registering or deleting a unit under one's own parent.
 
 import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { parseAgencyCode } from '@vdxp/edxml';
 import { record, type HubContext } from '../../context.ts';
 import { HubError } from '../../errors.ts';
 import { addAgency, dissolveAgency } from '../../registry.ts';
 import type { Agency, SystemRecord } from '../../store/store.ts';
-import { JSON_TYPE, sendList, vnTime } from './answer.ts';
+import { asciiJson, JSON_TYPE, ok, vnTime } from './answer.ts';
 
 /** Pages of the registry in (version, code) order, each mapped and filtered; the last page may be short. */
 async function* registryPages<T>(ctx: HubContext, o: { afterVersion?: number; includeDeleted: boolean }, map: (a: Agency) => T | undefined): AsyncGenerator<T[]> {
@@ -48,8 +49,8 @@ function codeOfForm(a: Agency, form: 'legacy' | 'qd20'): string | undefined {
   return [a.code, ...a.otherCodes].find((c) => formOf(c)?.form === form);
 }
 
-/** The last getAgenciesList answer of a hub, whole, and the registry version it was read at. */
-const listAnswers = new WeakMap<HubContext, { version: number; bytes: Buffer }>();
+/** The last getAgenciesList answer of a hub, whole (its pieces, never copied into one), and the registry version it was read at. */
+const listAnswers = new WeakMap<HubContext, { version: number; pieces: Buffer[]; bytes: number }>();
 
 /**
  * getAgenciesList, answered from the bytes of the last answer while the registry version is the same. Every
@@ -59,38 +60,65 @@ const listAnswers = new WeakMap<HubContext, { version: number; bytes: Buffer }>(
  * nodes. An answer is kept under the version read before its first page: one that a change reached while it
  * was read is kept under a version already gone, so never served (and not kept at all when the version read
  * after its last page differs). Kept only up to limits.vdxpAgencyListCacheBytesMax.
+ *
+ * A first answer is the store's narrow read (agencyListPage: the database writes each page's items as the
+ * answer's JSON, in one pass over the (version, code) index), one buffer per page that is both what the socket
+ * is sent and what is kept: no agency objects, no JSON.stringify of them, no second encoding for the cache.
  */
 export async function sendAgenciesList(ctx: HubContext, reply: FastifyReply): Promise<FastifyReply> {
   const version = await ctx.store.registryVersion();
   const kept = listAnswers.get(ctx);
-  if (kept?.version === version) return reply.code(200).type(JSON_TYPE).send(kept.bytes);
-  const pieces: Buffer[] = [];
-  let bytes = 0;
-  let keep = true;
-  return sendList(reply, agenciesListPages(ctx), {
-    piece: (text) => {
-      if (!keep) return;
-      const b = Buffer.from(text, 'utf8');
+  if (kept?.version === version) {
+    return reply.code(200).type(JSON_TYPE).header('content-length', kept.bytes).send(Readable.from(kept.pieces, { objectMode: false }));
+  }
+  const pages = agencyListPieces(ctx);
+  // The first page is read before anything is sent, so a failure there is still a proper FAIL answer; a failure
+  // later cuts the response off (invalid JSON), which a client cannot mistake for a complete list.
+  const first = await pages.next();
+  async function* body(): AsyncGenerator<Buffer> {
+    const pieces: Buffer[] = [];
+    let bytes = 0;
+    let keep = true;
+    const out = (b: Buffer): Buffer => {
+      if (!keep) return b;
       bytes += b.length;
       if (bytes > ctx.limits.vdxpAgencyListCacheBytesMax) { keep = false; pieces.length = 0; } else pieces.push(b);
-    },
-    end: async () => {
-      // The answer is sent whole already: a failed re-read only means nothing is kept.
-      const now = await ctx.store.registryVersion().catch(() => undefined);
-      if (keep && now === version) listAnswers.set(ctx, { version, bytes: Buffer.concat(pieces, bytes) });
-    },
-  });
+      return b;
+    };
+    yield out(Buffer.from(`${asciiJson(ok()).slice(0, -1)},"data":[`, 'latin1'));
+    for (let page = first; page.done !== true; page = await pages.next()) yield out(page.value);
+    yield out(Buffer.from(']}', 'latin1'));
+    // The answer is sent whole already: a failed re-read only means nothing is kept.
+    const now = await ctx.store.registryVersion().catch(() => undefined);
+    if (keep && now === version) listAnswers.set(ctx, { version, pieces, bytes });
+  }
+  return reply.code(200).type(JSON_TYPE).send(Readable.from(body(), { objectMode: false }));
 }
 
+const COMMA = Buffer.from(',');
+
 /**
- * getAgenciesList: `{id, pid, code, name, mail, oldCode}`. The hub keys agencies by code and has no numeric
- * ids, so `id` is the code and `pid` the parent's code; `oldCode` is another legacy code the agency had.
+ * getAgenciesList's items, `{id, pid, code, name, mail, oldCode}`, as the answer's bytes: each page of the
+ * store's narrow read is already that text (agencyListPage), so it is passed on as it came, a comma between
+ * pages. The hub keys agencies by code and has no numeric ids, so `id` is the code and `pid` the parent's code;
+ * `oldCode` is another legacy code the agency had.
  */
-export function agenciesListPages(ctx: HubContext): AsyncGenerator<unknown[]> {
-  return registryPages(ctx, { includeDeleted: false }, (a) => current(a) ? {
-    id: a.code, pid: a.parent ?? '', code: a.code, name: a.name, mail: a.email ?? '',
-    oldCode: a.otherCodes.find((c) => c !== a.code && formOf(c)?.form === 'legacy') ?? '',
-  } : undefined);
+async function* agencyListPieces(ctx: HubContext): AsyncGenerator<Buffer> {
+  const limit = ctx.limits.vdxpAgencyListPageRows;
+  let afterVersion = 0;
+  let afterCode: string | undefined;
+  let separator = false;
+  for (;;) {
+    const page = await ctx.store.agencyListPage({ afterVersion, ...(afterCode !== undefined ? { afterCode } : {}), limit });
+    if (page.rows > 0) {
+      if (separator) yield COMMA;
+      yield Buffer.from(page.json.buffer, page.json.byteOffset, page.json.byteLength);
+      separator = true;
+    }
+    if (page.rows < limit || page.last === undefined) return;
+    afterVersion = page.last.version;
+    afterCode = page.last.code;
+  }
 }
 
 /** getAgenciesListQD20: `{id, code, name, mail, code102}`, the QĐ20 code where the agency has one. */

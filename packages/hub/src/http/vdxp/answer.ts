@@ -1,6 +1,6 @@
 // The protocol's JSON answers: `status` OK/FAIL, `ErrorCode` ("0" on success), `ErrorDesc` in Vietnamese
 // without diacritics, plus each call's fields; long lists are streamed page by page, never built whole
-// (getAgenciesList keeps the bytes it sent, up to a limit, to send again while the registry is unchanged).
+// (getAgenciesList writes its own bytes and keeps them, up to a limit: agencies.ts).
 
 import { Readable } from 'node:stream';
 import { edxmlTimestamp } from '@vdxp/edxml';
@@ -48,25 +48,18 @@ export function sendAnswer(reply: FastifyReply, answer: Answer, httpStatus = 200
  * so a refusal there is still a proper FAIL answer; a failure later cuts the response off (invalid JSON),
  * which a client cannot mistake for a complete list.
  */
-export async function sendList(reply: FastifyReply, pages: AsyncIterator<unknown[]>, watch?: {
-  /** Each piece of the answer as it is sent. */
-  piece: (text: string) => void;
-  /** After the last piece was handed to the socket (not called when the answer was cut off). */
-  end: () => Promise<void>;
-}): Promise<FastifyReply> {
+export async function sendList(reply: FastifyReply, pages: AsyncIterator<unknown[]>): Promise<FastifyReply> {
   const first = await pages.next();
   async function* body(): AsyncGenerator<string> {
-    const out = (text: string): string => { watch?.piece(text); return text; };
-    yield out(asciiJson(ok()).slice(0, -1) + ',"data":[');
+    yield asciiJson(ok()).slice(0, -1) + ',"data":[';
     let separator = '';
     for (let page = first; page.done !== true; page = await pages.next()) {
       if (page.value.length === 0) continue;
       // UTF-8, unescaped: the SDK reads lists as UTF-8, and escaping a national registry's names costs time.
-      yield out(separator + JSON.stringify(page.value).slice(1, -1));
+      yield separator + JSON.stringify(page.value).slice(1, -1);
       separator = ',';
     }
-    yield out(']}');
-    await watch?.end();
+    yield ']}';
   }
   return reply.code(200).type(JSON_TYPE).send(Readable.from(body(), { objectMode: false }));
 }

@@ -88,6 +88,13 @@ describe('hash-file', () => {
     assert.equal(await collect([file], sha('other')), file, 'no CRLF, nothing dropped (the digest check refuses later)');
     assert.equal(await collect(['a'], sha('a')), 'a');
     assert.equal(await collect([], sha('')), '');
+    // Every byte a chunk of its own, and every cut in two, for both endings.
+    for (const [body, kept] of [[file + '\r\n', file], [own, own], [own + '\r\n', own]] as const) {
+      const hashFile = kept === file ? unpaddedHex(sha(file)) : sha(own);
+      assert.equal(await collect([...body], hashFile), kept, `one-byte chunks of ${JSON.stringify(body)}`);
+      for (let cut = 0; cut <= body.length; cut++) assert.equal(await collect([body.slice(0, cut), body.slice(cut)], hashFile), kept, `cut at ${cut}`);
+    }
+    assert.equal(await collect(['\r', '\n'], sha('')), '', 'an empty file sent with the SDK\'s CRLF');
   });
 });
 

@@ -2,7 +2,7 @@
 // headers a call acts on were signed with that system's secret, and, for a strict system or a call that needs
 // it, whether the signature is fresh and new.
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HubContext } from '../../context.ts';
 import { HubError } from '../../errors.ts';
@@ -19,8 +19,29 @@ const PREFIX = 'xroadvnpt-';
 const LATEST_CLOCK_AHEAD_OF_VN_MS = 14 * 3600 * 1000 - VN_OFFSET_MS;
 
 /** Lowercase hex HMAC-SHA256 of the sign-header's bytes, keyed with the secret string's UTF-8 bytes. */
-export function signHeaderHash(secret: string, signHeader: Uint8Array | string): string {
-  return createHmac('sha256', Buffer.from(secret, 'utf8')).update(signHeader).digest('hex');
+export function signHeaderHash(secret: string | KeyObject, signHeader: Uint8Array | string): string {
+  return createHmac('sha256', typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret).update(signHeader).digest('hex');
+}
+
+/**
+ * Each system's HMAC key, opened from its sealed secret once rather than on every call (an AES-GCM open and a
+ * key made from bytes each time: ~0.3 ms of a small document's four calls, measured), for as long as the sealed
+ * secret read with the system is the same: a rotated secret is a new sealed value, so its key is made anew at
+ * once. One entry per system of the hub.
+ */
+const hmacKeys = new WeakMap<HubContext, Map<string, { sealed: string; key: KeyObject }>>();
+
+function hmacKeyOf(ctx: HubContext, system: SystemRecord): KeyObject {
+  let keys = hmacKeys.get(ctx);
+  if (keys === undefined) {
+    keys = new Map();
+    hmacKeys.set(ctx, keys);
+  }
+  const kept = keys.get(system.id);
+  if (kept?.sealed === system.secret) return kept.key;
+  const key = createSecretKey(Buffer.from(systemSecret(ctx, system), 'utf8'));
+  keys.set(system.id, { sealed: system.secret, key });
+  return key;
 }
 
 /**
@@ -129,7 +150,7 @@ export async function authenticate(ctx: HubContext, headers: IncomingHttpHeaders
   if (!system || system.state !== 'active') {
     throw new HubError('VDXP_E_AUTH_INVALID', `He thong ${systemId} chua dang ky hoac da bi tam dung (is not an active system of this hub)`, { details: { systemId } });
   }
-  const expected = Buffer.from(signHeaderHash(systemSecret(ctx, system), signBytes), 'utf8');
+  const expected = Buffer.from(signHeaderHash(hmacKeyOf(ctx, system), signBytes), 'utf8');
   const signature = hash.trim().toLowerCase();
   const given = Buffer.from(signature, 'utf8');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {

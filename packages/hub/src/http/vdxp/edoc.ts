@@ -107,15 +107,28 @@ export async function opened(stream: Readable): Promise<AsyncGenerator<Buffer>> 
   })();
 }
 
-/** The JSON answer of getEdoc as chunks: the packet's base64 is written as it is read, never held whole. */
+/**
+ * The JSON answer of getEdoc as chunks: the packet's base64 is written as it is read, never held whole. Each chunk
+ * is encoded where it lies (its first bytes completing the group the last one left open), not copied first.
+ */
 export async function* base64Answer(head: string, stream: AsyncIterable<Buffer>, tail: string): AsyncGenerator<string> {
   yield head;
   let carry: Buffer = Buffer.alloc(0);
   for await (const chunk of stream) {
-    const all = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
-    const whole = all.length - (all.length % 3);
-    yield all.subarray(0, whole).toString('base64');
-    carry = Buffer.from(all.subarray(whole));
+    let from = 0;
+    let lead = '';
+    if (carry.length > 0) {
+      from = Math.min(3 - carry.length, chunk.length);
+      const group = Buffer.concat([carry, chunk.subarray(0, from)]);
+      if (group.length < 3) {
+        carry = group;
+        continue;
+      }
+      lead = group.toString('base64');
+    }
+    const whole = from + (chunk.length - from) - ((chunk.length - from) % 3);
+    yield lead + chunk.toString('base64', from, whole);
+    carry = Buffer.from(chunk.subarray(whole));
   }
   yield carry.toString('base64') + tail;
 }

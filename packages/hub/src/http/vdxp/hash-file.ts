@@ -25,28 +25,38 @@ export function hashFileMatches(hashFile: string, digestHex: string): boolean {
   return hashFile === digestHex || hashFile === unpaddedHex(digestHex);
 }
 
-const CRLF = Buffer.from('\r\n');
-
 /**
  * Passes the body on, except a final CRLF that is not part of the file. SDKVXP 2.0.1 writes the file and then
  * "\r\n" (its MultipartUtility ends every part so, even when no boundary is written) while `hash-file` covers
- * the file alone. The last two bytes are held back; at the end they are dropped only when they are CRLF and
- * the bytes before them match `hash-file`, so a body whose own last bytes are CRLF is kept whole.
+ * the file alone. The latest chunk is held back (passed on as it came once another arrives: no copy); at the end
+ * its last two bytes are dropped only when they are CRLF and the bytes before them match `hash-file`, so a body
+ * whose own last bytes are CRLF is kept whole.
  */
 export async function* withoutSdkTrailer(source: ByteSource, hashFile: string): AsyncGenerator<Uint8Array> {
   const hash = createHash('sha256');
-  let tail: Buffer = Buffer.alloc(0);
+  let held: Buffer | undefined;
   for await (const c of source) {
-    const all = tail.length === 0 ? Buffer.from(c.buffer, c.byteOffset, c.byteLength) : Buffer.concat([tail, c]);
-    const keep = Math.max(0, all.length - 2);
-    tail = all.subarray(keep);
-    if (keep > 0) {
-      const out = all.subarray(0, keep);
-      hash.update(out);
-      yield out;
+    if (c.byteLength === 0) continue;
+    const chunk = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+    if (held === undefined) {
+      held = chunk;
+      continue;
+    }
+    // A one-byte chunk could be the LF of a CR held: keep the held chunk's last byte with it.
+    const pass = chunk.length >= 2 ? held : held.subarray(0, held.length - 1);
+    if (pass.length > 0) {
+      hash.update(pass);
+      yield pass;
+    }
+    held = chunk.length >= 2 ? chunk : Buffer.concat([held.subarray(held.length - 1), chunk]);
+  }
+  if (held === undefined) return;
+  if (held.length >= 2 && held[held.length - 2] === 0x0d && held[held.length - 1] === 0x0a) {
+    const file = held.subarray(0, held.length - 2);
+    if (hashFileMatches(hashFile, hash.update(file).digest('hex'))) {
+      if (file.length > 0) yield file;
+      return;
     }
   }
-  if (tail.length === 0) return;
-  if (tail.equals(CRLF) && hashFileMatches(hashFile, hash.digest('hex'))) return;
-  yield tail;
+  yield held;
 }

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { parsePacketBytes } from '@vdxp/edxml';
 import { HUB_ERRORS } from '../../errors.ts';
-import { addSystem, importAgencies, setSystemVdxpStrict } from '../../registry.ts';
+import { addSystem, importAgencies, rotateSystemCredentials, setSystemVdxpStrict } from '../../registry.ts';
 import { edoc, inlinePackets, listen, startTestHub, statusPacket, type TestHub } from '../../../test-support/testkit.ts';
 import { protocolTimestamp, sdkHashFile, standardHashFile, VdxpTestClient, type CallResult, type Json } from '../../../test-support/vdxp-test-client.ts';
 
@@ -229,6 +229,16 @@ describe('authentication and refusals', () => {
     failAnswer(await c('gov').send('countReceiveEdoc', 'POST', first.sent, '{}'), 'VDXP_E_VDXP_TIMESTAMP');
     assert.equal(await setSystemVdxpStrict(t.hub.ctx, 'sys.gov', false, 'test'), true);
     okAnswer(await c('gov').send('countReceiveEdoc', 'POST', first.sent, '{}'));
+  });
+
+  it('takes a rotated secret at once and refuses the old one, whose key the hub had kept from the last call', async () => {
+    await addSystem(t.hub.ctx, { id: 'sys.rotating', agencies: ['000.00.00.G09'], secret: 'before-rotation' }, 'test');
+    const as = (secret: string): VdxpTestClient => new VdxpTestClient({ endpoint: url, systemId: 'sys.rotating', secret, now: () => t.clock.now() });
+    okAnswer(await as('before-rotation').call('countReceiveEdoc'));
+    okAnswer(await as('before-rotation').call('countReceiveEdoc'));
+    await rotateSystemCredentials(t.hub.ctx, 'sys.rotating', 'test', 'after-rotation');
+    failAnswer(await as('before-rotation').call('countReceiveEdoc'), 'VDXP_E_VDXP_SIGNATURE');
+    okAnswer(await as('after-rotation').call('countReceiveEdoc'));
   });
 
   it('refuses headers that were not signed, or changed after signing, and malformed or missing signatures', async () => {

@@ -16,12 +16,12 @@ import { HubError } from '../../errors.ts';
 import { eventHash } from '../event-hash.ts';
 import {
   GENESIS_HASH, PENDING_STATES,
-  type Agency, type AgencyInput, type ArchiveSegment, type Checkpoint, type CounterRow, type CutResult, type DeliveryExpectation,
+  type Agency, type AgencyInput, type AgencyListPage, type ArchiveSegment, type Checkpoint, type CounterRow, type CutResult, type DeliveryExpectation,
   type DeliveryPatch, type DeliveryRow, type DeliveryState, type DocumentRow, type EventInput, type EventRow, type InboxItem,
   type StatusEntry, type Store, type StoreOps, type SystemRecord, type WriteBatch, type WriteBatchResult, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { agencyDocumentsNewestFirst, counterTotalsSql, toCounterTotals, type CounterTotals, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_COUNTS_SQL, PENDING_SQL, recipientWithin, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { agencyDocumentsNewestFirst, counterTotalsSql, toCounterTotals, type CounterTotals, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, agencyListPageSql, lastItemCode, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_COUNTS_SQL, PENDING_SQL, recipientWithin, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, unknown>;
 type Param = string | number | boolean | null | Buffer | Uint8Array;
@@ -109,6 +109,19 @@ async function migrate(pool: pg.Pool): Promise<void> {
     c.release();
   }
 }
+
+/**
+ * getAgenciesList's page as PostgreSQL writes it: each item from its values quoted by to_json (json_build_object
+ * would put spaces around every colon), the page as one text (bytea would travel as hex).
+ */
+const PG_AGENCY_LIST = {
+  item: (pairs: [string, string][]): string => `'{' || ${pairs.map(([k, v]) => `'"${k}":' || to_json(${v})::text`).join(" || ',' || ")} || '}'`,
+  bytes: (expr: string): string => expr,
+  deletedFalse: 'false',
+  // Compared bytewise ("C"), as the codes are everywhere; [A-Z] and [0-9] as in agency-code.ts's LEGACY.
+  oldCode: `(SELECT c FROM jsonb_array_elements_text(a.other_codes::jsonb) WITH ORDINALITY AS o(c, n)
+    WHERE c COLLATE "C" <> a.code AND c COLLATE "C" ~ '^[0-9]{3}\\.[0-9]{2}\\.[0-9]{2}\\.[A-Z][0-9]{2}$' ORDER BY n LIMIT 1)`,
+};
 
 const toAgency = (r: Row): Agency => ({
   code: r['code'] as string, name: r['name'] as string, parent: r['parent'] as string | null, level: r['level'] as number | null,
@@ -237,6 +250,16 @@ export class PostgresOps implements StoreOps {
       : await this.#all(`SELECT * FROM agencies WHERE (version, code) > (?, ?) ${filters} ORDER BY version, code LIMIT ?`,
         v, o.afterCode, ...parent, o.limit);
     return rows.map(toAgency);
+  }
+
+  async agencyListPage(o: { afterVersion: number; afterCode?: string; limit: number }): Promise<AgencyListPage> {
+    const r = o.afterCode === undefined
+      ? await this.#get(agencyListPageSql(PG_AGENCY_LIST, false), o.afterVersion, o.limit)
+      : await this.#get(agencyListPageSql(PG_AGENCY_LIST, true), o.afterVersion, o.afterCode, o.limit);
+    const text = r?.['json'] as string | null | undefined;
+    if (text === null || text === undefined) return { json: new Uint8Array(0), rows: 0, last: undefined };
+    const json = Buffer.from(text, 'utf8');
+    return { json, rows: r?.['n'] as number, last: { version: r?.['last_version'] as number, code: lastItemCode(json) } };
   }
 
   async countAgencies(): Promise<number> {
@@ -865,7 +888,7 @@ export class PostgresOps implements StoreOps {
 
 /** Operations that only read, run on the pool with no transaction and no lock. */
 const READS = new Set([
-  'getAgency', 'findAgency', 'listAgencies', 'countAgencies', 'registryVersion', 'getSystem', 'getSystemByTokenHash', 'listSystems',
+  'getAgency', 'findAgency', 'listAgencies', 'agencyListPage', 'countAgencies', 'registryVersion', 'getSystem', 'getSystemByTokenHash', 'listSystems',
   'systemAgencies', 'systemActsFor', 'documentIdByKey', 'getDocument', 'findDocumentByEdxmlId', 'documentLinks', 'listSentDocuments',
   'digestReferenced', 'inlineBlob', 'getDelivery', 'deliveriesOfDocument', 'findDelivery', 'inbox', 'countInbox', 'statusHistory',
   'expiredDeliveries', 'overdueCandidates', 'events', 'checkpoints', 'archivableSegment', 'documentsAcceptedIn', 'unnamedDigestsOf',
