@@ -935,6 +935,9 @@ class Checkpoints {
     if (!w) return;
     this.#worker = undefined;
     const exited = once(w, 'exit');
+    // Unref'd while the store is open (it must not keep a process alive); held while closing, or a process with
+    // nothing else to do would end with this wait unsettled.
+    w.ref();
     w.postMessage('close');
     await exited;
   }

@@ -3,9 +3,11 @@
 // moves committed pages into the database file so the writer's COMMITs never do.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openSqliteStore } from './sqlite-store.ts';
@@ -72,6 +74,26 @@ test('the checkpointer thread copies the log into the database file once the sto
     assert.equal((await store.counters({})).length, 400);
   } finally {
     await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a process with nothing else to do closes a store whose checkpointer thread runs, and exits', () => {
+  const { dir, path } = tempStore();
+  try {
+    // The thread is unref'd while the store is open; if close() waited for it unref'd, the process would end with
+    // that wait unsettled (Node exits 13 and never prints "closed").
+    const script = `import { openSqliteStore } from ${JSON.stringify(fileURLToPath(new URL('./sqlite-store.ts', import.meta.url)))};
+      const store = openSqliteStore(${JSON.stringify(path)});
+      for (let i = 0; i < 300; i++) await store.transaction((tx) => tx.bumpCounter('2026-12-02', 'A' + i, 'sent', 1));
+      await store.close();
+      console.log('closed');`;
+    const file = join(dir, 'close.mjs');
+    writeFileSync(file, script);
+    const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: CHECKPOINT_WAIT_MS_MAX });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'closed');
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
