@@ -36,8 +36,13 @@ export type BlobIoReply =
 
 type Listener = (m: BlobIoReply | { t: 'lost'; id: number; message: string }) => void;
 
-/** SharedArrayBuffers of slots kept for the next operations (bounds what idle uploads leave allocated). */
-const SPARE_SLOT_SETS_MAX = 1;
+/**
+ * SharedArrayBuffers of slots kept for the next operations (bounds what idle uploads leave allocated: 16 × 4 MiB).
+ * Enough for the uploads and fetches a busy hub runs at once: with 1 kept, each other operation made a new 4 MiB
+ * buffer that only a garbage collection in both isolates frees, and 1 MB documents drove the server's peak RSS
+ * from ~340 to ~930 MB (`npm run bench -- hub`, 300 × 1 MB); with 16, ~400 MB.
+ */
+const SPARE_SLOT_SETS_MAX = 16;
 /** See read(). */
 const COPY_OUT_BYTES = 64 * 1024;
 const READ_AHEAD_SLICES = 2;
