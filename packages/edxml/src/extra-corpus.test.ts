@@ -1,4 +1,4 @@
-// An optional extra corpus of real packets: the folder VDXP_EXTRA_CORPUS names, else ../shared/samples/edxml/
+// An optional extra corpus of real packets (test-support/extra-corpus.ts: VDXP_EXTRA_CORPUS, else ../shared/samples/edxml/
 // beside the repository when it is there. Without it this file defines no tests: the suite is whole with the
 // project's own examples. With it, each packet must parse the same however it is sliced, pass lenient
 // validation, verify as unsigned, and sign so that it verifies.
@@ -6,20 +6,18 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { parsePacket, parsePacketBytes } from './parse.ts';
 import { signPacket, verifyPacketSignature, type PacketSigningKey } from './signature/index.ts';
 import { hasErrors, validatePacket } from './validate.ts';
+import { EXTRA_CORPUS_DIR, EXTRA_CORPUS_FILES } from '../test-support/extra-corpus.ts';
 
-const env = process.env['VDXP_EXTRA_CORPUS'];
-const DIR = env !== undefined && env !== '' ? pathToFileURL(env.endsWith('/') ? env : `${env}/`)
-  : new URL('../../../../shared/samples/edxml/', import.meta.url);
-const FILES = existsSync(DIR) ? readdirSync(DIR).filter((f) => f.endsWith('.edxml')).sort() : [];
+const DIR = EXTRA_CORPUS_DIR;
+const FILES = EXTRA_CORPUS_FILES;
 
 if (FILES.length > 0) {
   describe(`extra corpus: ${FILES.length} packets in ${DIR.pathname}`, () => {

@@ -14,6 +14,7 @@ import { EdxmlError } from './errors.ts';
 import { EXAMPLES_DIR } from './examples.ts';
 import type { EdxmlLimits } from './limits.ts';
 import { parsePacket, parsePacketSaxOnly, type ParseOptions } from './parse.ts';
+import { EXTRA_CORPUS_DIR, EXTRA_CORPUS_FILES } from '../test-support/extra-corpus.ts';
 
 type Parse = typeof parsePacket;
 
@@ -63,11 +64,10 @@ async function same(bytes: Buffer, cuts: readonly number[], limits?: Partial<Edx
   return fast;
 }
 
-const SAMPLES = new URL('../../../../shared/samples/edxml/', import.meta.url);
 const files = (dir: URL): Buffer[] => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.edxml')).sort()
   .map((f) => readFileSync(new URL(f, dir))) : []);
-/** The project's examples and, when beside the repository, the shared real packets. */
-const CORPUS = [...files(EXAMPLES_DIR), ...files(SAMPLES)];
+/** The project's examples and, when present, the extra corpus of real packets (test-support/extra-corpus.ts). */
+const CORPUS = [...files(EXAMPLES_DIR), ...EXTRA_CORPUS_FILES.map((f) => readFileSync(new URL(f, EXTRA_CORPUS_DIR)))];
 
 const PAYLOAD = /(<(?:\w+:)?ContentTransferEncoded\b[^>]*>)([^<]*)(<)/g;
 
