@@ -41,12 +41,13 @@ async function outcome(parse: Parse, slices: readonly Uint8Array[], limits?: Par
 /**
  * The one way the paths may differ: which of two faults a refused packet is refused for. sax judges a payload's
  * text only when the node after it begins (or past 64 KiB, at a point set by its own write sizes), the fast path
- * as each slice brings it. So when the text is bad (not base64, or over the byte limit) and the markup right after
- * it is bad too (a stray '&' or '<', the packet cut short), sax names the markup and the fast path the text; both
- * refuse. Today's parser did either, depending on how the sender's bytes were sliced. Never the other way round.
+ * as each slice brings it. So when the text is bad (not base64, or over the byte limit) and what comes right after
+ * it is bad too (a stray '&' or '<', the packet cut short, or the next slice passing packetBytesMax, which is
+ * checked before a slice is parsed), sax names that and the fast path the text; both refuse. Today's parser did
+ * either, depending on how the sender's bytes were sliced. Never the other way round.
  */
 const TEXT_FAULTS = new Set(['VDXP_E_BASE64_INVALID', 'VDXP_E_ATTACHMENT_TOO_LARGE']);
-const FAULTS_AFTER_TEXT = new Set([...TEXT_FAULTS, 'VDXP_E_XML_MALFORMED', 'VDXP_E_XML_TRUNCATED']);
+const FAULTS_AFTER_TEXT = new Set([...TEXT_FAULTS, 'VDXP_E_XML_MALFORMED', 'VDXP_E_XML_TRUNCATED', 'VDXP_E_PACKET_TOO_LARGE']);
 
 let faultOrderDiffers = 0;
 
