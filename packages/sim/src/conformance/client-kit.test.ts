@@ -12,19 +12,22 @@ import { parsePacketBytes } from '@vdxp/edxml';
 import { ClientNativeTransport } from '../transport.ts';
 import { VdxpWireClient } from '../vdxp-wire.ts';
 import { ClientConformanceKit, COUNTERPART_AGENCY, SCENARIOS, VENDOR_AGENCY, VENDOR_SYSTEM, type ConformanceReport, type ScenarioId } from './client-kit.ts';
-import { NativeLink, ReferenceAgency, VdxpLink, type AgencyFaults } from './reference-agency.ts';
+import { MixedLink, NativeLink, ReferenceAgency, VdxpLink, type AgencyFaults, type AgencyLink } from './reference-agency.ts';
 import { reportHtml } from './report.ts';
 import { selfSignedSigner } from './signing.ts';
 
-type Protocol = 'native' | 'vdxp';
+/** One protocol, or both at once: `vdxp>native` sends over the VDXP wire protocol and receives over the native API. */
+type Protocol = 'native' | 'vdxp' | 'vdxp>native' | 'native>vdxp';
 
 async function runKit(protocol: Protocol, faults: AgencyFaults): Promise<{ report: ConformanceReport; kept: Map<string, Uint8Array> }> {
   const kit = new ClientConformanceKit({ port: 0, scenarioTimeoutMs: 10_000, largeBytes: 1024 * 1024 });
   await kit.start();
   // The port is chosen at start; after the restart scenario the kit listens on the same one.
-  const link = protocol === 'native'
-    ? new NativeLink(new ClientNativeTransport(kit.url), kit.token)
-    : new VdxpLink(new VdxpWireClient({ endpoint: kit.url, systemId: VENDOR_SYSTEM, secret: kit.secret }), { from: VENDOR_AGENCY });
+  const native = (): AgencyLink => new NativeLink(new ClientNativeTransport(kit.url), kit.token);
+  const vdxp = (): AgencyLink => new VdxpLink(new VdxpWireClient({ endpoint: kit.url, systemId: VENDOR_SYSTEM, secret: kit.secret }), { from: VENDOR_AGENCY });
+  const link = protocol === 'native' ? native()
+    : protocol === 'vdxp' ? vdxp()
+      : protocol === 'vdxp>native' ? new MixedLink({ sending: vdxp(), receiving: native() }) : new MixedLink({ sending: native(), receiving: vdxp() });
   const agency = new ReferenceAgency({ link, agency: VENDOR_AGENCY, faults, signer: selfSignedSigner('Hệ thống tham chiếu / reference agency') });
   try {
     await agency.start();
@@ -136,6 +139,29 @@ for (const protocol of ['native', 'vdxp'] as const) {
       // The packet that showed it: the vendor's 02, with its stated reason, in the JSON and in the page.
       assert.match(JSON.stringify(r.scenarios.find((s) => s.id === 'receive-signed')?.evidence), /"statusCode":"02","description":"Chữ ký số không hợp lệ/);
       assert.ok(html.includes('Chữ ký số không hợp lệ'));
+    });
+  });
+}
+
+// Some vendors' systems speak both protocols at once (an old SDKVXP integration for sending, the native API for
+// receiving, or the other way round). The kit watches every call whichever way it came: the reference agency
+// still passes, the report says both protocols, and a fault is still caught on the side that makes it.
+for (const mix of ['vdxp>native', 'native>vdxp'] as const) {
+  const [sends, receives] = mix.split('>');
+  describe(`vdxp conformance client, a vendor that sends over ${sends} and receives over ${receives}`, () => {
+    it('passes the reference agency in every scenario; the report says native+vdxp', async () => {
+      const { report: r } = await runKit(mix, {});
+      assert.deepEqual(failed(r), [], JSON.stringify(r.scenarios.filter((s) => !s.passed), null, 2));
+      assert.equal(r.passed, true);
+      assert.equal(r.protocol, 'native+vdxp');
+      assert.ok(reportHtml(r).includes('giao thức / protocol: native+vdxp'));
+    });
+
+    it('fails an agency that resends with a new DocumentId in no-duplicate-sends only, and one that acks before storing in every receiving scenario', async () => {
+      const { report: resends } = await runKit(mix, { resendWithNewDocumentId: true });
+      assert.deepEqual(failed(resends), ['no-duplicate-sends']);
+      const { report: acks } = await runKit(mix, { ackWithoutStoring: true });
+      assert.deepEqual(failed(acks), RECEIVING);
     });
   });
 }

@@ -103,6 +103,37 @@ export class VdxpLink implements AgencyLink {
   }
 }
 
+/**
+ * A system that speaks both protocols at once, as some vendors' do after a partial migration: it sends over one
+ * and receives over the other (e.g. sends through its old SDKVXP integration, receives through the native API).
+ */
+export class MixedLink implements AgencyLink {
+  readonly protocol: 'native' | 'vdxp';
+  readonly #sending: AgencyLink;
+  readonly #receiving: AgencyLink;
+  constructor(o: { sending: AgencyLink; receiving: AgencyLink }) {
+    this.#sending = o.sending;
+    this.#receiving = o.receiving;
+    this.protocol = o.receiving.protocol;
+  }
+
+  send(packet: Uint8Array, kind: 'edoc' | 'status', signal?: AbortSignal): Promise<void> {
+    return this.#sending.send(packet, kind, signal);
+  }
+
+  pending(signal: AbortSignal): Promise<LinkItem[]> {
+    return this.#receiving.pending(signal);
+  }
+
+  fetch(id: string, signal: AbortSignal): Promise<Uint8Array> {
+    return this.#receiving.fetch(id, signal);
+  }
+
+  ack(id: string, result: 'done' | 'fail', signal: AbortSignal): Promise<void> {
+    return this.#receiving.ack(id, result, signal);
+  }
+}
+
 export type ReferenceAgencyOptions = { agency: string; faults?: AgencyFaults; signer?: PacketSigningKey }
   & ({ link: AgencyLink } | { transport: NativeTransport; token: string });
 
