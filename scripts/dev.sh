@@ -70,8 +70,9 @@ ensure_system_packages() {
 task=${1:-start}; shift || true
 ensure_node
 ensure_deps
-# The console benchmark times a cold page load in Chromium: it needs the pages built too.
-case "$task" in start|test|bench) ensure_console_build ;; esac
+# The console benchmark times a cold page load in Chromium: it needs the pages built too, and so does a single
+# test or bench script run through `node` (a stale build would time or test yesterday's pages).
+case "$task" in start|test|bench|node) ensure_console_build ;; esac
 case "$task" in
   start)
     exec node packages/cli/src/main.ts serve "$@" ;;
