@@ -11,9 +11,11 @@ import { archive } from './archive.ts';
 import { fetchPacket } from './delivery.ts';
 import { describeError, HUB_ERRORS, type HubErrorCode } from './errors.ts';
 import { openHub } from './hub.ts';
+import { callsInFlight } from './http/admission.ts';
 import { operatorLimits } from './limits.ts';
 import { addAgency, addSystem, dissolveAgency, importAgencies, mergeAgency, rotateSystemCredentials } from './registry.ts';
 import { edoc, inlinePackets, listen, startTestHub, statusPacket, type TestHub } from '../test-support/testkit.ts';
+import { waitFor } from '../test-support/wait-for.ts';
 
 let t: TestHub;
 let url: string;
@@ -123,6 +125,22 @@ it('produces every hub error code with its status', async () => {
   seen.set(body.error.code, res.status);
   await s.app.close();
   rmSync(broken.dir, { recursive: true, force: true });
+
+  // One call too many of one system (admission.test.ts proves the rest): a long-poll holds the only place.
+  const busy = await startTestHub({ limits: { callsInFlightPerSystemMax: 1 } });
+  const b = await listen(busy.hub);
+  const gov = { authorization: `Bearer ${busy.systems['gov']?.token}` };
+  const poll = new AbortController();
+  const held = fetch(`${b.url}/v1/inbox?wait=20`, { headers: gov, signal: poll.signal }).catch(() => undefined);
+  await waitFor(() => callsInFlight(busy.hub.ctx).get('sys.gov') === 1, { what: 'the long-poll in flight' });
+  const tooMany = await fetch(`${b.url}/v1/stats`, { headers: gov });
+  const tooManyBody = (await tooMany.json()) as { error: { code: string } };
+  assert.equal(tooMany.status, 429);
+  seen.set(tooManyBody.error.code, tooMany.status);
+  poll.abort();
+  await held;
+  await b.app.close();
+  await busy.close();
 
   // The VDXP API's codes are proven by its tests, the console's (VDXP_E_CONSOLE_*) by console.test.ts and calendar.test.ts.
   // Codes only a PostgreSQL-backed hub can meet are produced by the tests that start one (named here).

@@ -37,6 +37,7 @@ export const HUB_ERRORS = {
   VDXP_E_VDXP_SIGN_HEADER: { status: 400, title: 'XroadVnpt-sign-header is not a JSON object of strings with the signed systemid and timestamp' },
   VDXP_E_VDXP_SIGNATURE: { status: 401, title: 'XroadVnpt-hash-header is not the HMAC-SHA256 of the sign-header under the system\'s secret' },
   VDXP_E_VDXP_UNSIGNED_HEADER: { status: 401, title: 'An XroadVnpt-* header the call acts on is not in the signed JSON with the same value' },
+  VDXP_E_TOO_MANY_CALLS: { status: 429, title: 'The system has limits.callsInFlightPerSystemMax calls in flight on this node already' },
   VDXP_E_VDXP_TIMESTAMP: { status: 401, title: 'XroadVnpt-timestamp is malformed, or (strict system, registerAgency) further than limits.vdxpReplayWindowSeconds from the hub\'s clock in Việt Nam time' },
   VDXP_E_VDXP_REPLAY: { status: 401, title: 'Strict system or registerAgency: this signature was used already within the replay window' },
   VDXP_E_VDXP_BUSY: { status: 503, title: 'More signed calls within the replay window than limits.vdxpReplayCacheMax' },

@@ -30,6 +30,18 @@ export interface HubLimits {
   httpIdleSecondsMax: number;
   /** HTTP: a request's line and headers must all arrive within this long of its first byte (slowloris headers). */
   httpHeadersSecondsMax: number;
+  /**
+   * HTTP: open connections this node keeps at once (each is a file descriptor); a connection beyond it is closed
+   * as it arrives, before it can take a descriptor the store or a packet file needs. Keep it well below the
+   * process's `ulimit -n`.
+   */
+  httpConnectionsMax: number;
+  /**
+   * Calls one system has in flight on this node at once (long-polls included), over either API; one more is
+   * refused with VDXP_E_TOO_MANY_CALLS (429, Retry-After), so one runaway client cannot take the node from the
+   * others. Generous: a receiver's page of fetches and acks in parallel stays far below it.
+   */
+  callsInFlightPerSystemMax: number;
   /** Failures (ack fail) after which a delivery is dead-lettered. */
   deliveryAttemptsMax: number;
   /** Time a delivery may wait for its recipient before it expires. */
@@ -152,6 +164,8 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   ackBatchItemsMax: 1000,
   httpIdleSecondsMax: 30,
   httpHeadersSecondsMax: 30,
+  httpConnectionsMax: 10_000,
+  callsInFlightPerSystemMax: 512,
   deliveryAttemptsMax: 10,
   deliveryTtlSeconds: 30 * 24 * 3600,
   successorHopsMax: 8,

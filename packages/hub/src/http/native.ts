@@ -1,13 +1,14 @@
 // The native REST API (documented in openapi.ts): bearer token per system; packets in and out as raw bytes.
 
 import type { TLSSocket } from 'node:tls';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ackDeliveries, ackDelivery, deliveryOf, fetchPacket, inboxWithPackets, type AckRequest, type InboxEntry } from '../delivery.ts';
 import { documentView } from '../documents.ts';
 import { HubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
 import { submitPacket } from '../intake.ts';
 import { markCaller } from '../activity.ts';
+import { admitCall } from './admission.ts';
 import { authenticateToken } from '../registry.ts';
 import { stats } from '../stats.ts';
 import type { DeliveryRow, DocumentRow, SystemRecord } from '../store/store.ts';
@@ -74,10 +75,11 @@ function ackBatch(body: unknown, itemsMax: number): AckRequest[] {
 
 export function registerNativeApi(app: FastifyInstance, hub: Hub, options: { mutualTls: boolean } = { mutualTls: false }): void {
   const ctx = hub.ctx;
-  const auth = async (req: FastifyRequest): Promise<SystemRecord> => {
+  const auth = async (req: FastifyRequest, reply: FastifyReply): Promise<SystemRecord> => {
     const system = await authenticateToken(ctx, bearer(req));
     if (options.mutualTls) checkClientCertificate(req, system);
     markCaller(req.raw, system.id, 'native');
+    admitCall(ctx, req.raw, reply.raw, system.id);
     return system;
   };
 
@@ -85,7 +87,7 @@ export function registerNativeApi(app: FastifyInstance, hub: Hub, options: { mut
   app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').send(docsPage()));
 
   app.post('/v1/documents', async (req, reply) => {
-    const system = await auth(req);
+    const system = await auth(req, reply);
     const r = await submitPacket(ctx, system, req.raw, { via: 'native' });
     return reply.code(r.created ? 201 : 200).send({
       id: r.document.id, kind: r.document.kind, digest: r.document.digest, bytes: r.document.bytes,
@@ -94,7 +96,7 @@ export function registerNativeApi(app: FastifyInstance, hub: Hub, options: { mut
   });
 
   app.get('/v1/inbox', async (req, reply) => {
-    const system = await auth(req);
+    const system = await auth(req, reply);
     const q = req.query as Record<string, string | undefined>;
     // The response closes early only when the client went away: stop waiting for it then.
     const abort = new AbortController();
@@ -125,8 +127,8 @@ export function registerNativeApi(app: FastifyInstance, hub: Hub, options: { mut
     };
   });
 
-  app.post('/v1/deliveries/ack', async (req) => {
-    const system = await auth(req);
+  app.post('/v1/deliveries/ack', async (req, reply) => {
+    const system = await auth(req, reply);
     const acks = ackBatch(req.body, ctx.limits.ackBatchItemsMax);
     const outcomes = await ackDeliveries(ctx, system, acks);
     return {
@@ -137,7 +139,7 @@ export function registerNativeApi(app: FastifyInstance, hub: Hub, options: { mut
   });
 
   app.get('/v1/deliveries/:id/packet', async (req, reply) => {
-    const system = await auth(req);
+    const system = await auth(req, reply);
     const { id } = req.params as { id: string };
     const p = await fetchPacket(ctx, system, id);
     return reply
@@ -148,15 +150,15 @@ export function registerNativeApi(app: FastifyInstance, hub: Hub, options: { mut
       .send(p.stream);
   });
 
-  app.get('/v1/deliveries/:id', async (req) => {
-    const system = await auth(req);
+  app.get('/v1/deliveries/:id', async (req, reply) => {
+    const system = await auth(req, reply);
     const { id } = req.params as { id: string };
     const { delivery, document } = await deliveryOf(ctx, system, id);
     return deliveryItem(delivery, document);
   });
 
-  app.post('/v1/deliveries/:id/ack', async (req) => {
-    const system = await auth(req);
+  app.post('/v1/deliveries/:id/ack', async (req, reply) => {
+    const system = await auth(req, reply);
     const { id } = req.params as { id: string };
     const body = (req.body ?? {}) as { result?: unknown; reason?: unknown };
     if (body.result !== 'done' && body.result !== 'fail') throw new HubError('VDXP_E_BAD_REQUEST', 'Body must be {"result": "done" | "fail", "reason"?: string}');
@@ -165,13 +167,13 @@ export function registerNativeApi(app: FastifyInstance, hub: Hub, options: { mut
     return { deliveryId: id, state: r.delivery.state, attempts: r.delivery.attempts, changed: r.changed };
   });
 
-  app.get('/v1/documents/:id', async (req) => {
-    const system = await auth(req);
+  app.get('/v1/documents/:id', async (req, reply) => {
+    const system = await auth(req, reply);
     return documentView(ctx, system, (req.params as { id: string }).id);
   });
 
-  app.get('/v1/stats', async (req) => {
-    await auth(req);
+  app.get('/v1/stats', async (req, reply) => {
+    await auth(req, reply);
     const q = req.query as Record<string, string | undefined>;
     const day = /^\d{4}-\d{2}-\d{2}$/;
     for (const k of ['from', 'to']) if (q[k] !== undefined && !day.test(q[k])) throw new HubError('VDXP_E_BAD_REQUEST', `${k} must be yyyy-MM-dd`);

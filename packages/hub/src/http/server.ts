@@ -48,6 +48,8 @@ export function buildServer(hub: Hub, options: ServerOptions = {}): FastifyInsta
     connectionTimeout: limits.httpIdleSecondsMax * 1000,
     return503OnClosing: true,
   });
+  // Connections beyond httpConnectionsMax are closed as they arrive (admission.ts says why).
+  app.server.maxConnections = limits.httpConnectionsMax;
   // Packets stream through request.raw; only JSON bodies are parsed by Fastify.
   app.removeContentTypeParser(['text/plain']);
   app.addContentTypeParser('*', (_req, _payload, done) => { done(null, undefined); });

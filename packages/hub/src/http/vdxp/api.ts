@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HubContext } from '../../context.ts';
 import { fetchPacket } from '../../delivery.ts';
 import { describeError, HubError } from '../../errors.ts';
+import { admitCall } from '../admission.ts';
 import type { Hub } from '../../hub.ts';
 import type { Metrics } from '../metrics.ts';
 import { agenciesQd20Pages, sendAgenciesList, deleteAgency, readJsonBody, registerAgency, synchronizePages } from './agencies.ts';
@@ -223,6 +224,7 @@ export function registerVdxpApi(app: FastifyInstance, hub: Hub, metrics: Metrics
         handler: async (req, reply) => {
           const caller = await authenticate(ctx, req.headers, replay, call.singleUse ? { singleUse: true } : {});
           markCaller(req.raw, caller.system.id, 'vdxp');
+          admitCall(ctx, req.raw, reply.raw, caller.system.id);
           const out = await call.handle(req, reply, caller, ctx);
           return 'ErrorCode' in out ? sendAnswer(reply, out) : out;
         },
