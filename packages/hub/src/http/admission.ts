@@ -3,24 +3,27 @@
 //   arrives), so sockets never use up the descriptors the store and packet files need.
 // - Calls per system: `limits.callsInFlightPerSystemMax` authenticated calls of one system in flight on this
 //   node (long-polls included, either API); one more is refused with VDXP_E_TOO_MANY_CALLS (429) and
-//   `Retry-After: 1` before it reads its body or touches the store. Counted per node, in memory: with several
+//   `Retry-After: 1` before a packet body is read or the store is touched. Counted per node, in memory: with several
 //   nodes a system may have this many on each.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { HubContext } from '../context.ts';
 import { HubError } from '../errors.ts';
 
 const inFlight = new WeakMap<HubContext, Map<string, number>>();
-const admitted = new WeakSet<IncomingMessage>();
 
-/** Counts the call against its system until its answer is sent or its connection drops; refuses one too many. */
-export function admitCall(ctx: HubContext, req: IncomingMessage, res: ServerResponse, systemId: string): void {
-  if (admitted.has(req)) return;
+function callsOf(ctx: HubContext): Map<string, number> {
   let calls = inFlight.get(ctx);
   if (calls === undefined) {
     calls = new Map();
     inFlight.set(ctx, calls);
   }
+  return calls;
+}
+
+/** Counts the call against its system until its answer is sent or its connection drops; refuses one too many. */
+export function admitCall(ctx: HubContext, res: ServerResponse, systemId: string): void {
+  const calls = callsOf(ctx);
   const now = calls.get(systemId) ?? 0;
   const max = ctx.limits.callsInFlightPerSystemMax;
   if (now >= max) {
@@ -29,14 +32,12 @@ export function admitCall(ctx: HubContext, req: IncomingMessage, res: ServerResp
       details: { systemId, callsInFlightPerSystemMax: max },
     });
   }
-  admitted.add(req);
   calls.set(systemId, now + 1);
-  const map = calls;
   // 'close' comes once, after the answer was sent or when the connection dropped first.
   res.once('close', () => {
-    const left = (map.get(systemId) ?? 1) - 1;
-    if (left > 0) map.set(systemId, left);
-    else map.delete(systemId);
+    const left = (calls.get(systemId) ?? 1) - 1;
+    if (left > 0) calls.set(systemId, left);
+    else calls.delete(systemId);
   });
 }
 

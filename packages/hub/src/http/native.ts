@@ -79,7 +79,7 @@ export function registerNativeApi(app: FastifyInstance, hub: Hub, options: { mut
     const system = await authenticateToken(ctx, bearer(req));
     if (options.mutualTls) checkClientCertificate(req, system);
     markCaller(req.raw, system.id, 'native');
-    admitCall(ctx, req.raw, reply.raw, system.id);
+    admitCall(ctx, reply.raw, system.id);
     return system;
   };
 

@@ -224,7 +224,7 @@ export function registerVdxpApi(app: FastifyInstance, hub: Hub, metrics: Metrics
         handler: async (req, reply) => {
           const caller = await authenticate(ctx, req.headers, replay, call.singleUse ? { singleUse: true } : {});
           markCaller(req.raw, caller.system.id, 'vdxp');
-          admitCall(ctx, req.raw, reply.raw, caller.system.id);
+          admitCall(ctx, reply.raw, caller.system.id);
           const out = await call.handle(req, reply, caller, ctx);
           return 'ErrorCode' in out ? sendAnswer(reply, out) : out;
         },
