@@ -198,7 +198,7 @@ async function receiveStreaming(
     await pump;
     if (stop.aborted) break;
     if (broke === undefined || isAbort(broke)) { unreachable = 0; continue; }
-    if (!(broke instanceof VdxpClientError)) throw broke instanceof Error ? broke : new Error(String(broke));
+    if (!(broke instanceof VdxpClientError)) throw broke instanceof Error ? broke : new Error('The inbox stream failed', { cause: broke });
     if (!broke.retryable) throw broke;
     // Broken mid-way (the node went away): open another after a pause, as for an unreachable hub.
     const delayMs = Math.min(UNREACHABLE_DELAY_MS_MAX, 250 * 2 ** unreachable++);
