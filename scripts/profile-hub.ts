@@ -1,6 +1,6 @@
 // Where the hub's time goes: runs the bench's end-to-end exchange (real HTTP, a server child process) with the
 // server under V8's CPU profiler, then prints the server's self time by area and its heaviest functions.
-// `bash scripts/dev.sh node scripts/profile-hub.ts [--bytes 10240] [--documents 2000] [--top 25] [--receive one-by-one|batch]`
+// `bash scripts/dev.sh node scripts/profile-hub.ts [--bytes 10240] [--documents 2000] [--top 25] [--receive one-by-one|batch|stream]`
 // (`--no-profile`: the exchange alone, without the profiler, to compare the receive loops' rates); a tiny run is in
 // the suite (profile-hub.test.ts) so it cannot rot.
 

@@ -18,10 +18,12 @@ it('measures the hub at the tiny size: figures present, sane and of the sizes as
 
   positive(r.disk.writeMBps, 'disk MB/s');
   positive(r.disk.syncWritesPerSec, 'synced writes/s');
-  assert.deepEqual(r.exchange.map((e) => [e.packetBytes, e.receive]), TINY_PACKET_BYTES.flatMap((b) => [[b, 'one-by-one'], [b, 'batch']]), 'both receive loops side by side');
-  const [oneByOne, batch] = r.exchange.filter((e) => e.packetBytes === TINY_PACKET_BYTES[0]);
+  assert.deepEqual(r.exchange.map((e) => [e.packetBytes, e.receive]), TINY_PACKET_BYTES.flatMap((b) => [[b, 'one-by-one'], [b, 'batch'], [b, 'stream']]), 'the three receive loops side by side');
+  const [oneByOne, batch, stream] = r.exchange.filter((e) => e.packetBytes === TINY_PACKET_BYTES[0]);
   assert.ok(oneByOne && oneByOne.receiveRequestsPerDoc >= 2, `one by one: a fetch and an ack per document at least: ${JSON.stringify(oneByOne)}`);
   assert.ok(batch && batch.receiveRequestsPerDoc < 2, `batch: the 10 KB packets come in the inbox answers, acked by page: ${JSON.stringify(batch)}`);
+  assert.ok(stream && stream.receiveRequestsPerDoc < 2, `stream: the 10 KB packets come in the stream's lines, acked in batches: ${JSON.stringify(stream)}`);
+  assert.ok(lines.some((l) => l.includes('stream receive')), 'the stream beside one by one in the table');
   for (const e of r.exchange) {
     for (const k of ['docsPerSec', 'MBps', 'submitP50Ms', 'submitP99Ms', 'fetchP50Ms', 'fetchP99Ms', 'serverPeakRssMB', 'serverCpuMsPerDoc'] as const) positive(e[k], `${e.packetBytes} ${k}`);
     assert.ok(e.submitP50Ms <= e.submitP99Ms && e.fetchP50Ms <= e.fetchP99Ms, JSON.stringify(e));
@@ -55,7 +57,7 @@ it('measures the hub at the tiny size: figures present, sane and of the sizes as
   assert.ok(lines.some((l) => l.includes('packet in-process: parse alone')), 'the split is in the table');
   assert.ok(!Array.isArray(r.rabbitmq), 'tiny never runs RabbitMQ');
   const json = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { case: string });
-  assert.deepEqual(json.map((j) => j.case), ['disk', 'hub-exchange', 'hub-exchange', 'hub-exchange', 'hub-exchange', 'hub-submit-phases', 'hub-submit-phases', 'hub-ingest-split', 'hub-wake', 'vdxp-agencies-list']);
+  assert.deepEqual(json.map((j) => j.case), ['disk', ...Array.from({ length: 6 }, () => 'hub-exchange'), 'hub-submit-phases', 'hub-submit-phases', 'hub-ingest-split', 'hub-wake', 'vdxp-agencies-list']);
   assert.ok(lines.some((l) => l.startsWith('long-poll wake after a commit')) && lines.some((l) => l.startsWith('getAgenciesList of')), 'both in the table');
   assert.ok(lines.some((l) => l.includes('hub docs/s')), 'the readable table is printed');
 });
@@ -64,7 +66,7 @@ it('measures the exchange on two PostgreSQL nodes beside SQLite at the tiny size
   const lines: string[] = [];
   const r = await benchHub({ size: 'tiny', postgresNodes: 2, out: (l) => lines.push(l), log: () => undefined });
   assert.deepEqual(r.exchange.map((e) => [e.engine, e.nodes, e.packetBytes, e.receive]), TINY_PACKET_BYTES.flatMap((b) => [
-    ['sqlite', 1, b, 'one-by-one'], ['sqlite', 1, b, 'batch'], ['postgres', 2, b, 'one-by-one'], ['postgres', 2, b, 'batch'],
+    ['sqlite', 1, b, 'one-by-one'], ['sqlite', 1, b, 'batch'], ['sqlite', 1, b, 'stream'], ['postgres', 2, b, 'one-by-one'], ['postgres', 2, b, 'batch'], ['postgres', 2, b, 'stream'],
   ]));
   for (const e of r.exchange) {
     for (const k of ['docsPerSec', 'MBps', 'submitP50Ms', 'submitP99Ms', 'fetchP50Ms', 'fetchP99Ms', 'serverPeakRssMB'] as const) {

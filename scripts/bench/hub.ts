@@ -25,10 +25,12 @@ export interface DiskFigures { case: 'disk'; writeMBps: number; writeBytes: numb
 /**
  * How the receivers take their documents: `one-by-one` is today's loop (inbox page, then per document a GET of
  * its packet and a POST of its ack); `batch` asks the inbox to carry small packets (`inline=`, handed out with
- * the answer in one transaction), fetches only the larger ones alone, and acks the page in one batch ack.
+ * the answer in one transaction), fetches only the larger ones alone, and acks the page in one batch ack;
+ * `stream` holds one inbox stream open (`GET /v1/inbox/stream?prefetch=`, small packets in its lines) and acks
+ * in one batch ack what each read from the socket brought, which gives the stream its credit back.
  */
-export type ReceiveMode = 'one-by-one' | 'batch';
-export const RECEIVE_MODES: readonly ReceiveMode[] = ['one-by-one', 'batch'];
+export type ReceiveMode = 'one-by-one' | 'batch' | 'stream';
+export const RECEIVE_MODES: readonly ReceiveMode[] = ['one-by-one', 'batch', 'stream'];
 
 export interface ExchangeFigures {
   case: 'hub-exchange';
@@ -45,7 +47,7 @@ export interface ExchangeFigures {
   MBps: number;
   submitP50Ms: number;
   submitP99Ms: number;
-  /** One-by-one: a packet's GET. Batch: an inbox answer that carried packets (its long-poll included), or a lone packet's GET. */
+  /** One-by-one: a packet's GET. Batch: an inbox answer that carried packets (its long-poll included), or a lone packet's GET. Stream: a read of the stream that brought packets (its wait included), or a lone packet's GET. */
   fetchP50Ms: number;
   fetchP99Ms: number;
   /** HTTP requests the receivers made per document (inbox pages, packet fetches, acks), to compare the two loops. */
@@ -199,6 +201,9 @@ const INBOX_PAGE_ITEMS = 100;
 const FETCH_RETRIES_MAX = 20;
 const FETCH_RETRY_PAUSE_MS = 5;
 const INBOX_WAIT_SECONDS = 1;
+/** Stream receive: the credit each receiver's stream asks for, and how long one stream is asked to last. */
+const STREAM_PREFETCH = 100;
+const STREAM_SECONDS = 60;
 /** Batch receive: the largest packet the receivers ask to be carried inline (the hub caps it with its own limit). */
 const INLINE_PACKET_BYTES_ASKED = 1024 * 1024;
 const START_TIMEOUT_MS = 30_000;
@@ -413,7 +418,58 @@ export async function exchange(
       let after = '0';
       let done = 0;
       const inline = receive === 'batch' ? `&inline=${INLINE_PACKET_BYTES_ASKED}` : '';
-      while (done < expected) {
+      /** Acks what arrived in one batch ack (the stream's credit comes back with it). */
+      const ackAll = async (ids: string[]): Promise<void> => {
+        receiveRequests++;
+        const ack = await request(`${node()}/v1/deliveries/ack`, token, {
+          method: 'POST', body: JSON.stringify(ids.map((deliveryId) => ({ deliveryId, result: 'done' }))), headers: { 'content-type': 'application/json' },
+        });
+        const outcome = await ack.json() as { results?: { state?: string }[] };
+        if (ack.status !== 200 || outcome.results?.length !== ids.length || outcome.results.some((o) => o.state !== 'done')) {
+          throw new Error(`Batch ack answered ${ack.status}: ${JSON.stringify(outcome).slice(0, 300)}`);
+        }
+        acked += ids.length;
+        done += ids.length;
+      };
+      while (receive === 'stream' && done < expected) {
+        if (performance.now() > deadline) throw new Error(`The ${packetBytes}-byte exchange passed its ${CASE_TIMEOUT_MS} ms deadline`);
+        receiveRequests++;
+        const abort = new AbortController();
+        const res = await fetch(`${node()}/v1/inbox/stream?kind=edoc&prefetch=${STREAM_PREFETCH}&inline=${INLINE_PACKET_BYTES_ASKED}&seconds=${STREAM_SECONDS}`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
+        if (res.status !== 200 || !res.body) throw new Error(`The inbox stream answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+        const reader = res.body.getReader();
+        const decoder = new TextDecoder();
+        let buffer = '';
+        try {
+          while (done < expected) {
+            const at = performance.now();
+            const chunk = await reader.read();
+            if (chunk.done) break;
+            buffer += decoder.decode(chunk.value as Uint8Array, { stream: true });
+            const lines = buffer.split('\n');
+            buffer = lines.pop() ?? '';
+            const items = lines.map((l) => JSON.parse(l) as { type: string; item?: { deliveryId: string; bytes: number; packet?: string } })
+              .flatMap((l) => (l.type === 'item' && l.item ? [l.item] : []));
+            if (items.length === 0) continue;
+            const carried = items.filter((i) => i.packet !== undefined);
+            if (carried.length > 0) fetchMs.push(performance.now() - at);
+            for (const item of carried) {
+              const bytes = Buffer.byteLength(item.packet ?? '', 'base64');
+              if (bytes !== packetBytes) throw new Error(`A packet of ${bytes} bytes in a stream line, not ${packetBytes}`);
+              fetchedBytes += bytes;
+            }
+            const alone = items.filter((i) => i.packet === undefined);
+            await Promise.all(Array.from({ length: RECEIVER_PARALLEL }, async () => {
+              for (let item = alone.shift(); item; item = alone.shift()) await fetchAlone(token, item.deliveryId);
+            }));
+            await ackAll(items.map((i) => i.deliveryId));
+          }
+        } finally {
+          abort.abort();
+          await reader.cancel().catch(() => {});
+        }
+      }
+      while (receive !== 'stream' && done < expected) {
         if (performance.now() > deadline) throw new Error(`The ${packetBytes}-byte exchange passed its ${CASE_TIMEOUT_MS} ms deadline`);
         const at = performance.now();
         receiveRequests++;
@@ -435,16 +491,7 @@ export async function exchange(
             for (let item = alone.shift(); item; item = alone.shift()) await fetchAlone(token, item.deliveryId);
           }));
           if (page.items.length === 0) continue;
-          receiveRequests++;
-          const ack = await request(`${node()}/v1/deliveries/ack`, token, {
-            method: 'POST', body: JSON.stringify(page.items.map((i) => ({ deliveryId: i.deliveryId, result: 'done' }))), headers: { 'content-type': 'application/json' },
-          });
-          const outcome = await ack.json() as { results?: { state?: string }[] };
-          if (ack.status !== 200 || outcome.results?.length !== page.items.length || outcome.results.some((o) => o.state !== 'done')) {
-            throw new Error(`Batch ack answered ${ack.status}: ${JSON.stringify(outcome).slice(0, 300)}`);
-          }
-          acked += page.items.length;
-          done += page.items.length;
+          await ackAll(page.items.map((i) => i.deliveryId));
           continue;
         }
         const queue = [...page.items];
@@ -927,9 +974,9 @@ function table(r: HubBenchResult): string[] {
     const peer = Array.isArray(r.rabbitmq) ? r.rabbitmq.find((p) => p.size === e.packetBytes) : undefined;
     lines.push(`${label(e.packetBytes).padEnd(8)} ${(e.engine === 'sqlite' ? 'sqlite' : `postgres×${e.nodes}`).padEnd(13)} ${e.receive.padEnd(10)} ${pad(e.receiveRequestsPerDoc, 7)} ${pad(e.documents, 6)} ${pad(e.docsPerSec, 11)} ${pad(e.MBps, 9)} ${pad(`${e.submitP50Ms} / ${e.submitP99Ms}`, 18)} ${pad(`${e.fetchP50Ms} / ${e.fetchP99Ms}`, 17)} ${pad(e.serverPeakRssMB, 12)} ${pad(e.serverCpuMsPerDoc, 11)} | ${pad(peer?.msgsPerSec ?? '–', 15)} ${pad(peer?.MBps ?? '–', 7)}`);
   }
-  for (const b of r.exchange.filter((e) => e.receive === 'batch')) {
+  for (const b of r.exchange.filter((e) => e.receive !== 'one-by-one')) {
     const one = r.exchange.find((e) => e.receive === 'one-by-one' && e.packetBytes === b.packetBytes && e.engine === b.engine && e.nodes === b.nodes);
-    if (one) lines.push(`${label(b.packetBytes)} ${b.engine === 'sqlite' ? 'sqlite' : `postgres×${b.nodes}`}: batch receive ${round(b.docsPerSec / one.docsPerSec, 2)}× the docs/s of one by one (${b.receiveRequestsPerDoc} vs ${one.receiveRequestsPerDoc} receive requests per document)`);
+    if (one) lines.push(`${label(b.packetBytes)} ${b.engine === 'sqlite' ? 'sqlite' : `postgres×${b.nodes}`}: ${b.receive} receive ${round(b.docsPerSec / one.docsPerSec, 2)}× the docs/s of one by one (${b.receiveRequestsPerDoc} vs ${one.receiveRequestsPerDoc} receive requests per document)`);
   }
   if (!Array.isArray(r.rabbitmq)) lines.push(`rabbitmq: skipped — ${r.rabbitmq.skipped}`);
   if (r.ingest) {

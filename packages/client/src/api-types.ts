@@ -75,6 +75,26 @@ export interface Schemas {
     /** answered when inline was asked: the largest packet carried inline; the hub also takes batch acks */
     inlinePacketBytesMax?: number;
   };
+  InboxStreamLine: {
+    type: "open" | "item" | "heartbeat" | "end";
+    item?: Schemas['InboxItem'];
+    /** open: the credit, deliveries handed out on this stream and not yet acked at most */
+    prefetch?: number;
+    /** open: the largest packet carried in an item line */
+    inlinePacketBytesMax?: number;
+    /** open: a heartbeat line comes after this long without a line */
+    heartbeatSeconds?: number;
+    /** open: the stream ends (end line) after this long; reconnect then */
+    seconds?: number;
+    /** heartbeat: deliveries of this stream not yet acked */
+    outstanding?: number;
+    /** end: why the stream ended */
+    reason?: "time" | "shutdown" | "error";
+    error?: {
+      code: string;
+      message: string;
+    };
+  };
   AckResult: {
     deliveryId: string;
     state: "queued" | "fetched" | "done" | "dead" | "expired" | "recalled";
@@ -150,6 +170,7 @@ export interface Schemas {
 export type Operation =
   | 'POST /v1/documents'
   | 'GET /v1/inbox'
+  | 'GET /v1/inbox/stream'
   | 'GET /v1/deliveries/{id}/packet'
   | 'GET /v1/deliveries/{id}'
   | 'POST /v1/deliveries/{id}/ack'

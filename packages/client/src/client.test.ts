@@ -299,5 +299,52 @@ describe('@vdxp/client', () => {
       const again = await receiveAll(client('mof'));
       assert.deepEqual(again.got.get(damaged.id), damaged.packet, 'handed out again, whole');
     });
+
+    /** A following loop until `count` documents were acked; stopped then. */
+    const follow = async (c: VdxpClient, count: number, o: { prefetch?: number; onHandled?: (documentId: string, deliveryId: string) => Promise<void> } = {}): Promise<{ got: Map<string, Buffer>; summary: Awaited<ReturnType<VdxpClient['receive']>> }> => {
+      const got = new Map<string, Buffer>();
+      const abort = new AbortController();
+      let acked = 0;
+      const summary = await c.receive(async (p) => {
+        got.set(p.item.documentId, Buffer.from(await new Response(p.body).arrayBuffer()));
+        await o.onHandled?.(p.item.documentId, p.deliveryId);
+      }, {
+        kind: 'edoc', signal: abort.signal, waitSeconds: 1, ...(o.prefetch !== undefined ? { prefetch: o.prefetch } : {}),
+        onEvent: (e) => { if (e.type === 'acked' && ++acked >= count) abort.abort(); },
+      });
+      return { got, summary };
+    };
+
+    it('a following loop receives over the inbox stream: acks in batches, each only after its handler, a large packet fetched alone', async () => {
+      const sent = [await sendMof(1000), await sendMof(1100), await sendMof(1200), await sendMof(200_000), await sendMof(1300), await sendMof(1400), await sendMof(1500)];
+      const log: string[] = [];
+      const states: string[] = [];
+      const { got, summary } = await follow(client('mof', { fetch: recording(log) }), sent.length, {
+        prefetch: 3,
+        // While its handler runs, a delivery is not acked yet.
+        onHandled: async (_doc, deliveryId) => { states.push((await t.hub.ctx.store.getDelivery(deliveryId))?.state ?? 'missing'); },
+      });
+      assert.equal(summary.acked, sent.length);
+      for (const s of sent) assert.deepEqual(got.get(s.id), s.packet, 'byte for byte');
+      assert.ok(states.every((st) => st === 'fetched'), `not acked before its handler ended: ${states.join(', ')}`);
+      assert.ok(log.includes('GET /v1/inbox/stream'), log.join(', '));
+      assert.ok(!log.includes('GET /v1/inbox'), 'no long-poll while the stream is offered');
+      assert.equal(log.filter((l) => l.endsWith('/packet')).length, 1, 'only the large one fetched alone');
+      const acks = log.filter((l) => l === 'POST /v1/deliveries/ack').length;
+      assert.ok(acks >= 3 && acks < sent.length, `batch acks, each giving credit back (prefetch 3 for 7 documents): ${acks}`);
+      for (const s of sent) assert.equal((await client('gov').document(s.id)).deliveries[0]?.state, 'done');
+    });
+
+    it('against a hub without the inbox stream (404), a following loop long-polls instead', async () => {
+      const sent = [await sendMof(1000), await sendMof(2000)];
+      const log: string[] = [];
+      // The hub's own answer for a route it does not have.
+      const older = recording(log, async (_method, u, res) => { if (u.pathname === '/v1/inbox/stream') u.pathname = '/v1/inbox/stream-unknown'; return res(); });
+      const { got, summary } = await follow(client('mof', { fetch: older }), sent.length);
+      assert.equal(summary.acked, 2);
+      for (const s of sent) assert.deepEqual(got.get(s.id), s.packet);
+      assert.equal(log.filter((l) => l === 'GET /v1/inbox/stream').length, 1, 'tried once');
+      assert.ok(log.includes('GET /v1/inbox'), log.join(', '));
+    });
   });
 });

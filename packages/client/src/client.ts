@@ -17,6 +17,17 @@ export type AckResult = Schemas['AckResult'];
 export type AckRequest = Schemas['AckRequest'];
 export type AckOutcome = Schemas['AckOutcome'];
 export type DocumentView = Schemas['DocumentView'];
+export type InboxStreamLine = Schemas['InboxStreamLine'];
+
+export interface InboxStreamQuery {
+  /** Credit: deliveries handed out on the stream and not yet acked, at most (the hub refuses more than its limit). */
+  prefetch: number;
+  kind?: 'edoc' | 'status';
+  /** Packets up to this many bytes (the hub caps it) come in their item line, handed out with it. */
+  inline?: number;
+  /** How long the stream lasts (the hub caps it). */
+  seconds?: number;
+}
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -124,6 +135,21 @@ export class VdxpClient {
     return json<InboxPage>(res);
   }
 
+  /**
+   * Opens the inbox stream (`GET /v1/inbox/stream`): resolves once the hub answered (retried as any call until
+   * then; an older hub refuses it with 404 VDXP_E_NOT_FOUND), then yields its lines as they come. The lines end
+   * with the hub's `end` line, or with a VDXP_CLIENT_E_NETWORK error when the connection broke: open another.
+   */
+  async openStream(q: InboxStreamQuery, o: { signal?: AbortSignal } = {}): Promise<AsyncIterable<InboxStreamLine>> {
+    const params = new URLSearchParams({ prefetch: String(q.prefetch) });
+    if (q.kind) params.set('kind', q.kind);
+    if (q.inline !== undefined) params.set('inline', String(q.inline));
+    if (q.seconds !== undefined) params.set('seconds', String(q.seconds));
+    const res = await this.#call('GET', `/v1/inbox/stream?${params.toString()}`, o.signal);
+    if (!res.body) throw new VdxpClientError('VDXP_CLIENT_E_RESPONSE', 'The inbox stream came without a body', { status: res.status });
+    return ndjsonLines(res.body);
+  }
+
   /** The packet of a delivery as a stream; its length is checked against the hub's count as it ends. */
   async fetchPacket(deliveryId: string, o: CallOptions = {}): Promise<PacketDownload> {
     const res = await this.#call('GET', `/v1/deliveries/${encodeURIComponent(deliveryId)}/packet`, o.signal);
@@ -200,6 +226,40 @@ export class VdxpClient {
       this.#onRetry?.({ attempt, delayMs, error });
       await sleep(delayMs, signal);
     }
+  }
+}
+
+/** The lines of an NDJSON body, parsed; a broken connection is a retryable VDXP_CLIENT_E_NETWORK error. */
+async function* ndjsonLines(body: ReadableStream<Uint8Array>): AsyncGenerator<InboxStreamLine> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      let chunk;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        if (isAbort(e)) throw e;
+        throw new VdxpClientError('VDXP_CLIENT_E_NETWORK', `The inbox stream broke: ${(e as Error).message}`, { retryable: true, cause: e });
+      }
+      if (chunk.done) return;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line.trim() === '') continue;
+        let parsed: InboxStreamLine;
+        try {
+          parsed = JSON.parse(line) as InboxStreamLine;
+        } catch (e) {
+          throw new VdxpClientError('VDXP_CLIENT_E_RESPONSE', `A line of the inbox stream is not JSON: ${line.slice(0, 100)}`, { cause: e });
+        }
+        yield parsed;
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
   }
 }
 

@@ -6,8 +6,14 @@
 // The fast path, used when the hub offers it (its inbox answer names `inlinePacketBytesMax`): the inbox answer
 // carries the small packets (handed out with it), only larger ones are fetched alone, and the page's acks go
 // in one batch ack after the last handler of the page; against an older hub, one fetch and one ack each.
+//
+// The streaming path, tried first when the hub offers it (`GET /v1/inbox/stream`; an older hub answers 404 and
+// the loop long-polls as above): one long-lived answer hands deliveries out as they are queued, at most
+// `prefetch` unacked at once. Each goes through the handler in order; the acks of those handled go in one
+// batch ack whenever the handler has caught up with what arrived (or the credit is all used), which gives the
+// credit back. A stream that ends or breaks is opened again; what it left unacked comes again.
 
-import type { InboxItem, VdxpClient } from './client.ts';
+import type { InboxItem, InboxStreamLine, VdxpClient } from './client.ts';
 import { sleep } from './client.ts';
 import { VdxpClientError, isAbort } from './errors.ts';
 import type { ProgressListener } from './sources.ts';
@@ -43,6 +49,10 @@ export interface ReceiveOptions {
   once?: boolean;
   /** Ask for small packets in the inbox answer and ack a page at once when the hub offers it; default true. */
   batch?: boolean;
+  /** Receive over the inbox stream when the hub offers it (not with `once`, nor with `batch: false`); default true. */
+  stream?: boolean;
+  /** The stream's credit: deliveries handed out and not yet acked at once; default 50. */
+  prefetch?: number;
   onEvent?: (e: ReceiveEvent) => void;
   onProgress?: ProgressListener;
 }
@@ -66,6 +76,9 @@ export async function receive(client: VdxpClient, handler: (p: ReceivedPacket) =
   const stop = o.signal ?? new AbortController().signal;
   const summary: ReceiveSummary = { acked: 0, failed: 0, gone: 0 };
   const emit = o.onEvent ?? (() => {});
+  if (o.stream !== false && o.batch !== false && !o.once) {
+    if (await receiveStreaming(client, handler, o, summary, stop, emit) === 'streamed') return summary;
+  }
   let after: string | null = null;
   let unreachable = 0;
   while (!stop.aborted) {
@@ -110,6 +123,89 @@ export async function receive(client: VdxpClient, handler: (p: ReceivedPacket) =
     after = page.next;
   }
   return summary;
+}
+
+/**
+ * The streaming receive (see the top of this file): 'unsupported' when the hub has no inbox stream, so that
+ * the caller long-polls instead; 'streamed' when asked to stop.
+ */
+async function receiveStreaming(
+  client: VdxpClient, handler: (p: ReceivedPacket) => Promise<void>, o: ReceiveOptions, summary: ReceiveSummary,
+  stop: AbortSignal, emit: (e: ReceiveEvent) => void,
+): Promise<'streamed' | 'unsupported'> {
+  const prefetch = o.prefetch ?? PAGE_DEFAULT;
+  let unreachable = 0;
+  while (!stop.aborted) {
+    let lines: AsyncIterable<InboxStreamLine>;
+    try {
+      lines = await client.openStream({ prefetch, inline: INLINE_PACKET_BYTES_ASKED, ...(o.kind ? { kind: o.kind } : {}) }, { signal: stop });
+    } catch (e) {
+      if (stop.aborted || isAbort(e)) break;
+      if (e instanceof VdxpClientError && e.status === 404 && e.code === 'VDXP_E_NOT_FOUND') return 'unsupported';
+      if (!(e instanceof VdxpClientError) || !e.retryable) throw e;
+      const delayMs = Math.min(UNREACHABLE_DELAY_MS_MAX, 1000 * 2 ** unreachable++);
+      emit({ type: 'unreachable', error: e, delayMs });
+      try { await sleep(delayMs, stop); } catch { break; }
+      continue;
+    }
+    // The lines are read on their own while the handler works, so that the acks can go when it catches up.
+    const queue: InboxItem[] = [];
+    let ended = false;
+    let broke: unknown;
+    let wake: (() => void) | undefined;
+    const onStop = (): void => { wake?.(); };
+    stop.addEventListener('abort', onStop, { once: true });
+    const pump = (async () => {
+      try {
+        for await (const line of lines) {
+          if (line.type === 'item' && line.item) { queue.push(line.item); wake?.(); }
+          if (line.type === 'end' && line.reason === 'error') broke = new VdxpClientError(line.error?.code ?? 'VDXP_CLIENT_E_RESPONSE', line.error?.message ?? 'The inbox stream ended on an error', { retryable: true });
+        }
+      } catch (e) {
+        broke = e;
+      } finally {
+        ended = true;
+        wake?.();
+      }
+    })();
+    const acks: PendingAck[] = [];
+    const flush = async (): Promise<void> => {
+      const batch = acks.splice(0);
+      // Stopped: what was handled before the stop is still acked (briefly), rather than handed out again.
+      const signal = stop.aborted ? AbortSignal.timeout(ACK_FLUSH_MS_MAX) : stop;
+      for (const [outcome, n] of await ackBatch(client, batch, signal, emit)) summary[outcome] += n;
+    };
+    try {
+      for (;;) {
+        const item = stop.aborted ? undefined : queue.shift();
+        if (item === undefined) {
+          if (acks.length > 0) { await flush(); continue; }
+          if (ended || stop.aborted) break;
+          await new Promise<void>((resolve) => { wake = resolve; if (queue.length > 0 || ended || stop.aborted) resolve(); });
+          wake = undefined;
+          continue;
+        }
+        const outcome = await receiveOne(client, handler, item, stop, o.onProgress, emit);
+        if (outcome === 'stopped') continue;
+        if (outcome === 'gone') { summary.gone++; continue; }
+        acks.push(outcome);
+        if (acks.length >= prefetch) await flush();
+      }
+      if (acks.length > 0) await flush();
+    } finally {
+      stop.removeEventListener('abort', onStop);
+    }
+    await pump;
+    if (stop.aborted) break;
+    if (broke === undefined || isAbort(broke)) { unreachable = 0; continue; }
+    if (!(broke instanceof VdxpClientError)) throw broke instanceof Error ? broke : new Error('The inbox stream failed', { cause: broke });
+    if (!broke.retryable) throw broke;
+    // Broken mid-way (the node went away): open another after a pause, as for an unreachable hub.
+    const delayMs = Math.min(UNREACHABLE_DELAY_MS_MAX, 250 * 2 ** unreachable++);
+    emit({ type: 'unreachable', error: broke, delayMs });
+    try { await sleep(delayMs, stop); } catch { break; }
+  }
+  return 'streamed';
 }
 
 /** A handled delivery waiting for its ack: `done`, or `fail` with the handler's reason. */

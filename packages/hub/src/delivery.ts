@@ -120,10 +120,17 @@ export interface InboxWithPackets {
  * it, and the next page starts there. Larger packets stay items, fetched one by one.
  */
 export async function inboxWithPackets(ctx: HubContext, system: SystemRecord, q: InboxQuery & { inlinePacketBytes: number }): Promise<InboxWithPackets> {
-  const inlinePacketBytesMax = Math.max(0, Math.min(q.inlinePacketBytes, ctx.limits.inboxInlinePacketBytesMax));
-  const items = await inbox(ctx, system, q);
+  return handOutPage(ctx, system, await inbox(ctx, system, q), q.inlinePacketBytes, q.signal);
+}
+
+/**
+ * The hand-out half of `inboxWithPackets`, for items read already (the inbox stream reads its own): the small
+ * packets read and handed out in one transaction, as described there.
+ */
+export async function handOutPage(ctx: HubContext, system: SystemRecord, items: readonly InboxItem[], inlinePacketBytes: number, signal?: AbortSignal): Promise<InboxWithPackets> {
+  const inlinePacketBytesMax = Math.max(0, Math.min(inlinePacketBytes, ctx.limits.inboxInlinePacketBytesMax));
   const nextOf = (list: readonly InboxItem[]): number | undefined => list.at(-1)?.delivery.seq;
-  if (inlinePacketBytesMax === 0) return { entries: items, nextSeq: nextOf(items), inlinePacketBytesMax };
+  if (inlinePacketBytesMax === 0) return { entries: [...items], nextSeq: nextOf(items), inlinePacketBytesMax };
   const entries: InboxEntry[] = [];
   let budget = ctx.limits.inboxInlineBytesMax;
   for (const item of items) {
@@ -139,7 +146,7 @@ export async function inboxWithPackets(ctx: HubContext, system: SystemRecord, q:
   const carried = entries.filter((e) => e.packet !== undefined);
   if (carried.length === 0) return { entries, nextSeq, inlinePacketBytesMax };
   // The caller went away (its long-poll's connection closed): nobody to hand anything out to.
-  if (q.signal?.aborted) return { entries: [], nextSeq, inlinePacketBytesMax };
+  if (signal?.aborted) return { entries: [], nextSeq, inlinePacketBytesMax };
   const now = ctx.clock.now();
   const { handedOut, firsts } = await ctx.store.transaction(async (tx) => {
     const handedOut = new Set<string>();

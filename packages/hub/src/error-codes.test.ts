@@ -87,6 +87,7 @@ it('produces every hub error code with its status', async () => {
   await expect(http('mof', 'GET', `/v1/documents/${sent.id}`), 'VDXP_E_DOCUMENT_NOT_FOUND');
   await expect(http('mof', 'GET', '/v1/inbox?kind=letters'), 'VDXP_E_BAD_REQUEST');
   await expect(http('mof', 'GET', '/v1/nowhere'), 'VDXP_E_NOT_FOUND');
+  await expect(http('mof', 'GET', `/v1/inbox/stream?prefetch=${t.hub.ctx.limits.streamPrefetchMax + 1}`), 'VDXP_E_STREAM_PREFETCH');
   await expect(http('mof', 'POST', '/v1/deliveries/ack', Array.from({ length: t.hub.ctx.limits.ackBatchItemsMax + 1 }, () => ({ deliveryId: 'x', result: 'done' }))), 'VDXP_E_ACK_BATCH_TOO_LARGE');
 
   // A stored packet whose bytes changed is never handed out as if intact. This small one is kept inline: all

@@ -23,6 +23,7 @@ export const HUB_ERRORS = {
   VDXP_E_BAD_REQUEST: { status: 400, title: 'A parameter or JSON body is missing or malformed' },
   VDXP_E_NOT_FOUND: { status: 404, title: 'No such route' },
   VDXP_E_ACK_BATCH_TOO_LARGE: { status: 413, title: 'A batch ack lists more acks than limits.ackBatchItemsMax' },
+  VDXP_E_STREAM_PREFETCH: { status: 400, title: 'An inbox stream asked for a prefetch (credit) outside 1..limits.streamPrefetchMax' },
   VDXP_E_AGENCY_UNKNOWN: { status: 404, title: 'No such agency in the registry' },
   VDXP_E_AGENCY_EXISTS: { status: 409, title: 'An agency with this code exists already' },
   VDXP_E_SYSTEM_UNKNOWN: { status: 404, title: 'No such connected system' },

@@ -20,6 +20,20 @@ export interface HubLimits {
   inboxInlinePacketBytesMax: number;
   /** Batch fetch: packet bytes (before base64) one inbox answer carries inline at most; the page ends there. */
   inboxInlineBytesMax: number;
+  /**
+   * Inbox stream (`GET /v1/inbox/stream?prefetch=N`): the largest credit a stream may ask for, i.e. deliveries
+   * handed out on one stream and not yet acked (what one hand-out reads at most, and what the stream holds).
+   */
+  streamPrefetchMax: number;
+  /** Inbox stream: how long one stream lasts at most before it ends with an `end` line (the client reconnects). */
+  streamSecondsMax: number;
+  /** Inbox stream: a `heartbeat` line after this long without one, so the idle timer never cuts a quiet stream. Below httpIdleSecondsMax. */
+  streamHeartbeatSeconds: number;
+  /**
+   * Inbox stream: how often a waiting stream re-reads the states of its outstanding deliveries, so that an ack
+   * made on another node (or an expiry, a recall) gives its credit back; a local ack gives it back at once.
+   */
+  streamCreditRecheckMs: number;
   /** Batch ack (`POST /v1/deliveries/ack`): acks in one call, recorded in one transaction; at least pageSizeMax, so a page's acks fit one call. */
   ackBatchItemsMax: number;
   /**
@@ -162,6 +176,12 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   inboxInlinePacketBytesMax: 64 * 1024,
   inboxInlineBytesMax: 4 * 1024 * 1024,
   ackBatchItemsMax: 1000,
+  streamPrefetchMax: 1000,
+  // Five minutes: a node's restart or a change of load balancer moves a stream within that much, and a
+  // reconnect costs one inbox read.
+  streamSecondsMax: 300,
+  streamHeartbeatSeconds: 10,
+  streamCreditRecheckMs: 1000,
   httpIdleSecondsMax: 30,
   httpHeadersSecondsMax: 30,
   httpConnectionsMax: 10_000,
@@ -311,6 +331,9 @@ export function operatorLimits(overrides: HubLimitsOverrides): HubLimits {
   }
   if (limits.ackBatchItemsMax < limits.pageSizeMax) {
     throw limitError('ackBatchItemsMax', `${limits.ackBatchItemsMax} is below pageSizeMax (${limits.pageSizeMax}): a page's acks must fit one batch ack`);
+  }
+  if (limits.streamHeartbeatSeconds >= limits.httpIdleSecondsMax) {
+    throw limitError('streamHeartbeatSeconds', `${limits.streamHeartbeatSeconds} s is not below httpIdleSecondsMax (${limits.httpIdleSecondsMax} s): the idle timer would cut quiet streams`);
   }
   if (limits.pageSizeDefault > limits.pageSizeMax) throw limitError('pageSizeDefault', `${limits.pageSizeDefault} is above pageSizeMax (${limits.pageSizeMax})`);
   return limits;

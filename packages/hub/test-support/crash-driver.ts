@@ -9,8 +9,10 @@
 // node that is up, a random node is killed each time while the others keep serving, and the database itself
 // is restarted (fast and immediate shutdown, alternately) `databaseRestarts` times during the run.
 //
-// Receivers take half their rounds (seeded) through the batch calls: the inbox answer carrying small packets
-// (`inline=`, handed out with it) and one batch ack per page; the other half one fetch and one ack each.
+// Receivers take a third of their rounds (seeded) on the inbox stream (`GET /v1/inbox/stream`, a few seconds
+// each, acked in small batches; never more than its prefetch handed out and unacked on it), and of the others
+// half through the batch calls: the inbox answer carrying small packets (`inline=`, handed out with it) and one
+// batch ack per page; the other half one fetch and one ack each.
 
 import { createHash, randomInt } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -76,6 +78,10 @@ export interface CrashReport {
   packetsCarried: number;
   batchAcks: number;
   batchAcksUnanswered: number;
+  /** Inbox stream: rounds whose stream opened, the items they handed out, and the stream rounds that broke (a kill). */
+  streamRounds: number;
+  streamItems: number;
+  streamsBroken: number;
   /** Deliveries handed out again after a fetch the crash interrupted, or whose ack never got through. */
   redeliveredAfterCrash: number;
   /** Deliveries handed out again because the receiver chose not to ack them (the rule: until acked). */
@@ -134,6 +140,12 @@ const CHANCE_SECOND_ATTACHMENT = 0.15;
 const CHANCE_RECIPIENT = 0.4;
 /** A receiver takes this share of its rounds through batch fetch and batch ack (and retries lost acks in one batch). */
 const CHANCE_BATCH_ROUND = 0.5;
+/** A receiver takes this share of its rounds on the inbox stream (the rest as below). */
+const CHANCE_STREAM_ROUND = 1 / 3;
+/** Inbox stream rounds: the credit asked for, acks sent per batch, and how long the stream is asked to last. */
+const STREAM_PREFETCH = 8;
+const STREAM_ACK_BATCH = 3;
+const STREAM_SECONDS = 2;
 /** Batch rounds ask for packets up to this size inline; the hub caps it (64 KiB by default). */
 const INLINE_PACKET_BYTES_ASKED = 1024 * 1024;
 /** A receiver leaves this share of fetched packets unacked for now: they must come back. */
@@ -269,7 +281,7 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
   };
   const r = {
     submits: 0, submitsUnanswered: 0, unansweredButCommitted: 0, resendsOfAccepted: 0, resendsRebuilt: 0,
-    fetches: 0, fetchesInterrupted: 0, acks: 0, acksUnanswered: 0, batchInboxes: 0, packetsCarried: 0, batchAcks: 0, batchAcksUnanswered: 0, redeliveredAfterCrash: 0, redeliveredUnacked: 0, redeliveredAfterError: 0,
+    fetches: 0, fetchesInterrupted: 0, acks: 0, acksUnanswered: 0, batchInboxes: 0, packetsCarried: 0, batchAcks: 0, batchAcksUnanswered: 0, streamRounds: 0, streamItems: 0, streamsBroken: 0, redeliveredAfterCrash: 0, redeliveredUnacked: 0, redeliveredAfterError: 0,
     redeliveriesCompared: 0, bytesSent: 0, bytesReceived: 0, kills: 0, killsDuringStartup: 0,
   };
   const recovery = { completed: 0, removedStaged: 0 };
@@ -454,6 +466,10 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
         if (t) t.lastEnd = 'acked';
       }
       if (!draining && stopReceiving) return handled;
+      if (!draining && rand() < CHANCE_STREAM_ROUND) {
+        handled += await streamRound(name, rand, pendingAcks);
+        continue;
+      }
       const batch = rand() < CHANCE_BATCH_ROUND;
       const inbox = await call(link, tokenOf(name), 'GET', `/v1/inbox?kind=edoc&limit=${INBOX_PAGE_ITEMS}${draining ? '' : `&wait=${INBOX_WAIT_SECONDS}`}${batch ? `&inline=${INLINE_PACKET_BYTES_ASKED}` : ''}`);
       if (inbox === undefined || inbox.status === 503) { await sleep(RETRY_PAUSE_MS); continue; }
@@ -529,6 +545,147 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
         }
       }
     }
+  };
+
+  /**
+   * One round on the inbox stream: items checked as the inbox loop checks them, acked `done` in batches of
+   * STREAM_ACK_BATCH (some skipped: they must come back), until the stream ends, breaks or receiving stops. The
+   * rule checked on the wire: items received on this stream minus acks sent on it never exceed the prefetch.
+   * Returns the items handled.
+   */
+  const streamRound = async (name: CrashSystemName, rand: () => number, pendingAcks: string[]): Promise<number> => {
+    const url = await link.url();
+    const abort = new AbortController();
+    const timeout = setTimeout(() => { abort.abort(); }, (STREAM_SECONDS + 1) * 1000 + REQUEST_TIMEOUT_MS);
+    let handled = 0;
+    let received = 0;
+    let ackSent = 0;
+    const toAck: string[] = [];
+    const flush = async (): Promise<void> => {
+      if (toAck.length === 0) return;
+      const ids = toAck.splice(0);
+      ackSent += ids.length;
+      const outcomes = await batchAck(name, ids);
+      if (outcomes === undefined) {
+        r.acksUnanswered += ids.length;
+        for (const id of ids) { const t = tracks.get(id); if (t) t.lastEnd = 'interrupted'; }
+        pendingAcks.push(...ids);
+      } else {
+        ids.forEach((id, i) => settleAck(id, outcomes[i]));
+      }
+    };
+    try {
+      let res: Response;
+      try {
+        res = await fetch(`${url}/v1/inbox/stream?kind=edoc&prefetch=${STREAM_PREFETCH}&inline=${INLINE_PACKET_BYTES_ASKED}&seconds=${STREAM_SECONDS}`, {
+          headers: { authorization: `Bearer ${tokenOf(name)}` }, signal: abort.signal,
+        });
+      } catch {
+        await sleep(RETRY_PAUSE_MS);
+        return 0;
+      }
+      if (res.status !== 200 || !res.body) {
+        const body = Buffer.from(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
+        if (res.status !== 503) odd('GET /v1/inbox/stream', { status: res.status, body, headers: res.headers });
+        await sleep(RETRY_PAUSE_MS);
+        return 0;
+      }
+      r.streamRounds++;
+      const decoder = new TextDecoder();
+      let buffer = '';
+      let ended = false;
+      const reader = res.body.getReader();
+      try {
+        while (!ended) {
+          let chunk: Awaited<ReturnType<typeof reader.read>>;
+          try {
+            chunk = await reader.read();
+          } catch {
+            r.streamsBroken++;
+            break;
+          }
+          if (chunk.done) break;
+          buffer += decoder.decode(chunk.value as Uint8Array, { stream: true });
+          for (let nl = buffer.indexOf('\n'); nl >= 0 && !ended; nl = buffer.indexOf('\n')) {
+            const line = JSON.parse(buffer.slice(0, nl)) as { type: string; prefetch?: number; reason?: string; item?: { deliveryId: string; documentId: string; digest: string; bytes: number; state: string; packet?: string } };
+            buffer = buffer.slice(nl + 1);
+            if (line.type === 'open' && line.prefetch !== STREAM_PREFETCH) violate(`${name}: a stream opened with prefetch ${String(line.prefetch)}, not ${STREAM_PREFETCH}`);
+            if (line.type === 'end') { ended = true; if (line.reason === 'error') r.streamsBroken++; break; }
+            if (line.type === 'heartbeat') { await flush(); continue; }
+            if (line.type !== 'item' || !line.item) continue;
+            const item = line.item;
+            received++;
+            r.streamItems++;
+            if (received - ackSent > STREAM_PREFETCH) violate(`${name}: ${received - ackSent} deliveries handed out and unacked on one stream, above its prefetch ${STREAM_PREFETCH}`);
+            const body = await receiveItem(name, item, item.packet !== undefined);
+            if (body === undefined) { ended = true; break; }
+            handled++;
+            if (stopReceiving || rand() < CHANCE_SKIP_ACK) {
+              const t = tracks.get(item.deliveryId);
+              if (t) t.lastEnd = 'skipped';
+            } else {
+              r.acks++;
+              toAck.push(item.deliveryId);
+              if (toAck.length >= STREAM_ACK_BATCH) await flush();
+            }
+            if (stopReceiving) { ended = true; break; }
+          }
+        }
+      } finally {
+        abort.abort();
+        await reader.cancel().catch(() => {});
+      }
+      await flush();
+      return handled;
+    } finally {
+      clearTimeout(timeout);
+    }
+  };
+
+  /**
+   * What the inbox loop checks of a delivery handed out, for a stream item: counted, never one acked already,
+   * the same document and digest each time, the bytes (carried, or fetched alone) hashing to the digest.
+   * Returns the bytes, or undefined when the fetch alone did not get them (the round ends then).
+   */
+  const receiveItem = async (name: CrashSystemName, item: { deliveryId: string; documentId: string; digest: string; bytes: number; state: string; packet?: string }, carried: boolean): Promise<Buffer | undefined> => {
+    if (ackedDone.has(item.deliveryId)) violate(`delivery ${item.deliveryId} (document ${item.documentId}) was acked done and handed out again`);
+    let t = tracks.get(item.deliveryId);
+    if (!t) {
+      t = { fetchesStarted: 0, shas: [], lastEnd: undefined, documentId: item.documentId, digest: item.digest };
+      tracks.set(item.deliveryId, t);
+    } else if (t.lastEnd === 'skipped') {
+      r.redeliveredUnacked++;
+    } else if (t.lastEnd === 'interrupted') {
+      r.redeliveredAfterCrash++;
+    } else if (t.lastEnd === 'failed') {
+      r.redeliveredAfterError++;
+    }
+    if (t.documentId !== item.documentId || t.digest !== item.digest) {
+      violate(`delivery ${item.deliveryId} changed: document ${t.documentId}→${item.documentId}, digest ${t.digest}→${item.digest}`);
+    }
+    t.fetchesStarted++;
+    r.fetches++;
+    let body: Buffer;
+    if (carried) {
+      if (item.state !== 'fetched') violate(`delivery ${item.deliveryId}: carried in a stream line but in state ${item.state}, not fetched`);
+      body = Buffer.from(item.packet ?? '', 'base64');
+      r.packetsCarried++;
+    } else {
+      const got = await call(link, tokenOf(name), 'GET', `/v1/deliveries/${item.deliveryId}/packet`);
+      if (got === undefined || got.status === 503) { r.fetchesInterrupted++; t.lastEnd = 'interrupted'; return undefined; }
+      if (got.status !== 200) { odd('GET packet', got); t.lastEnd = 'failed'; return undefined; }
+      if (got.headers.get('x-vdxp-sha256') !== item.digest) violate(`delivery ${item.deliveryId}: x-vdxp-sha256 differs from the stream's digest`);
+      body = got.body;
+    }
+    const sha = sha256(body);
+    r.bytesReceived += body.byteLength;
+    if (sha !== item.digest) violate(`delivery ${item.deliveryId}: the packet hashes to ${sha}, the stream says ${item.digest}`);
+    if (t.shas.length > 0) {
+      r.redeliveriesCompared++;
+      if (t.shas.some((x) => x !== sha)) violate(`delivery ${item.deliveryId} was handed out with different bytes (${t.shas.join(', ')} then ${sha})`);
+    }
+    t.shas.push(sha);
+    return body;
   };
 
   /** One batch ack of `ids` (all done); undefined when its answer never came (retried later), else an outcome per id. */
@@ -672,6 +829,7 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
       resendsOfAccepted: r.resendsOfAccepted, resendsRebuilt: r.resendsRebuilt,
       fetches: r.fetches, fetchesInterrupted: r.fetchesInterrupted, acks: r.acks, acksUnanswered: r.acksUnanswered,
       batchInboxes: r.batchInboxes, packetsCarried: r.packetsCarried, batchAcks: r.batchAcks, batchAcksUnanswered: r.batchAcksUnanswered,
+      streamRounds: r.streamRounds, streamItems: r.streamItems, streamsBroken: r.streamsBroken,
       redeliveredAfterCrash: r.redeliveredAfterCrash, redeliveredUnacked: r.redeliveredUnacked, redeliveredAfterError: r.redeliveredAfterError, redeliveriesCompared: r.redeliveriesCompared,
       bytesSent: r.bytesSent, bytesReceived: r.bytesReceived, unexpectedStatuses: unexpected, serverErrors: hubServerErrors(),
       audit: { ok: audit.ok, events: audit.events, packets: audit.packets },

@@ -13,6 +13,7 @@ import { authenticateToken } from '../registry.ts';
 import { stats } from '../stats.ts';
 import type { DeliveryRow, DocumentRow, SystemRecord } from '../store/store.ts';
 import { docsPage, OPENAPI } from './openapi.ts';
+import { registerInboxStream } from './stream.ts';
 
 function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
@@ -126,6 +127,8 @@ export function registerNativeApi(app: FastifyInstance, hub: Hub, options: { mut
       ...(inline !== undefined ? { inlinePacketBytesMax: page.inlinePacketBytesMax } : {}),
     };
   });
+
+  registerInboxStream(app, hub, auth, inboxEntry);
 
   app.post('/v1/deliveries/ack', async (req, reply) => {
     const system = await auth(req, reply);

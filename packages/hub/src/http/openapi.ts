@@ -59,6 +59,21 @@ export const OPENAPI = {
           inlinePacketBytesMax: { type: 'integer', description: 'answered when inline was asked: the largest packet carried inline; the hub also takes batch acks' },
         },
       },
+      InboxStreamLine: {
+        type: 'object', required: ['type'],
+        description: 'One line of an inbox stream (NDJSON): open first, then item and heartbeat lines, end last (absent when the connection broke: reconnect)',
+        properties: {
+          type: { enum: ['open', 'item', 'heartbeat', 'end'] },
+          item: { $ref: '#/components/schemas/InboxItem' },
+          prefetch: { type: 'integer', description: 'open: the credit, deliveries handed out on this stream and not yet acked at most' },
+          inlinePacketBytesMax: { type: 'integer', description: 'open: the largest packet carried in an item line' },
+          heartbeatSeconds: { type: 'integer', description: 'open: a heartbeat line comes after this long without a line' },
+          seconds: { type: 'integer', description: 'open: the stream ends (end line) after this long; reconnect then' },
+          outstanding: { type: 'integer', description: 'heartbeat: deliveries of this stream not yet acked' },
+          reason: { enum: ['time', 'shutdown', 'error'], description: 'end: why the stream ended' },
+          error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', example: 'VDXP_E_DATABASE_UNAVAILABLE' }, message: { type: 'string' } } },
+        },
+      },
       AckResult: {
         type: 'object', required: ['deliveryId', 'state', 'attempts', 'changed'],
         properties: {
@@ -144,6 +159,25 @@ export const OPENAPI = {
           },
         ],
         responses: { 200: { description: 'A page', content: { 'application/json': { schema: { $ref: '#/components/schemas/InboxPage' } } } } },
+      },
+    },
+    '/v1/inbox/stream': {
+      get: {
+        summary: 'Deliveries as they are queued, with credit — Nhận liên tục',
+        description: 'One long-lived answer of NDJSON lines (InboxStreamLine). At most `prefetch` deliveries handed out on the stream are not yet acked; '
+          + 'an ack (single or batch, on any node) gives its credit back and more follow. Small packets come in their item line, handed out with it '
+          + '(one transaction per hand-out, as inline=); larger ones are items to fetch by id. A delivery stays pending until acked done: after a '
+          + 'dropped stream the next one hands the unacked out again. A 404 VDXP_E_NOT_FOUND means an older hub: long-poll /v1/inbox instead.',
+        parameters: [
+          { name: 'prefetch', in: 'query', required: true, schema: { type: 'integer', minimum: 1, maximum: 1000 }, description: 'credit (limits.streamPrefetchMax caps it: VDXP_E_STREAM_PREFETCH beyond)' },
+          { name: 'kind', in: 'query', schema: { enum: ['edoc', 'status'] } },
+          { name: 'inline', in: 'query', schema: { type: 'integer', minimum: 0 }, description: 'carry packets of up to this many bytes (capped by the hub; default the hub\'s cap)' },
+          { name: 'seconds', in: 'query', schema: { type: 'integer', minimum: 1 }, description: 'how long the stream lasts (capped by limits.streamSecondsMax; default that)' },
+        ],
+        responses: {
+          200: { description: 'The stream', content: { 'application/x-ndjson': { schema: { $ref: '#/components/schemas/InboxStreamLine' } } } },
+          400: errorResponse('A parameter out of range (VDXP_E_STREAM_PREFETCH, VDXP_E_BAD_REQUEST)'),
+        },
       },
     },
     '/v1/deliveries/{id}/packet': {
