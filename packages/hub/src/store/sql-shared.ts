@@ -55,6 +55,20 @@ export function lastItemCode(json: Buffer): string {
 
 export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
+/** Codes per statement of StoreOps.getAgencies: far below either engine's bound on parameters. */
+export const AGENCIES_PER_READ = 500;
+
+/** StoreOps.getAgencies' statements: the distinct codes in slices of AGENCIES_PER_READ, each with its SQL. */
+export function agenciesByCodeSql(codes: readonly string[]): { sql: string; args: string[] }[] {
+  const distinct = [...new Set(codes)];
+  const out: { sql: string; args: string[] }[] = [];
+  for (let at = 0; at < distinct.length; at += AGENCIES_PER_READ) {
+    const args = distinct.slice(at, at + AGENCIES_PER_READ);
+    out.push({ sql: `SELECT * FROM agencies WHERE code IN (${placeholders(args.length)})`, args });
+  }
+  return out;
+}
+
 /**
  * StoreOps.inbox in either engine: a system's agencies' deliveries in `states` (default: pending) after a seq,
  * oldest first, each with its document (`cols`: the delivery's columns as d_*, then doc.*). The pending states

@@ -37,6 +37,10 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         assert.equal(await store.getAgency('G22'), undefined, 'getAgency takes the primary code only');
         const v = await store.putAgencies([agency('B'), agency('C', { deleted: true })], 20);
         assert.equal(await store.registryVersion(), v);
+        // Many at once: registry codes only, each once, unknown ones left out; more codes than one statement takes.
+        const many = await store.getAgencies(['B', 'G22', 'C', 'NOPE', 'B', ...Array.from({ length: 1200 }, (_, i) => `X${i}`), '000.00.00.G22']);
+        assert.deepEqual(many.map((x) => [x.code, x.deleted]).sort(), [['000.00.00.G22', false], ['B', false], ['C', true]]);
+        assert.deepEqual(await store.getAgencies([]), []);
         assert.equal(await store.countAgencies(), 2);
         const changed = await store.listAgencies({ afterVersion: a.version, limit: 10, includeDeleted: true });
         assert.deepEqual(changed.map((x) => [x.code, x.version, x.deleted]), [['B', v, false], ['C', v, true]]);

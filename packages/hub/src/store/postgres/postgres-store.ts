@@ -21,7 +21,7 @@ import {
   type StatusEntry, type Store, type StoreOps, type SystemRecord, type WriteBatch, type WriteBatchResult, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { agencyDocumentsNewestFirst, counterTotalsSql, inboxSql, toCounterTotals, type CounterTotals, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, agencyListPageSql, lastItemCode, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_COUNTS_SQL, PENDING_SQL, recipientWithin, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { agencyDocumentsNewestFirst, agenciesByCodeSql, counterTotalsSql, inboxSql, toCounterTotals, type CounterTotals, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, agencyListPageSql, lastItemCode, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_COUNTS_SQL, PENDING_SQL, recipientWithin, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, unknown>;
 type Param = string | number | boolean | null | Buffer | Uint8Array;
@@ -207,6 +207,12 @@ export class PostgresOps implements StoreOps {
   async getAgency(code: string): Promise<Agency | undefined> {
     const r = await this.#get('SELECT * FROM agencies WHERE code = ?', code);
     return r && toAgency(r);
+  }
+
+  async getAgencies(codes: readonly string[]): Promise<Agency[]> {
+    const out: Agency[] = [];
+    for (const q of agenciesByCodeSql(codes)) for (const r of await this.#all(q.sql, ...q.args)) out.push(toAgency(r));
+    return out;
   }
 
   async findAgency(code: string): Promise<Agency | undefined> {
@@ -884,7 +890,7 @@ export class PostgresOps implements StoreOps {
 
 /** Operations that only read, run on the pool with no transaction and no lock. */
 const READS = new Set([
-  'getAgency', 'findAgency', 'listAgencies', 'agencyListPage', 'countAgencies', 'registryVersion', 'getSystem', 'getSystemByTokenHash', 'listSystems',
+  'getAgency', 'getAgencies', 'findAgency', 'listAgencies', 'agencyListPage', 'countAgencies', 'registryVersion', 'getSystem', 'getSystemByTokenHash', 'listSystems',
   'systemAgencies', 'systemActsFor', 'documentIdByKey', 'getDocument', 'findDocumentByEdxmlId', 'documentLinks', 'listSentDocuments',
   'digestReferenced', 'inlineBlob', 'getDelivery', 'deliveriesOfDocument', 'findDelivery', 'inbox', 'countInbox', 'statusHistory',
   'expiredDeliveries', 'overdueCandidates', 'events', 'checkpoints', 'archivableSegment', 'documentsAcceptedIn', 'unnamedDigestsOf',

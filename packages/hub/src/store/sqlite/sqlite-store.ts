@@ -16,7 +16,7 @@ import {
   type StatusEntry, type Store, type StoreOps, type SystemRecord, type WriteBatch, type WriteBatchResult, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { agencyDocumentsNewestFirst, counterTotalsSql, inboxSql, toCounterTotals, type CounterTotals, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, agencyListPageSql, lastItemCode, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_COUNTS_SQL, PENDING_SQL, isOneCode, recipientWithin, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { agencyDocumentsNewestFirst, agenciesByCodeSql, counterTotalsSql, inboxSql, toCounterTotals, type CounterTotals, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, agencyListPageSql, lastItemCode, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_COUNTS_SQL, PENDING_SQL, isOneCode, recipientWithin, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, SQLInputValue>;
 
@@ -165,6 +165,10 @@ class SqliteOps implements StoreOps {
   async getAgency(code: string): Promise<Agency | undefined> {
     const r = this.#get('SELECT * FROM agencies WHERE code = ?', code);
     return r && toAgency(r);
+  }
+
+  async getAgencies(codes: readonly string[]): Promise<Agency[]> {
+    return agenciesByCodeSql(codes).flatMap((q) => this.#all(q.sql, ...q.args).map(toAgency));
   }
 
   async findAgency(code: string): Promise<Agency | undefined> {
