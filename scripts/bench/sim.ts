@@ -27,7 +27,11 @@ export interface SimBenchResult {
   live?: LiveReport & { case: 'sim-live'; hub: LiveHub; statsReadP50Ms: number; statsReadP99Ms: number; statsReads: number; simThreadCpuMsPerDocument: number; hubThreadCpuMsPerDocument?: number };
 }
 
-export async function benchSim(o: { size: BenchSize; out?: (line: string) => void; log?: (line: string) => void; only?: 'history' | 'live'; liveHub?: LiveHub; historyDocuments?: number; through?: 'batch' | 'intake' }): Promise<SimBenchResult> {
+export async function benchSim(o: {
+  size: BenchSize; out?: (line: string) => void; log?: (line: string) => void; only?: 'history' | 'live'; liveHub?: LiveHub; historyDocuments?: number; through?: 'batch' | 'intake';
+  /** The live run's asked rate (documents a second) and length, instead of the size's. */
+  liveRatePerSecond?: number; liveSeconds?: number;
+}): Promise<SimBenchResult> {
   const out = o.out ?? ((line: string) => { console.log(line); });
   const root = mkdtempSync(join(tmpdir(), 'vdxp-bench-sim-'));
   try {
@@ -40,7 +44,8 @@ export async function benchSim(o: { size: BenchSize; out?: (line: string) => voi
         + `${h.stepsPerSecond.toFixed(0)} steps/s, peak RSS ${(h.peakRssBytes / 1e6).toFixed(0)} MB; 2,000,000 docs at this pace: ${(h.projectedSecondsFor2M / 60).toFixed(0)} min`);
     }
     if (o.only !== 'history') {
-      const live = await benchLive(o.size, join(root, 'live'), o.liveHub ?? 'worker');
+      const plan = { ...PLANS[o.size].live, ...(o.liveRatePerSecond !== undefined ? { ratePerSecond: o.liveRatePerSecond } : {}), ...(o.liveSeconds !== undefined ? { durationMs: o.liveSeconds * 1000 } : {}) };
+      const live = await benchLive(plan, join(root, 'live'), o.liveHub ?? 'worker');
       result.live = live;
       out(JSON.stringify({ bench: 'sim', size: o.size, ...live }));
       out(`sim live (hub ${live.hub === 'worker' ? 'in a worker thread' : 'on the simulator\'s thread'}): asked ${live.askedPerSecond} docs/s, reached ${live.sentPerSecond} docs/s (${live.behind} behind), submit p50/p99 ${live.submitP50Ms}/${live.submitP99Ms} ms, `
@@ -109,7 +114,7 @@ async function serveInWorker(dir: string): Promise<ServedHub> {
   };
 }
 
-async function benchLive(size: BenchSize, dir: string, where: LiveHub): Promise<NonNullable<SimBenchResult['live']>> {
+async function benchLive(plan: { ratePerSecond: number; durationMs: number }, dir: string, where: LiveHub): Promise<NonNullable<SimBenchResult['live']>> {
   const reg = nationalRegistry(1);
   const served = await (where === 'worker' ? serveInWorker(dir) : serveInline(dir));
   let closed = false;
@@ -131,7 +136,7 @@ async function benchLive(size: BenchSize, dir: string, where: LiveHub): Promise<
     let r: LiveReport;
     const simCpu0 = process.threadCpuUsage();
     try {
-      r = await runLive({ transport: new ClientNativeTransport(url), registry: reg, tokens, seed: 1, ...PLANS[size].live, speed: 3600 });
+      r = await runLive({ transport: new ClientNativeTransport(url), registry: reg, tokens, seed: 1, ...plan, speed: 3600 });
     } finally {
       probing = false;
       await probe;

@@ -190,9 +190,8 @@ function overdueItem(r: OverdueRow, names: Map<string, string | null>, now: numb
 }
 
 async function agencyNames(ctx: HubContext, codes: string[]): Promise<Map<string, string | null>> {
-  const out = new Map<string, string | null>();
-  for (const c of new Set(codes)) out.set(c, (await ctx.store.getAgency(c))?.name ?? null);
-  return out;
+  const named = new Map((await ctx.store.getAgencies(codes)).map((a) => [a.code, a.name]));
+  return new Map([...new Set(codes)].map((c) => [c, named.get(c) ?? null]));
 }
 
 /** The overdue list as table rows, the header first (Vietnamese / English), for CSV and .xlsx. */

@@ -21,17 +21,19 @@ export async function inbox(ctx: HubContext, system: SystemRecord, q: InboxQuery
   const read = (): Promise<InboxItem[]> => ctx.store.inbox(system.id, {
     ...(q.kind ? { kind: q.kind } : {}), ...(q.afterSeq !== undefined ? { afterSeq: q.afterSeq } : {}), limit,
   });
-  let items = await read();
   const waitMs = Math.min(q.waitSeconds ?? 0, ctx.limits.longPollSecondsMax) * 1000;
-  if (items.length > 0 || waitMs <= 0) return items;
-  const agencies = new Set(await ctx.store.systemAgencies(system.id));
+  if (waitMs <= 0) return read();
   // Real elapsed time, not the hub's clock: a long-poll waits on the wall, whatever time tests pretend it is.
   const deadline = performance.now() + waitMs;
   // Wake on a notification for one of our agencies; re-read, since it may have been for another kind. Armed
-  // before the re-read, so a commit between the read's snapshot and the wait is not missed.
-  const watch = ctx.notifier.watch(agencies);
+  // before the first read, so a commit between the read's snapshot and the wait is not missed; the agencies
+  // are read (and the recipients heard meanwhile checked against them) only when the inbox was empty. One read
+  // per empty arrival, not two: the wakes of ~100 long-polling systems made these reads the hub's largest cost.
+  const watch = ctx.notifier.watch();
+  let items: InboxItem[];
   try {
     items = await read();
+    if (items.length === 0) watch.narrow(new Set(await ctx.store.systemAgencies(system.id)));
     while (items.length === 0 && !q.signal?.aborted && !ctx.notifier.closed) {
       const left = deadline - performance.now();
       if (left <= 0) break;

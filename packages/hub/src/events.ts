@@ -17,9 +17,12 @@ export interface HubEvents {
 
 export class HubEmitter extends EventEmitter<HubEvents> {}
 
+/** Recipients a watch armed before its agencies are known keeps at most (see `watch`). */
+const HEARD_RECIPIENTS_MAX = 10_000;
+
 /** Long-poll waiters: each waits for a delivery to one of its agencies, or for its time to run out. */
 export class InboxNotifier {
-  readonly #waiters = new Set<{ agencies: Set<string>; wake: () => void }>();
+  readonly #waiters = new Set<{ agencies: Set<string> | undefined; heard?: (recipients: readonly string[]) => void; wake: () => void }>();
   readonly #listeners = new Set<(recipients: readonly string[]) => void>();
   #closed = false;
 
@@ -62,13 +65,31 @@ export class InboxNotifier {
    * A waiter armed now and kept across re-reads: a wake that comes while the caller reads its inbox (the
    * commit landed after the read's snapshot) is kept, and the next `next` returns at once. Without it such a
    * wake was lost and the long-poll slept its whole time (across nodes the notification often races the read).
+   * Armed without agencies, it keeps the recipients it hears of until `narrow` names the agencies (a long-poll
+   * arms it before its first read and reads its agencies only when it has to wait): a recipient heard before
+   * that is among them counts as a wake.
    */
-  watch(agencies: Set<string>): { next: (ms: number, signal?: AbortSignal) => Promise<void>; close: () => void } {
+  watch(agencies?: Set<string>): { next: (ms: number, signal?: AbortSignal) => Promise<void>; narrow: (agencies: Set<string>) => void; close: () => void } {
     let woken = this.#closed;
     let resolveNext: (() => void) | undefined;
-    const waiter = { agencies, wake: () => { woken = true; resolveNext?.(); } };
+    let heard: string[] | undefined = agencies === undefined ? [] : undefined;
+    const waiter: { agencies: Set<string> | undefined; heard?: (recipients: readonly string[]) => void; wake: () => void } = {
+      agencies,
+      wake: () => { woken = true; resolveNext?.(); },
+      heard: (recipients) => {
+        if (heard === undefined) return;
+        // Bounded: past this many, any recipient may be ours; wake rather than keep them all.
+        if (heard.length + recipients.length > HEARD_RECIPIENTS_MAX) { woken = true; heard = undefined; return; }
+        heard.push(...recipients);
+      },
+    };
     this.#waiters.add(waiter);
     return {
+      narrow: (named) => {
+        waiter.agencies = named;
+        if (heard?.some((r) => named.has(r))) woken = true;
+        heard = undefined;
+      },
       next: (ms, signal) => {
         if (woken || signal?.aborted) { woken = false; return Promise.resolve(); }
         return new Promise<void>((resolve) => {
@@ -89,7 +110,10 @@ export class InboxNotifier {
   }
 
   notify(recipients: readonly string[]): void {
-    for (const w of this.#waiters) if (recipients.some((r) => w.agencies.has(r))) w.wake();
+    for (const w of this.#waiters) {
+      if (w.agencies === undefined) w.heard?.(recipients);
+      else if (recipients.some((r) => w.agencies?.has(r) === true)) w.wake();
+    }
     for (const l of this.#listeners) l(recipients);
   }
 

@@ -55,23 +55,41 @@ const BUSINESS_TYPES = { 0: 'new', 1: 'revoke', 2: 'update', 3: 'replace' } as c
 
 export async function submitPacket(ctx: HubContext, system: SystemRecord, body: ByteSource, options: SubmitOptions): Promise<SubmitResult> {
   const staged = ctx.blobs.begin();
-  // The XML signature is verified in the same pass: the verifier sees every chunk the parser sees.
+  // The XML signature is verified in the same pass: the verifier sees every chunk the parser sees, when the
+  // header holds a Signature. The parser hears of each chunk before it parses it, so the first slices are held
+  // until the header's end says whether to verify: an unsigned small packet (one slice) is then read once, not
+  // twice. Past VERIFIER_HOLD_BYTES_MAX without the header's end, the held slices go to the verifier and the
+  // rest as it comes, until an unsigned header's end stops it (attachments are never read twice).
   const verifier = new PacketSignatureVerifier();
+  let signed: boolean | undefined;
+  let held: Uint8Array[] | undefined = [];
+  let heldBytes = 0;
+  const releaseHeld = (): void => {
+    for (const c of held ?? []) verifier.write(c);
+    held = undefined;
+  };
   let release = (): void => undefined;
-  // An unsigned header means nothing to verify: stop feeding the verifier, so the attachments are read once.
-  let verifying = true;
   try {
     const packet = await parsePacket(slices(body), {
       limits: ctx.limits.edxml,
-      onHeaderEnd: ({ signaturePresent }) => { if (!signaturePresent) verifying = false; },
+      onHeaderEnd: ({ signaturePresent }) => {
+        signed = signaturePresent;
+        if (signed) releaseHeld();
+        held = undefined;
+      },
       onChunk: async (chunk) => {
-        if (verifying) verifier.write(chunk);
+        if (held !== undefined) {
+          held.push(chunk);
+          heldBytes += chunk.byteLength;
+          if (heldBytes > VERIFIER_HOLD_BYTES_MAX) releaseHeld();
+        } else if (signed !== false) verifier.write(chunk);
         await staged.write(chunk);
       },
     });
     await staged.finish();
     await options.beforeCommit?.(staged.digest);
-    const signature: SignatureVerdictLike = verifying ? verifier.end() : { present: false };
+    if (signed === undefined) releaseHeld();
+    const signature: SignatureVerdictLike = signed === false ? { present: false } : verifier.end();
     // From the commit until the rename below, the document exists but its file is still staged: readers wait.
     // An inline packet commits with its document, so there is no such instant.
     if (staged.inline === undefined) release = ctx.blobs.announce(staged.digest);
@@ -95,6 +113,8 @@ export async function submitPacket(ctx: HubContext, system: SystemRecord, body: 
 }
 
 const BODY_SLICE_BYTES = 64 * 1024;
+/** Packet bytes held back from the signature verifier until the header's end says whether it is needed: a slice. */
+const VERIFIER_HOLD_BYTES_MAX = BODY_SLICE_BYTES;
 
 /**
  * Bounded slices of the body: the signature verifier is fed each slice before the parser sees it, so a body

@@ -36,8 +36,9 @@ export async function stats(ctx: HubContext, q: StatsQuery): Promise<{ fromDay: 
     byAgency.set(c.agency, a);
   }
   const rows: StatsRow[] = [];
+  const agencies = new Map((await ctx.store.getAgencies([...byAgency.keys()])).map((a) => [a.code, a]));
   for (const [code, totals] of byAgency) {
-    const agency = await ctx.store.getAgency(code);
+    const agency = agencies.get(code);
     if (q.level !== undefined && agency?.level !== q.level) continue;
     rows.push({ agency: code, name: agency?.name ?? null, level: agency?.level ?? null, totals });
   }

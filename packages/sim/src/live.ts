@@ -1,14 +1,15 @@
 // Live simulation: the simulated agency systems run against a hub over its native API, as real ones would:
 // senders submit documents at the asked rate (the traffic model's flows), every system long-polls its inbox,
-// fetches, acks only after it read the packet, answers with statuses as its behaviour says (prompt, late,
-// sitter), rejects now and then, recalls and answers recalls; one system is down for a simulated hour.
+// takes the packets (small ones carried in the inbox answer, larger ones fetched alone), acks a page in one
+// call and only what it read whole, answers with statuses as its behaviour says (prompt, late, sitter), rejects
+// now and then, recalls and answers recalls; one system is down for a simulated hour.
 // Recipients' delays (minutes to days) run `speed` times faster than the wall clock.
 
 import { PacketMaker } from './packets.ts';
 import { Prng } from './prng.ts';
 import type { NationalRegistry } from './registry.ts';
 import { HOUR_MS, TrafficModel, type Behaviour } from './traffic.ts';
-import { HubRefusal, type InboxEntry, type NativeTransport, type SubmitAnswer } from './transport.ts';
+import { HubRefusal, type AckOutcome, type InboxEntry, type InboxPage, type NativeTransport, type SubmitAnswer } from './transport.ts';
 
 export interface LiveOptions {
   transport: NativeTransport;
@@ -61,6 +62,8 @@ export interface LiveReport {
 const EXPECTED_REFUSALS = new Set(['VDXP_E_STATUS_TRANSITION', 'VDXP_E_DELIVERY_GONE']);
 const INBOX_WAIT_SECONDS = 5;
 const INBOX_PAGE = 100;
+/** The largest packet asked to be carried in the inbox answer (the hub caps it with its own limit). */
+const INLINE_PACKET_BYTES = 64 * 1024;
 const NETWORK_ATTEMPTS_MAX = 5;
 
 export async function runLive(o: LiveOptions): Promise<LiveReport> {
@@ -74,6 +77,21 @@ export async function runLive(o: LiveOptions): Promise<LiveReport> {
   const stop = new AbortController();
   const onAbort = (): void => stop.abort();
   o.signal?.addEventListener('abort', onAbort);
+  // Each system's calls carry a signal of that system's, aborted with `stop`: an AbortSignal's listeners are a
+  // list, and hundreds of calls in flight on one shared signal made adding and removing each call's listener
+  // a measurable share of the simulator's CPU.
+  const signals = new Map<string, AbortSignal>();
+  const signalOf = (token: string): AbortSignal => {
+    let s = signals.get(token);
+    if (s === undefined) {
+      const c = new AbortController();
+      if (stop.signal.aborted) c.abort();
+      else stop.signal.addEventListener('abort', () => c.abort(), { once: true });
+      s = c.signal;
+      signals.set(token, s);
+    }
+    return s;
+  };
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, fn: () => Promise<void>): void => {
     if (stop.signal.aborted) return;
@@ -120,7 +138,7 @@ export async function runLive(o: LiveOptions): Promise<LiveReport> {
     if (!token) return false;
     try {
       const bytes = packets.status({ from, responseOrgan, documentId, code, description: `Mô phỏng: trạng thái ${code}`, at: Date.now() });
-      await retrying(() => o.transport.submit(token, bytes, stop.signal));
+      await retrying(() => o.transport.submit(token, bytes, signalOf(token)));
       report.statusesSent++;
       return true;
     } catch (e) {
@@ -134,31 +152,63 @@ export async function runLive(o: LiveOptions): Promise<LiveReport> {
   const down = { system: null as string | null, until: 0 };
   const receive = async (systemId: string, token: string): Promise<void> => {
     const behaviour = traffic.behaviourOf(systemId);
+    const signal = signalOf(token);
     while (!stop.signal.aborted) {
       if (down.system === systemId && Date.now() < down.until) {
         await sleep(Math.min(200, down.until - Date.now()), stop.signal);
         continue;
       }
-      let page: { items: InboxEntry[] };
+      let page: InboxPage;
       try {
-        page = await retrying(() => o.transport.inbox(token, { waitSeconds: INBOX_WAIT_SECONDS, limit: INBOX_PAGE }, stop.signal));
+        page = await retrying(() => o.transport.inbox(token, { waitSeconds: INBOX_WAIT_SECONDS, limit: INBOX_PAGE, inline: INLINE_PACKET_BYTES }, signal));
       } catch (e) {
         if (stop.signal.aborted) return;
         throw e;
       }
-      await Promise.all(page.items.map((item) => handle(item, token, behaviour)));
+      // Acked only once the packet was read whole (an agency that acks what it did not store loses documents):
+      // carried in the answer with the item's length and digest, or else fetched alone to its end.
+      const read = await Promise.all(page.items.map((item) => readWhole(item, token, signal)));
+      const taken = page.items.filter((_, i) => read[i] === true);
+      if (taken.length === 0 || stop.signal.aborted) continue;
+      let outcomes: AckOutcome[];
+      try {
+        // A hub that takes batch acks says so in the inbox answer; with an older one, an ack per delivery.
+        outcomes = page.inlinePacketBytesMax !== undefined
+          ? await retrying(() => o.transport.ackMany(token, taken.map((i) => ({ deliveryId: i.deliveryId, result: 'done' as const })), signal))
+          : await Promise.all(taken.map(async (i): Promise<AckOutcome> => {
+            try {
+              await retrying(() => o.transport.ack(token, i.deliveryId, 'done', signal));
+              return { deliveryId: i.deliveryId };
+            } catch (e) {
+              if (e instanceof HubRefusal) return { deliveryId: i.deliveryId, refusal: e };
+              throw e;
+            }
+          }));
+      } catch (e) {
+        if (stop.signal.aborted) return;
+        throw e;
+      }
+      taken.forEach((item, i) => {
+        const refusal = outcomes[i]?.refusal;
+        if (refusal !== undefined) refuse(refusal);
+        else acked(item, behaviour);
+      });
     }
   };
-  const handle = async (item: InboxEntry, token: string, behaviour: Behaviour): Promise<void> => {
+  /** Whether the packet was read whole: carried in the answer (checked by the transport), or fetched alone now. */
+  const readWhole = async (item: InboxEntry, token: string, signal: AbortSignal): Promise<boolean> => {
+    if (item.packet !== undefined) return true;
     try {
-      // Acked only once the packet was read whole: an agency that acks what it did not store loses documents.
-      await retrying(() => o.transport.fetchPacket(token, item.deliveryId, stop.signal));
-      await retrying(() => o.transport.ack(token, item.deliveryId, 'done', stop.signal));
+      await retrying(() => o.transport.fetchPacket(token, item.deliveryId, signal));
+      return true;
     } catch (e) {
-      if (stop.signal.aborted) return;
+      if (stop.signal.aborted) return false;
       refuse(e);
-      return;
+      return false;
     }
+  };
+  /** What an acked delivery sets off: its lag noted, then the recipient's answers or a recall's answer. */
+  const acked = (item: InboxEntry, behaviour: Behaviour): void => {
     if (item.kind === 'status') {
       report.statusesReceived++;
       if (item.statusCode === '13' && item.edxmlDocumentId) {
@@ -198,7 +248,7 @@ export async function runLive(o: LiveOptions): Promise<LiveReport> {
     const t0 = performance.now();
     let answer: SubmitAnswer;
     try {
-      answer = await retrying(() => o.transport.submit(token, bytes, stop.signal));
+      answer = await retrying(() => o.transport.submit(token, bytes, signalOf(token)));
     } catch (e) {
       if (stop.signal.aborted) return;
       throw e;

@@ -2,7 +2,7 @@
 // the overdue rule as SQL and LIKE escaping. Engine-specific mappings (booleans, JSON columns) stay in each engine.
 
 import {
-  ANSWERABLE_STATES, PENDING_STATES, type AgencyHistoryEntry, type CallProtocol, type EventRow, type StatusEntry, type SystemActivity, type UserRecord,
+  ANSWERABLE_STATES, PENDING_STATES, type AgencyHistoryEntry, type CallProtocol, type DeliveryState, type EventRow, type StatusEntry, type SystemActivity, type UserRecord,
 } from './store.ts';
 
 export type SqlRow = Record<string, unknown>;
@@ -54,6 +54,40 @@ export function lastItemCode(json: Buffer): string {
 }
 
 export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
+/** Codes per statement of StoreOps.getAgencies: far below either engine's bound on parameters. */
+export const AGENCIES_PER_READ = 500;
+
+/** StoreOps.getAgencies' statements: the distinct codes in slices of AGENCIES_PER_READ, each with its SQL. */
+export function agenciesByCodeSql(codes: readonly string[]): { sql: string; args: string[] }[] {
+  const distinct = [...new Set(codes)];
+  const out: { sql: string; args: string[] }[] = [];
+  for (let at = 0; at < distinct.length; at += AGENCIES_PER_READ) {
+    const args = distinct.slice(at, at + AGENCIES_PER_READ);
+    out.push({ sql: `SELECT * FROM agencies WHERE code IN (${placeholders(args.length)})`, args });
+  }
+  return out;
+}
+
+/**
+ * StoreOps.inbox in either engine: a system's agencies' deliveries in `states` (default: pending) after a seq,
+ * oldest first, each with its document (`cols`: the delivery's columns as d_*, then doc.*). The pending states
+ * are written into the text, as the partial index deliveries_pending (SQLite 014_live, PostgreSQL 007_live)
+ * names them, so each agency costs one probe of that small index: with the states as parameters the planner
+ * walked every delivery an agency ever had (deliveries_recipient_seq) on each long-poll's read and wake.
+ */
+export function inboxSql(cols: string, systemId: string, o: { kind?: 'edoc' | 'status'; afterSeq?: number; limit: number; states?: readonly DeliveryState[] }): { sql: string; args: (string | number)[] } {
+  const pending = o.states === undefined || (o.states.length === PENDING_STATES.length && PENDING_STATES.every((s) => o.states?.includes(s)));
+  const states = pending ? [] : [...(o.states ?? [])];
+  return {
+    sql: `SELECT ${cols}, doc.* FROM system_agencies sa
+        JOIN deliveries d ON d.recipient = sa.agency
+        JOIN documents doc ON doc.id = d.document_id
+      WHERE sa.system_id = ? AND d.state IN (${pending ? PENDING_SQL : placeholders(states.length)}) AND d.seq > ? ${o.kind ? 'AND d.kind = ?' : ''}
+      ORDER BY d.seq LIMIT ?`,
+    args: [systemId, ...states, o.afterSeq ?? 0, ...(o.kind ? [o.kind] : []), o.limit],
+  };
+}
 
 /**
  * An open delivery over `d`: one that is in flight, or may be or become overdue (an edoc delivery still pending, or

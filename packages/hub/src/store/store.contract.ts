@@ -37,6 +37,10 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         assert.equal(await store.getAgency('G22'), undefined, 'getAgency takes the primary code only');
         const v = await store.putAgencies([agency('B'), agency('C', { deleted: true })], 20);
         assert.equal(await store.registryVersion(), v);
+        // Many at once: registry codes only, each once, unknown ones left out; more codes than one statement takes.
+        const many = await store.getAgencies(['B', 'G22', 'C', 'NOPE', 'B', ...Array.from({ length: 1200 }, (_, i) => `X${i}`), '000.00.00.G22']);
+        assert.deepEqual(many.map((x) => [x.code, x.deleted]).sort(), [['000.00.00.G22', false], ['B', false], ['C', true]]);
+        assert.deepEqual(await store.getAgencies([]), []);
         assert.equal(await store.countAgencies(), 2);
         const changed = await store.listAgencies({ afterVersion: a.version, limit: 10, includeDeleted: true });
         assert.deepEqual(changed.map((x) => [x.code, x.version, x.deleted]), [['B', v, false], ['C', v, true]]);
@@ -127,6 +131,14 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
         assert.equal(await store.setDeliveryIf('x1', { states: ['queued', 'fetched'] }, { state: 'done', ackedAt: 9 }), true);
         assert.deepEqual((await store.inbox('rx', { kind: 'edoc', limit: 10 })).map((i) => i.delivery.id), ['x2']);
         assert.equal(await store.countInbox('rx', 'edoc'), 1);
+        // Any kind (the long-poll's read, over the pending-only index): queued and fetched, not done; other states
+        // when named, and the pending ones named in any order read as the default.
+        assert.equal(await store.setDeliveryIf('x4', { states: ['queued'] }, { state: 'fetched', firstFetchedAt: 8 }), true);
+        assert.deepEqual((await store.inbox('rx', { limit: 10 })).map((i) => i.delivery.id), ['x2', 'x4']);
+        assert.deepEqual((await store.inbox('rx', { limit: 10, states: ['fetched', 'queued'] })).map((i) => i.delivery.id), ['x2', 'x4']);
+        assert.deepEqual((await store.inbox('rx', { limit: 10, states: ['fetched'] })).map((i) => i.delivery.id), ['x4']);
+        assert.deepEqual((await store.inbox('rx', { limit: 10, states: ['done'] })).map((i) => i.delivery.id), ['x1']);
+        assert.deepEqual((await store.inbox('rx', { limit: 1, afterSeq: b.seq })).map((i) => i.delivery.id), ['x4']);
         assert.equal((await store.getDelivery('x1'))?.ackedAt, 9);
         assert.equal((await store.findDelivery('d1', 'R2'))?.id, 'x2');
         assert.equal(await store.documentIdByKey('k2'), 'd2');

@@ -263,6 +263,12 @@ export interface OverdueRow {
 export interface StoreOps {
   // registry
   getAgency(code: string): Promise<Agency | undefined>;
+  /**
+   * The agencies of these codes (their registry codes, not other codes), in no set order; unknown codes are left
+   * out. One read for many: a page naming a few thousand agencies made as many store calls, each queued behind
+   * the traffic's writes.
+   */
+  getAgencies(codes: readonly string[]): Promise<Agency[]>;
   /** Resolves a code or any of the agency's other codes. */
   findAgency(code: string): Promise<Agency | undefined>;
   putAgency(agency: AgencyInput, at: number): Promise<Agency>;

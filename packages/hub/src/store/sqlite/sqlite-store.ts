@@ -10,13 +10,13 @@ import { Worker } from 'node:worker_threads';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { eventHash } from '../event-hash.ts';
 import {
-  GENESIS_HASH, PENDING_STATES,
+  GENESIS_HASH,
   type Agency, type AgencyInput, type AgencyListPage, type ArchiveSegment, type Checkpoint, type CounterRow, type CutResult, type DeliveryExpectation,
   type DeliveryPatch, type DeliveryRow, type DeliveryState, type DocumentRow, type EventInput, type EventRow, type InboxItem,
   type StatusEntry, type Store, type StoreOps, type SystemRecord, type WriteBatch, type WriteBatchResult, type SystemActivity, type SystemActivityInput, type AgencyHistoryEntry, type AgencyHistoryInput,
   type AgencyPattern, type CalendarDay, type OverdueRow, type SessionRecord, type UserRecord,
 } from '../store.ts';
-import { agencyDocumentsNewestFirst, counterTotalsSql, toCounterTotals, type CounterTotals, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, agencyListPageSql, lastItemCode, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_COUNTS_SQL, PENDING_SQL, isOneCode, recipientWithin, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
+import { agencyDocumentsNewestFirst, agenciesByCodeSql, counterTotalsSql, inboxSql, toCounterTotals, type CounterTotals, AGENCY_HISTORY_INSERT_SQL, AGENCY_HISTORY_SELECT_SQL, agencyListPageSql, lastItemCode, hourStart, toActivity, toAgencyHistory, ANSWERABLE_SQL, OVERDUE_NOW_SQL, PENDING_COUNTS_SQL, PENDING_SQL, isOneCode, recipientWithin, legacyTail, scopeRollupKey, likeEscape, placeholders, sumCounters, toEvent, toStatus, toUser } from '../sql-shared.ts';
 
 type Row = Record<string, SQLInputValue>;
 
@@ -165,6 +165,10 @@ class SqliteOps implements StoreOps {
   async getAgency(code: string): Promise<Agency | undefined> {
     const r = this.#get('SELECT * FROM agencies WHERE code = ?', code);
     return r && toAgency(r);
+  }
+
+  async getAgencies(codes: readonly string[]): Promise<Agency[]> {
+    return agenciesByCodeSql(codes).flatMap((q) => this.#all(q.sql, ...q.args).map(toAgency));
   }
 
   async findAgency(code: string): Promise<Agency | undefined> {
@@ -359,13 +363,9 @@ class SqliteOps implements StoreOps {
   }
 
   async inbox(systemId: string, o: { kind?: 'edoc' | 'status'; afterSeq?: number; limit: number; states?: readonly DeliveryState[] }): Promise<InboxItem[]> {
-    const states = o.states ?? PENDING_STATES;
     const cols = DELIVERY_COLUMNS.split(', ').map((c) => `d.${c} AS d_${c}`).join(', ');
-    const rows = this.#all(`SELECT ${cols}, doc.* FROM system_agencies sa
-        JOIN deliveries d ON d.recipient = sa.agency
-        JOIN documents doc ON doc.id = d.document_id
-      WHERE sa.system_id = ? AND d.state IN (${placeholders(states.length)}) AND d.seq > ? ${o.kind ? 'AND d.kind = ?' : ''}
-      ORDER BY d.seq LIMIT ?`, ...[systemId, ...states, o.afterSeq ?? 0, ...(o.kind ? [o.kind] : []), o.limit]);
+    const q = inboxSql(cols, systemId, o);
+    const rows = this.#all(q.sql, ...q.args);
     return rows.map((r) => ({ delivery: toDelivery(r, 'd_'), document: toDocument(r) }));
   }
 
