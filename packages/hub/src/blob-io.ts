@@ -5,7 +5,9 @@
 // are handed to the worker whole (transferred, not copied); it hashes each and writes it at its offset while the
 // parser goes on, and gives the slice back once written. At most `slicesMax` slices exist per upload: when all
 // are out, the next write waits (backpressure on the body), so memory stays bounded per upload. `finish`
-// returns after the file's fsync, with the digest of exactly the bytes written.
+// returns after the file's fsync, with the digest of exactly the bytes written. Every `syncEveryBytes` written, the
+// worker starts an fdatasync beside the writes (one at a time), so the disk writes while the body still arrives
+// and that last fsync has only the tail left to write.
 //
 // Fetch: the worker reads `sliceBytes` at a time from a file handle the main thread opened (so a missing file is
 // refused before any answer starts), hashes them, and transfers each slice; the main thread only pushes them on.
@@ -17,7 +19,7 @@ import { rm, type FileHandle } from 'node:fs/promises';
 import { HubError } from './errors.ts';
 
 export type BlobIoRequest =
-  | { t: 'create'; id: number; path: string; slots: SharedArrayBuffer; sliceBytes: number }
+  | { t: 'create'; id: number; path: string; slots: SharedArrayBuffer; sliceBytes: number; syncEveryBytes: number }
   | { t: 'write'; id: number; slot: number; length: number }
   | { t: 'finish'; id: number }
   | { t: 'abort'; id: number; path: string }
@@ -51,14 +53,17 @@ const READ_AHEAD_SLICES = 2;
 export class BlobIo {
   readonly sliceBytes: number;
   readonly slicesMax: number;
+  /** A staged file's background fdatasync every this many bytes; Infinity: only the fsync at its end. */
+  readonly syncEveryBytes: number;
   #worker: Worker | undefined;
   readonly #listeners = new Map<number, Listener>();
   readonly #spare: SharedArrayBuffer[] = [];
   #nextId = 1;
 
-  constructor(o: { sliceBytes: number; slicesMax: number }) {
+  constructor(o: { sliceBytes: number; slicesMax: number; syncEveryBytes?: number }) {
     this.sliceBytes = o.sliceBytes;
     this.slicesMax = o.slicesMax;
+    this.syncEveryBytes = o.syncEveryBytes ?? Number.POSITIVE_INFINITY;
   }
 
   post(m: BlobIoRequest, transfer: FileHandle[] = []): void {
@@ -105,7 +110,7 @@ export class BlobIo {
     const id = this.#listen((m) => holder.sink?.receive(m));
     const sink = new StagingSink(this, id, path, slots);
     holder.sink = sink;
-    this.post({ t: 'create', id, path, slots, sliceBytes: this.sliceBytes });
+    this.post({ t: 'create', id, path, slots, sliceBytes: this.sliceBytes, syncEveryBytes: this.syncEveryBytes });
     return sink;
   }
 

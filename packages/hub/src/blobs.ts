@@ -157,6 +157,8 @@ export interface BlobStoreOptions {
   blobSliceBytes: number;
   /** Slices one upload may have out at once (memory per upload: this × blobSliceBytes). */
   blobSlicesPerUploadMax: number;
+  /** A staged file is fdatasynced in the background each time this many bytes were written (limits.ts). */
+  blobSyncEveryBytes: number;
 }
 
 export class BlobStore implements PacketStore {
@@ -168,7 +170,7 @@ export class BlobStore implements PacketStore {
   readonly #io: BlobIo;
 
   constructor(o: BlobStoreOptions) {
-    this.#io = new BlobIo({ sliceBytes: o.blobSliceBytes, slicesMax: o.blobSlicesPerUploadMax });
+    this.#io = new BlobIo({ sliceBytes: o.blobSliceBytes, slicesMax: o.blobSlicesPerUploadMax, syncEveryBytes: o.blobSyncEveryBytes });
     this.#root = o.root;
     this.#random = o.random;
     this.#store = o.store;
