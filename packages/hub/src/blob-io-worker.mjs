@@ -11,6 +11,7 @@
 
 import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 
 /** data-folder.ts's PRIVATE_FILE_MODE (not imported: that would load the type stripper here). */
@@ -21,7 +22,9 @@ const PRIVATE_FILE_MODE = 0o600;
  * staged write, handed over by the main thread for a read), at (offset), tail (its steps, one after another),
  * failed, closed, made (the file was made here, so abort may remove it; a name that existed is never touched),
  * syncEveryBytes, unsynced (bytes written since the last background fdatasync began), syncing (that fdatasync,
- * a Promise that never rejects, or null), syncError (its failure, reported by the finish) }.
+ * a Promise that never rejects, or null), named (the fsync of a staged file's folder, begun once the file exists,
+ * so that its name survives a crash too; a Promise that never rejects), syncError (the first failure of either,
+ * reported by the finish) }.
  */
 
 const port = parentPort;
@@ -48,10 +51,20 @@ function step(id, op, fn) {
   });
 }
 
+async function syncFolder(path) {
+  const d = await open(path, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}
+
 async function close(op) {
   if (op.closed) return;
   op.closed = true;
   await op.syncing;
+  await op.named;
   const f = await op.file.catch(() => undefined);
   await f?.close().catch(() => undefined);
 }
@@ -68,8 +81,11 @@ port.on('message', (m) => {
       file.catch(() => undefined);
       const op = {
         hash: createHash('sha256'), slots: m.slots, sliceBytes: m.sliceBytes, file, at: 0, tail: Promise.resolve(), failed: false, closed: false, made: false,
-        syncEveryBytes: m.syncEveryBytes, unsynced: 0, syncing: null, syncError: undefined,
+        syncEveryBytes: m.syncEveryBytes, unsynced: 0, syncing: null, named: undefined, syncError: undefined,
       };
+      // The folder's fsync (the new name) runs beside the body's writes, not after the last of them: by the
+      // finish it is usually done, so it no longer adds a sync to the upload's answer (it did, after the rename).
+      op.named = file.then(() => syncFolder(dirname(m.path)), () => undefined).catch((e) => { op.syncError ??= e; });
       ops.set(m.id, op);
       step(m.id, op, async () => {
         await file;
@@ -107,8 +123,9 @@ port.on('message', (m) => {
       step(m.id, op, async () => {
         const f = await op.file;
         await op.syncing;
-        if (op.syncError) throw op.syncError;
         await f.sync();
+        await op.named;
+        if (op.syncError) throw op.syncError;
         op.closed = true;
         await f.close();
         reply({ t: 'finished', id: m.id, digest: op.hash.digest('hex'), bytes: op.at });

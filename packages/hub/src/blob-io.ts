@@ -5,7 +5,8 @@
 // are handed to the worker whole (transferred, not copied); it hashes each and writes it at its offset while the
 // parser goes on, and gives the slice back once written. At most `slicesMax` slices exist per upload: when all
 // are out, the next write waits (backpressure on the body), so memory stays bounded per upload. `finish`
-// returns after the file's fsync, with the digest of exactly the bytes written. Every `syncEveryBytes` written, the
+// returns after the file's fsync and its folder's (so the file survives a crash under its name), with the digest
+// of exactly the bytes written. Every `syncEveryBytes` written, the
 // worker starts an fdatasync beside the writes (one at a time), so the disk writes while the body still arrives
 // and that last fsync has only the tail left to write.
 //
@@ -268,7 +269,7 @@ export class StagingSink {
     this.#io.post({ t: 'write', id: this.#id, slot, length: this.#filled });
   }
 
-  /** Writes what is left, fsyncs and closes the file: its digest and size. */
+  /** Writes what is left, fsyncs and closes the file (its folder was fsynced since it was made): its digest and size. */
   finish(): Promise<{ digest: string; bytes: number }> {
     if (this.#error) return Promise.reject(this.#error);
     this.#flush();
