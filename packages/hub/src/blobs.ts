@@ -239,15 +239,21 @@ export class BlobStore implements PacketStore {
       await this.discard(staged);
       return;
     }
-    const dir = join(this.#root, 'blobs', staged.digest.slice(0, 2));
-    // mkdir's mode passes through the umask, which can only narrow 0700.
-    if ((await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE })) !== undefined) await chmod(dir, PRIVATE_DIR_MODE);
     const final = this.pathOf(staged.digest);
     if (await exists(final)) {
       await this.discard(staged);
       return;
     }
-    await rename(staged.path, final);
+    try {
+      await rename(staged.path, final);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      // The first packet of its folder (one of 256): made then, not checked on every commit (a mkdir and a stat).
+      const dir = join(this.#root, 'blobs', staged.digest.slice(0, 2));
+      // mkdir's mode passes through the umask, which can only narrow 0700.
+      if ((await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE })) !== undefined) await chmod(dir, PRIVATE_DIR_MODE);
+      await rename(staged.path, final);
+    }
   }
 
   async discard(staged: Pick<StagedBlob, 'path' | 'spilled'>): Promise<void> {
