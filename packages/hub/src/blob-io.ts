@@ -136,7 +136,9 @@ export class BlobIo {
       this.done(id, reuse ? slots : undefined);
     };
     const stream = new Readable({
-      highWaterMark: COPY_OUT_BYTES,
+      // A slice's worth waits here for the socket: the next is asked for while this much is still left to send,
+      // not once the stream ran dry (with 64 KiB here, the socket waited for each read and hash of the worker).
+      highWaterMark: this.sliceBytes,
       read: () => { if (!ended) ask(); },
       destroy: (err, cb) => {
         if (!ended) {
