@@ -35,7 +35,7 @@ it('measures the hub at the tiny size: figures present, sane and of the sizes as
     // parseAndValidateMs is the total less the timed phases, so they add up by construction; what can fail is
     // the timers overlapping (a phase counted twice, or nested in another): then that remainder is not positive.
     positive(p.parseAndValidateMs, 'parse and validate ms (the total less the timed phases)');
-    for (const k of ['stagingWriteMs', 'storeReadsMs', 'transactionSqlMs', 'blobRenameAndDirFsyncMs'] as const) assert.ok(p[k] >= 0, `${k} = ${p[k]}`);
+    for (const k of ['stagingWriteMs', 'storeReadsMs', 'transactionSqlMs', 'blobRenameMs'] as const) assert.ok(p[k] >= 0, `${k} = ${p[k]}`);
     assert.equal(p.keptInline, p.packetBytes <= DEFAULT_HUB_LIMITS.inlinePacketBytesMax, `kept where its size says: ${JSON.stringify(p)}`);
     if (!p.keptInline) positive(p.stagingFsyncMs, 'staging fsync ms');
     positive(p.transactionCommitMs, 'commit ms');
@@ -46,7 +46,12 @@ it('measures the hub at the tiny size: figures present, sane and of the sizes as
   assert.equal(r.agencies.agencies, 2_000 + CRASH_AGENCIES.length, 'every agency answered, the server\'s own five too');
   for (const k of ['answerBytes', 'serverFirstMs', 'serverP50Ms', 'serverMaxMs', 'endToEndP50Ms', 'endToEndMaxMs'] as const) positive(r.agencies[k], `agencies ${k}`);
   assert.ok(r.agencies.answerBytes > r.agencies.agencies * 50, `an answer of whole rows: ${JSON.stringify(r.agencies)}`);
-  assert.equal(r.ingest, undefined, 'tiny never streams the 500 MB packet');
+  // One packet of a 3 MiB attachment streamed in and out (the full size streams 375 MiB).
+  assert.ok(r.ingest && r.ingest.packetBytes > 4 * 1024 * 1024, `a packet of the 3 MiB attachment: ${JSON.stringify(r.ingest)}`);
+  for (const k of ['seconds', 'ingestMBps', 'fetchSeconds', 'fetchMBps', 'serverPeakRssMB'] as const) positive(r.ingest[k], `ingest ${k}`);
+  // CPU in 10 ms ticks: a small packet's may round to none, never below.
+  for (const k of ['ingestServerCpuMsPerMB', 'fetchServerCpuMsPerMB'] as const) assert.ok(Number.isFinite(r.ingest[k]) && r.ingest[k] >= 0, `ingest ${k} = ${r.ingest[k]}`);
+  assert.ok(lines.some((l) => /packet: ingest .* the disk, server CPU .* ms\/MB\), fetch /.test(l)), 'the ingest line says its ratio to the disk and its CPU');
   // The in-process split: the parser alone, the staging alone and the whole submit, each of the same packet.
   assert.ok(r.ingestSplit.packetBytes > 2 * 1024 * 1024, `a packet of the 2 MiB attachment: ${r.ingestSplit.packetBytes}`);
   for (const k of ['parse', 'staging', 'submit'] as const) {
@@ -57,7 +62,7 @@ it('measures the hub at the tiny size: figures present, sane and of the sizes as
   assert.ok(lines.some((l) => l.includes('packet in-process: parse alone')), 'the split is in the table');
   assert.ok(!Array.isArray(r.rabbitmq), 'tiny never runs RabbitMQ');
   const json = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { case: string });
-  assert.deepEqual(json.map((j) => j.case), ['disk', ...Array.from({ length: 6 }, () => 'hub-exchange'), 'hub-submit-phases', 'hub-submit-phases', 'hub-ingest-split', 'hub-wake', 'vdxp-agencies-list']);
+  assert.deepEqual(json.map((j) => j.case), ['disk', ...Array.from({ length: 6 }, () => 'hub-exchange'), 'hub-submit-phases', 'hub-submit-phases', 'hub-ingest', 'hub-ingest-split', 'hub-wake', 'vdxp-agencies-list']);
   assert.ok(lines.some((l) => l.startsWith('long-poll wake after a commit')) && lines.some((l) => l.startsWith('getAgenciesList of')), 'both in the table');
   assert.ok(lines.some((l) => l.includes('hub docs/s')), 'the readable table is printed');
 });

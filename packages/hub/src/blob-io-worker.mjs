@@ -11,6 +11,7 @@
 
 import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 
 /** data-folder.ts's PRIVATE_FILE_MODE (not imported: that would load the type stripper here). */
@@ -19,7 +20,11 @@ const PRIVATE_FILE_MODE = 0o600;
 /**
  * One operation: { hash, slots (SharedArrayBuffer), sliceBytes, file (Promise<FileHandle>: opened here for a
  * staged write, handed over by the main thread for a read), at (offset), tail (its steps, one after another),
- * failed, closed, made (the file was made here, so abort may remove it; a name that existed is never touched) }.
+ * failed, closed, made (the file was made here, so abort may remove it; a name that existed is never touched),
+ * syncEveryBytes, unsynced (bytes written since the last background fdatasync began), syncing (that fdatasync,
+ * a Promise that never rejects, or null), named (the fsync of a staged file's folder, begun once the file exists,
+ * so that its name survives a crash too; a Promise that never rejects), syncError (the first failure of either,
+ * reported by the finish) }.
  */
 
 const port = parentPort;
@@ -46,9 +51,20 @@ function step(id, op, fn) {
   });
 }
 
+async function syncFolder(path) {
+  const d = await open(path, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}
+
 async function close(op) {
   if (op.closed) return;
   op.closed = true;
+  await op.syncing;
+  await op.named;
   const f = await op.file.catch(() => undefined);
   await f?.close().catch(() => undefined);
 }
@@ -63,7 +79,13 @@ port.on('message', (m) => {
       // 0600 & ~umask: never more than the owner's; the umask can only take bits away.
       const file = open(m.path, 'wx', PRIVATE_FILE_MODE);
       file.catch(() => undefined);
-      const op = { hash: createHash('sha256'), slots: m.slots, sliceBytes: m.sliceBytes, file, at: 0, tail: Promise.resolve(), failed: false, closed: false, made: false };
+      const op = {
+        hash: createHash('sha256'), slots: m.slots, sliceBytes: m.sliceBytes, file, at: 0, tail: Promise.resolve(), failed: false, closed: false, made: false,
+        syncEveryBytes: m.syncEveryBytes, unsynced: 0, syncing: null, named: undefined, syncError: undefined,
+      };
+      // The folder's fsync (the new name) runs beside the body's writes, not after the last of them: by the
+      // finish it is usually done, so it no longer adds a sync to the upload's answer (it did, after the rename).
+      op.named = file.then(() => syncFolder(dirname(m.path)), () => undefined).catch((e) => { op.syncError ??= e; });
       ops.set(m.id, op);
       step(m.id, op, async () => {
         await file;
@@ -84,6 +106,12 @@ port.on('message', (m) => {
         const f = await op.file;
         let done = 0;
         while (done < view.byteLength) done += (await f.write(view, done, view.byteLength - done, at + done)).bytesWritten;
+        // Not awaited: the next slices are written while the disk takes these (the thread pool runs both).
+        op.unsynced += view.byteLength;
+        if (op.unsynced >= op.syncEveryBytes && op.syncing === null) {
+          op.unsynced = 0;
+          op.syncing = f.datasync().then(() => undefined, (e) => { op.syncError ??= e; }).finally(() => { op.syncing = null; });
+        }
       });
       // The slot goes back to its writer once written (or once the operation failed: it is not needed then).
       op.tail = op.tail.then(() => reply({ t: 'free', id: m.id, slot: m.slot }));
@@ -94,7 +122,10 @@ port.on('message', (m) => {
       if (!op) return;
       step(m.id, op, async () => {
         const f = await op.file;
+        await op.syncing;
         await f.sync();
+        await op.named;
+        if (op.syncError) throw op.syncError;
         op.closed = true;
         await f.close();
         reply({ t: 'finished', id: m.id, digest: op.hash.digest('hex'), bytes: op.at });

@@ -83,6 +83,23 @@ describe('staging through the packet I/O thread', () => {
     assert.equal(existsSync(finished), false);
   });
 
+  it('with a background fdatasync every slice, still writes every byte in order, and abort midway removes the file', async () => {
+    const syncing = new BlobIo({ sliceBytes: SLICE_BYTES, slicesMax: 3, syncEveryBytes: SLICE_BYTES });
+    const body = randomBytes(40 * SLICE_BYTES + 123);
+    const path = join(dir, 'synced-along');
+    const sink = syncing.create(path);
+    for (const c of chunks(body)) await sink.write(c);
+    const r = await sink.finish();
+    assert.equal(r.digest, sha256(body));
+    assert.equal(r.bytes, body.byteLength);
+    assert.ok(readFileSync(path).equals(body));
+    const midway = join(dir, 'synced-aborted');
+    const a = syncing.create(midway);
+    for (let i = 0; i < 20; i++) await a.write(randomBytes(SLICE_BYTES));
+    await a.abort();
+    assert.equal(existsSync(midway), false);
+  });
+
   it('refuses with the file system\'s error code and leaves nothing when the file cannot be made', async () => {
     const taken = join(dir, 'taken');
     writeFileSync(taken, 'earlier');

@@ -5,7 +5,10 @@
 // are handed to the worker whole (transferred, not copied); it hashes each and writes it at its offset while the
 // parser goes on, and gives the slice back once written. At most `slicesMax` slices exist per upload: when all
 // are out, the next write waits (backpressure on the body), so memory stays bounded per upload. `finish`
-// returns after the file's fsync, with the digest of exactly the bytes written.
+// returns after the file's fsync and its folder's (so the file survives a crash under its name), with the digest
+// of exactly the bytes written. Every `syncEveryBytes` written, the
+// worker starts an fdatasync beside the writes (one at a time), so the disk writes while the body still arrives
+// and that last fsync has only the tail left to write.
 //
 // Fetch: the worker reads `sliceBytes` at a time from a file handle the main thread opened (so a missing file is
 // refused before any answer starts), hashes them, and transfers each slice; the main thread only pushes them on.
@@ -17,7 +20,7 @@ import { rm, type FileHandle } from 'node:fs/promises';
 import { HubError } from './errors.ts';
 
 export type BlobIoRequest =
-  | { t: 'create'; id: number; path: string; slots: SharedArrayBuffer; sliceBytes: number }
+  | { t: 'create'; id: number; path: string; slots: SharedArrayBuffer; sliceBytes: number; syncEveryBytes: number }
   | { t: 'write'; id: number; slot: number; length: number }
   | { t: 'finish'; id: number }
   | { t: 'abort'; id: number; path: string }
@@ -51,14 +54,17 @@ const READ_AHEAD_SLICES = 2;
 export class BlobIo {
   readonly sliceBytes: number;
   readonly slicesMax: number;
+  /** A staged file's background fdatasync every this many bytes; Infinity: only the fsync at its end. */
+  readonly syncEveryBytes: number;
   #worker: Worker | undefined;
   readonly #listeners = new Map<number, Listener>();
   readonly #spare: SharedArrayBuffer[] = [];
   #nextId = 1;
 
-  constructor(o: { sliceBytes: number; slicesMax: number }) {
+  constructor(o: { sliceBytes: number; slicesMax: number; syncEveryBytes?: number }) {
     this.sliceBytes = o.sliceBytes;
     this.slicesMax = o.slicesMax;
+    this.syncEveryBytes = o.syncEveryBytes ?? Number.POSITIVE_INFINITY;
   }
 
   post(m: BlobIoRequest, transfer: FileHandle[] = []): void {
@@ -105,7 +111,7 @@ export class BlobIo {
     const id = this.#listen((m) => holder.sink?.receive(m));
     const sink = new StagingSink(this, id, path, slots);
     holder.sink = sink;
-    this.post({ t: 'create', id, path, slots, sliceBytes: this.sliceBytes });
+    this.post({ t: 'create', id, path, slots, sliceBytes: this.sliceBytes, syncEveryBytes: this.syncEveryBytes });
     return sink;
   }
 
@@ -130,7 +136,9 @@ export class BlobIo {
       this.done(id, reuse ? slots : undefined);
     };
     const stream = new Readable({
-      highWaterMark: COPY_OUT_BYTES,
+      // A slice's worth waits here for the socket: the next is asked for while this much is still left to send,
+      // not once the stream ran dry (with 64 KiB here, the socket waited for each read and hash of the worker).
+      highWaterMark: this.sliceBytes,
       read: () => { if (!ended) ask(); },
       destroy: (err, cb) => {
         if (!ended) {
@@ -263,7 +271,7 @@ export class StagingSink {
     this.#io.post({ t: 'write', id: this.#id, slot, length: this.#filled });
   }
 
-  /** Writes what is left, fsyncs and closes the file: its digest and size. */
+  /** Writes what is left, fsyncs and closes the file (its folder was fsynced since it was made): its digest and size. */
   finish(): Promise<{ digest: string; bytes: number }> {
     if (this.#error) return Promise.reject(this.#error);
     this.#flush();

@@ -1,9 +1,10 @@
 // Packet bytes, content-addressed by SHA-256, kept in one of two places decided by size. A packet up to
 // `inlinePacketBytesMax` is held in memory while it is parsed and written to the database in the transaction of
 // its document (store: putInlineBlob), so the WAL commit makes it durable. A larger one is staged in tmp/ and
-// fsynced while it is parsed, and moved to blobs/<first two hex>/<sha256> only after the database committed its
-// document, so a crash can leave a staged file (recovered or removed at start) but never a blob that no
-// document references. A digest lives in one place, never both. Files are 0600 and folders 0700 (data-folder.ts).
+// fsynced while it is parsed (the file and tmp/, so it survives a crash under its staged name), and moved to
+// blobs/<first two hex>/<sha256> only after the database committed its document, so a crash can leave a staged
+// file (recovered or removed at start) but never a blob that no document references. A digest lives in one
+// place, never both. Files are 0600 and folders 0700 (data-folder.ts).
 
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { BlobIo, type StagingSink } from './blob-io.ts';
 import type { Random } from './clock.ts';
-import { ensurePrivateDir, PRIVATE_DIR_MODE, syncDir } from './data-folder.ts';
+import { ensurePrivateDir, PRIVATE_DIR_MODE } from './data-folder.ts';
 import { HubError } from './errors.ts';
 import type { StoreOps } from './store/store.ts';
 
@@ -157,6 +158,8 @@ export interface BlobStoreOptions {
   blobSliceBytes: number;
   /** Slices one upload may have out at once (memory per upload: this × blobSliceBytes). */
   blobSlicesPerUploadMax: number;
+  /** A staged file is fdatasynced in the background each time this many bytes were written (limits.ts). */
+  blobSyncEveryBytes: number;
 }
 
 export class BlobStore implements PacketStore {
@@ -168,7 +171,7 @@ export class BlobStore implements PacketStore {
   readonly #io: BlobIo;
 
   constructor(o: BlobStoreOptions) {
-    this.#io = new BlobIo({ sliceBytes: o.blobSliceBytes, slicesMax: o.blobSlicesPerUploadMax });
+    this.#io = new BlobIo({ sliceBytes: o.blobSliceBytes, slicesMax: o.blobSlicesPerUploadMax, syncEveryBytes: o.blobSyncEveryBytes });
     this.#root = o.root;
     this.#random = o.random;
     this.#store = o.store;
@@ -225,25 +228,32 @@ export class BlobStore implements PacketStore {
   }
 
   /**
-   * Moves a staged blob into place, durably. Call after the document that names it has committed. An inline
-   * one is in place already (its document's commit wrote it); its staged file, if intake found the digest kept
-   * inline before (the limit was lowered since), is dropped.
+   * Moves a staged blob into place. Call after the document that names it has committed. The rename is not
+   * synced: the staged file and its name were (BlobWriter.finish), so if a crash loses the rename, start-up
+   * finds the staged file, whose digest a document names, and moves it again (recover). That took one fsync per
+   * large packet off the upload's answer. An inline one is in place already (its document's commit wrote it);
+   * its staged file, if intake found the digest kept inline before (the limit was lowered since), is dropped.
    */
   async commit(staged: StagedBlob): Promise<void> {
     if (staged.inline !== undefined) {
       await this.discard(staged);
       return;
     }
-    const dir = join(this.#root, 'blobs', staged.digest.slice(0, 2));
-    // mkdir's mode passes through the umask, which can only narrow 0700; a new folder is fsynced below anyway.
-    if ((await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE })) !== undefined) await chmod(dir, PRIVATE_DIR_MODE);
     const final = this.pathOf(staged.digest);
     if (await exists(final)) {
       await this.discard(staged);
       return;
     }
-    await rename(staged.path, final);
-    await syncDir(dir);
+    try {
+      await rename(staged.path, final);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      // The first packet of its folder (one of 256): made then, not checked on every commit (a mkdir and a stat).
+      const dir = join(this.#root, 'blobs', staged.digest.slice(0, 2));
+      // mkdir's mode passes through the umask, which can only narrow 0700.
+      if ((await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE })) !== undefined) await chmod(dir, PRIVATE_DIR_MODE);
+      await rename(staged.path, final);
+    }
   }
 
   async discard(staged: Pick<StagedBlob, 'path' | 'spilled'>): Promise<void> {

@@ -77,6 +77,7 @@ export async function openHub(o: HubOptions): Promise<Hub> {
   const limits = hubLimits(o.limits);
   const blobs = new BlobStore({
     root: dataDir, random, store, inlinePacketBytesMax: limits.inlinePacketBytesMax, blobSliceBytes: limits.blobSliceBytes, blobSlicesPerUploadMax: limits.blobSlicesPerUploadMax,
+    blobSyncEveryBytes: limits.blobSyncEveryBytes,
   });
   blobs.init();
   const recovery = o.recover === false ? { completed: 0, removedStaged: 0 } : await blobs.recover();

@@ -78,6 +78,12 @@ export interface HubLimits {
   blobSliceBytes: number;
   /** Data folder: slices one upload may have out with the I/O thread at once (its memory: this × blobSliceBytes). */
   blobSlicesPerUploadMax: number;
+  /**
+   * Data folder: while a large packet is staged, its file is fdatasynced in the background each time this many
+   * bytes were written since the last one began, so the disk writes while the body arrives and the fsync before
+   * the commit waits only for the tail.
+   */
+  blobSyncEveryBytes: number;
   /** Agencies one system may act for. */
   systemAgenciesMax: number;
   /** Agencies in one import file. */
@@ -202,6 +208,9 @@ export const DEFAULT_HUB_LIMITS: Readonly<HubLimits> = Object.freeze({
   // the parser fill one while the I/O thread hashes one and the thread pool writes the others.
   blobSliceBytes: 1024 * 1024,
   blobSlicesPerUploadMax: 4,
+  // Without it a 524 MB packet was all dirty pages when its fsync began: 1.1 s of writing after the last byte
+  // arrived (the disk's whole sequential time). 8–32 MiB made write + fsync of 400 MiB 314 → 418–445 MB/s.
+  blobSyncEveryBytes: 32 * 1024 * 1024,
   systemAgenciesMax: 20_000,
   importAgenciesMax: 500_000,
   vdxpReplayWindowSeconds: 300,
@@ -272,6 +281,7 @@ const LIMIT_RANGES: Record<string, { min: number; max: number; integer: boolean 
   inboxInlinePacketBytesMax: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
   blobSliceBytes: { min: 4 * 1024, max: 64 * 1024 * 1024, integer: true },
   blobSlicesPerUploadMax: { min: 1, max: 64, integer: true },
+  blobSyncEveryBytes: { min: 64 * 1024, max: Number.MAX_SAFE_INTEGER, integer: true },
   deliveryTtlSeconds: { min: 1, max: 100 * 365 * 24 * 3600, integer: true },
   deliveryAttemptsMax: { min: 1, max: 1_000_000, integer: true },
   'edxml.unzipRatioMax': { min: 1, max: Number.MAX_SAFE_INTEGER, integer: false },
