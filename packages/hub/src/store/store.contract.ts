@@ -337,6 +337,47 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
       } finally { await close(); }
     });
 
+    it('loads in bulk: what a session writes reads as the ordinary writes left it (rollups, word search, packet bytes), and its end puts everything back', async () => {
+      const { store, close } = await open();
+      try {
+        await store.putAgencies([agency('000.00.00.H41', { level: 1 }), agency('000.00.15.H41', { level: 2, parent: '000.00.00.H41' })], 5);
+        const within = '___.__.__.H41';
+        const sums = async (): Promise<unknown> => [await store.counterSums({ fromDay: '2026-01-01', toDay: '2026-12-31', within }),
+          await store.counterSums({ fromDay: '2026-01-01', toDay: '2026-12-31', within: null })];
+        // Before the session, the ordinary way.
+        await store.insertDocument(doc('d1', { fromAgency: '000.00.00.H41', subject: 'Kế hoạch một', receivedAt: 1000 }), []);
+        await store.bumpCounter('2026-01-02', '000.00.15.H41', 'received', 2);
+        assert.equal(await store.endBulkLoad(), false, 'no session open');
+        await store.beginBulkLoad();
+        await store.beginBulkLoad();
+        await store.writeBatch({
+          inlineBlobs: [], links: [], deliveries: [delivery('v2', 'd2', '000.00.15.H41')], deliveryUpdates: [], statuses: [], events: [],
+          documents: [{ doc: doc('d2', { fromAgency: '000.00.00.H41', subject: 'Kế hoạch hai', receivedAt: 2000, bytes: 30 }), keys: ['k2'] },
+            { doc: doc('d3', { kind: 'status', statusCode: '03', answers: 'd1', subject: 'Kế hoạch ba', receivedAt: 2100, bytes: 5 }), keys: [] }],
+          counters: [{ day: '2026-01-02', agency: '000.00.15.H41', metric: 'received', by: 3 }, { day: '2026-01-03', agency: '000.00.00.H41', metric: 'sent', by: 1 }],
+        });
+        await store.bumpCounter('2026-01-03', '000.00.00.H41', 'sent', 1);
+        // What the session's reads need still answers: keys, documents by DocumentId, a document's deliveries.
+        assert.equal(await store.documentIdByKey('k2'), 'd2');
+        assert.equal((await store.findDocumentByEdxmlId('000.00.00.H41', doc('d2').edxmlId ?? ''))?.id, 'd2');
+        assert.deepEqual((await store.deliveriesOfDocument('d2')).map((d) => d.id), ['v2']);
+        assert.equal(await store.endBulkLoad(), true);
+        assert.equal(await store.endBulkLoad(), false, 'ended once');
+        assert.deepEqual(await sums(), [
+          [{ day: '2026-01-02', level: 2, letter: 'H', metric: 'received', value: 5 }, { day: '2026-01-03', level: 1, letter: 'H', metric: 'sent', value: 2 }],
+          [{ day: '2026-01-02', level: 2, letter: 'H', metric: 'received', value: 5 }, { day: '2026-01-03', level: 1, letter: 'H', metric: 'sent', value: 2 }],
+        ]);
+        assert.deepEqual((await store.searchDocuments({ within: null, text: 'Kế hoạch', limit: 10 })).map((d) => d.id), ['d2', 'd1'], 'edocs only, newest first');
+        assert.equal((await store.storageSize()).packetBytes, 45);
+        // The triggers are back: an ordinary write after the session reaches the rollups and the word index.
+        await store.bumpCounter('2026-01-03', '000.00.00.H41', 'sent', 4);
+        await store.insertDocument(doc('d4', { fromAgency: '000.00.00.H41', subject: 'Kế hoạch bốn', receivedAt: 3000 }), []);
+        assert.equal((await store.counterSums({ fromDay: '2026-01-03', toDay: '2026-01-03', within: null }))[0]?.value, 6);
+        assert.deepEqual((await store.searchDocuments({ within: null, text: 'Kế hoạch', limit: 10 })).map((d) => d.id), ['d4', 'd2', 'd1']);
+        assert.equal((await store.storageSize()).packetBytes, 55);
+      } finally { await close(); }
+    });
+
     it('adds counters up per day, agency and metric', async () => {
       const { store, close } = await open();
       try {

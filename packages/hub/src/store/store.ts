@@ -355,6 +355,15 @@ export interface StoreOps {
   bumpCounter(day: string, agency: string, metric: string, by: number): Promise<void>;
   /** A batch of decided rows in one transaction (see WriteBatch); nothing of it stays if any row fails. */
   writeBatch(b: WriteBatch): Promise<WriteBatchResult>;
+  /**
+   * Begins a bulk-load session (`vdxp simulate --history`): the engine may set aside what only the console and
+   * the inbox read (secondary indexes, the rollup and word-index triggers) until endBulkLoad. Reads and writes
+   * stay correct meanwhile except the console's; a session a crash left open is ended when the store opens.
+   * PostgreSQL keeps everything in place (a no-op).
+   */
+  beginBulkLoad(): Promise<void>;
+  /** Ends the session: what was set aside is done set-wise and put back, in one transaction. False when none was open. */
+  endBulkLoad(): Promise<boolean>;
   counters(options: { fromDay?: string; toDay?: string; agencies?: string[] }): Promise<CounterRow[]>;
 
   // console (users.ts, console.ts, calendar.ts)

@@ -523,6 +523,15 @@ export class PostgresOps implements StoreOps {
       .map((r) => [r['archived_in'] as string, r['n'] as number]));
   }
 
+  /** PostgreSQL keeps its indexes and triggers through a bulk load (the ordinary path): nothing to set aside. */
+  async beginBulkLoad(): Promise<void> {
+    return undefined;
+  }
+
+  async endBulkLoad(): Promise<boolean> {
+    return false;
+  }
+
   async bumpCounter(day: string, agency: string, metric: string, by: number): Promise<void> {
     await this.#run(`INSERT INTO counters (day, agency, metric, value) VALUES (?, ?, ?, ?)
       ON CONFLICT (day, agency, metric) DO UPDATE SET value = counters.value + excluded.value`, day, agency, metric, by);
@@ -899,7 +908,7 @@ const READS = new Set([
   'connectedCounts', 'counterTopAgencies', 'answerTimes', 'systemActivity', 'activeSystemCounts', 'storageSize', 'agencyHistory',
 ]);
 /** Writes of one statement that are atomic and correct under concurrency without the write lock (see the top). */
-const LOCK_FREE_WRITES = new Set(['setDeliveryIf', 'bumpCounter', 'addSystemActivity']);
+const LOCK_FREE_WRITES = new Set(['setDeliveryIf', 'bumpCounter', 'addSystemActivity', 'beginBulkLoad', 'endBulkLoad']);
 
 /** Runs `fn` in a transaction on one pooled connection, holding WRITE_LOCK from its start to its commit. */
 export async function writeTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {

@@ -9,6 +9,7 @@ import { open as openFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { eventHash } from '../event-hash.ts';
+import { beginBulkLoad, finishBulkLoad } from './bulk-load.ts';
 import {
   GENESIS_HASH, PENDING_STATES,
   type Agency, type AgencyInput, type AgencyListPage, type ArchiveSegment, type Checkpoint, type CounterRow, type CutResult, type DeliveryExpectation,
@@ -54,6 +55,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   // The migrations run before the store hands anything out; each is made durable by its own full sync.
   db.exec('PRAGMA synchronous = FULL');
   migrate(db);
+  // A bulk load a crash interrupted: its deferred work is done and its indexes and triggers are back before use.
+  finishBulkLoad(db);
   db.exec(`PRAGMA synchronous = ${inCommit ? 'FULL' : 'NORMAL'}`);
   // Checkpoints run on the checkpointer's thread (checkpointer.mjs), not inside this connection's COMMITs.
   db.exec('PRAGMA wal_autocheckpoint = 0');
@@ -540,6 +543,14 @@ class SqliteOps implements StoreOps {
       ON CONFLICT (day, agency, metric) DO UPDATE SET value = value + excluded.value`);
     for (const c of sumCounters(b.counters)) counter.run(c.day, c.agency, c.metric, c.by);
     return { lastEventSeq: seq, lastEventHash: prevHash };
+  }
+
+  async beginBulkLoad(): Promise<void> {
+    beginBulkLoad(this.#db);
+  }
+
+  async endBulkLoad(): Promise<boolean> {
+    return finishBulkLoad(this.#db);
   }
 
   async counters(o: { fromDay?: string; toDay?: string; agencies?: string[] }): Promise<CounterRow[]> {
