@@ -37,6 +37,11 @@ export interface HistoryOptions {
    * and builds it once at the end (StoreOps.beginBulkLoad); a crash leaves the store to finish it when opened.
    */
   bulk?: boolean;
+  /**
+   * batch: write the batches through the store's batch writer (default true): on SQLite a connection on a thread
+   * of its own, so deciding the next batch and writing this one use both cores (Store.batchWriter).
+   */
+  writerThread?: boolean;
   /** intake: steps run at once (default 64). */
   inFlight?: number;
   legacyCodes?: readonly string[];
@@ -101,6 +106,8 @@ interface Writer {
   /** No more steps for this delivery. */
   release(deliveryId: string): void;
   finish(): Promise<number>;
+  /** After a failure: lets go of the writer's thread, the batch not written. */
+  abandon(): Promise<void>;
 }
 
 function intakeWriter(hub: Hub, packets: PacketMaker): Writer {
@@ -124,11 +131,13 @@ function intakeWriter(hub: Hub, packets: PacketMaker): Writer {
     },
     release: () => undefined,
     finish: async () => 0,
+    abandon: async () => undefined,
   };
 }
 
-function batchWriter(hub: Hub, packets: PacketMaker, documentsPerCommit: number): Writer {
-  const batch = new HistoryBatch(hub.ctx, { documentsPerCommit });
+function batchWriter(hub: Hub, packets: PacketMaker, documentsPerCommit: number, writerThread: boolean): Writer {
+  const thread = writerThread ? hub.ctx.store.batchWriter() : undefined;
+  const batch = new HistoryBatch(hub.ctx, { documentsPerCommit, ...(thread ? { writer: thread } : {}) });
   const bodies = new Map<Buffer, BatchBody>();
   const body = (bytes: Buffer): BatchBody => {
     let b = bodies.get(bytes);
@@ -151,9 +160,14 @@ function batchWriter(hub: Hub, packets: PacketMaker, documentsPerCommit: number)
     sweep: async (at) => (await batch.sweep(at)).overdue,
     release: (id) => { batch.release(id); },
     finish: async () => {
-      await batch.commit();
+      try {
+        await batch.commit();
+      } finally {
+        await thread?.close();
+      }
       return batch.commits;
     },
+    abandon: async () => { await thread?.close(); },
   };
 }
 
@@ -165,7 +179,7 @@ export async function writeHistory(hub: Hub, reg: NationalRegistry, o: HistoryOp
   const first = end - o.days * DAY_MS;
   const traffic = new TrafficModel(reg, { seed: o.seed, rate: o.rate, ...(o.legacyCodes ? { legacyCodes: o.legacyCodes } : {}) });
   const packets = await PacketMaker.create();
-  const writer = through === 'batch' ? batchWriter(hub, packets, o.documentsPerCommit ?? 5000) : intakeWriter(hub, packets);
+  const writer = through === 'batch' ? batchWriter(hub, packets, o.documentsPerCommit ?? 5000, o.writerThread !== false) : intakeWriter(hub, packets);
   const systemOf = new Map(reg.agencies.map((a) => [a.code, a.system]));
   const systems = new Map<string, SystemRecord>();
   for (const s of reg.systems) {
@@ -307,6 +321,7 @@ export async function writeHistory(hub: Hub, reg: NationalRegistry, o: HistoryOp
     report.commits = await writer.finish();
   } catch (e) {
     // The rows committed so far stay; the session ends as it would on the next open.
+    await writer.abandon().catch(() => undefined);
     if (bulk) await hub.ctx.store.endBulkLoad().catch(() => undefined);
     throw e;
   }

@@ -484,8 +484,21 @@ export interface SystemActivity {
 
 export type StoreTx = StoreOps;
 
+/** Writes batches (StoreOps.writeBatch) in order, each in one transaction, possibly on a thread of its own. */
+export interface BatchWriter {
+  write(b: WriteBatch): Promise<WriteBatchResult>;
+  /** Waits for the batches written, then lets go of what the writer holds. */
+  close(): Promise<void>;
+}
+
 export interface Store extends StoreOps {
   readonly engine: 'sqlite' | 'postgres';
+  /**
+   * A writer of batches for a bulk load (`vdxp simulate --history`), the store's only writer while it is open.
+   * SQLite: its own connection on a thread of its own, so the caller's thread goes on deciding the next batch
+   * while one is written (reads on the store see a batch once its `write` has resolved). PostgreSQL: writeBatch.
+   */
+  batchWriter(): BatchWriter;
   /** Runs `fn` in one transaction: all its writes commit together or none do. Transactions are serialised. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /**
