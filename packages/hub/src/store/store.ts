@@ -362,8 +362,8 @@ export interface StoreOps {
    * PostgreSQL keeps everything in place (a no-op).
    */
   beginBulkLoad(): Promise<void>;
-  /** Ends the session: what was set aside is done set-wise and put back, in one transaction. False when none was open. */
-  endBulkLoad(): Promise<boolean>;
+  /** Ends the session: what was set aside is done set-wise and put back, in one transaction. Nothing when none is open. */
+  endBulkLoad(): Promise<void>;
   counters(options: { fromDay?: string; toDay?: string; agencies?: string[] }): Promise<CounterRow[]>;
 
   // console (users.ts, console.ts, calendar.ts)

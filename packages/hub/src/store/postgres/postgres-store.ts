@@ -528,8 +528,8 @@ export class PostgresOps implements StoreOps {
     return undefined;
   }
 
-  async endBulkLoad(): Promise<boolean> {
-    return false;
+  async endBulkLoad(): Promise<void> {
+    return undefined;
   }
 
   async bumpCounter(day: string, agency: string, metric: string, by: number): Promise<void> {

@@ -25,6 +25,8 @@ type Row = Record<string, SQLInputValue>;
 const MIGRATIONS = new URL('./migrations/', import.meta.url);
 /** The page cache of a connection that wrote a batch (writeBatch), in KiB: SQLite's default is 2,000. */
 const SQLITE_BATCH_CACHE_KIB = 256 * 1024;
+/** The batch writer thread's WAL checkpoint threshold, in pages (4 KiB): 256 MiB of log between copies. */
+const BATCH_WRITER_CHECKPOINT_PAGES = 65_536;
 /** Transactions applied under one COMMIT at most (group commit). */
 const GROUP_COMMIT_TRANSACTIONS_MAX = 256;
 /** Writing commits before the checkpointer thread starts (a short-lived store never starts it), then between kicks. */
@@ -504,8 +506,8 @@ class SqliteOps implements StoreOps {
     beginBulkLoad(this.#db);
   }
 
-  async endBulkLoad(): Promise<boolean> {
-    return finishBulkLoad(this.#db);
+  async endBulkLoad(): Promise<void> {
+    finishBulkLoad(this.#db);
   }
 
   async counters(o: { fromDay?: string; toDay?: string; agencies?: string[] }): Promise<CounterRow[]> {
@@ -797,11 +799,18 @@ class SqliteOps implements StoreOps {
  * A failed sync leaves the file's state unknown (the kernel may drop the failed pages and report success
  * next time): the store refuses everything from then on, and the hub must be restarted (SQLite recovers).
  */
+/** A batch's documents' headers and signatures and its events' data as JSON, made by the thread that sends it. */
+export interface BatchJson {
+  headers: string[];
+  signatures: string[];
+  data: string[];
+}
+
 /**
  * StoreOps.writeBatch's statements, on the connection whose prepared statements `st` hands out (the store's own,
  * or the batch writer thread's: batch-writer.ts). The caller holds the transaction.
  */
-export function writeBatchRows(st: (sql: string) => StatementSync, b: WriteBatch): WriteBatchResult {
+export function writeBatchRows(st: (sql: string) => StatementSync, b: WriteBatch, json?: BatchJson): WriteBatchResult {
   const one = (sql: string): Row | undefined => st(sql).get();
   const blob = st('INSERT OR IGNORE INTO blobs_inline (digest, bytes) VALUES (?, ?)');
   for (const x of b.inlineBlobs) blob.run(x.digest, x.bytes);
@@ -810,9 +819,9 @@ export function writeBatchRows(st: (sql: string) => StatementSync, b: WriteBatch
       code_notation, status_code, answers, due_at, digest, bytes, header, signature, received_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const keyInsert = st('INSERT INTO document_keys (key, document_id) VALUES (?, ?)');
-  for (const { doc: d, keys } of b.documents) {
+  for (const [i, { doc: d, keys }] of b.documents.entries()) {
     docInsert.run(d.id, ++docSeq, d.kind, d.businessType, d.fromAgency, d.senderSystem, d.edxmlId, d.subject, d.codeNumber, d.codeNotation,
-      d.statusCode, d.answers, d.dueAt, d.digest, d.bytes, JSON.stringify(d.header), JSON.stringify(d.signature), d.receivedAt);
+      d.statusCode, d.answers, d.dueAt, d.digest, d.bytes, json?.headers[i] ?? JSON.stringify(d.header), json?.signatures[i] ?? JSON.stringify(d.signature), d.receivedAt);
     for (const k of keys) keyInsert.run(k, d.id);
   }
   const link = st('INSERT OR IGNORE INTO document_links (document_id, related_id, relation) VALUES (?, ?, ?)');
@@ -839,9 +848,9 @@ export function writeBatchRows(st: (sql: string) => StatementSync, b: WriteBatch
   let seq = (head?.['seq'] as number | undefined) ?? 0;
   let prevHash = (head?.['hash'] as string | undefined) ?? GENESIS_HASH;
   const event = st('INSERT INTO events (seq, at, type, actor, document_id, delivery_id, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  for (const e of b.events) {
+  for (const [i, e] of b.events.entries()) {
     const row = { seq: ++seq, at: e.at, type: e.type, actor: e.actor, documentId: e.documentId ?? null, deliveryId: e.deliveryId ?? null };
-    const dataJson = JSON.stringify(e.data);
+    const dataJson = json?.data[i] ?? JSON.stringify(e.data);
     const hash = eventHash(prevHash, { ...row, dataJson });
     event.run(row.seq, row.at, row.type, row.actor, row.documentId, row.deliveryId, dataJson, prevHash, hash);
     prevHash = hash;
@@ -1043,7 +1052,7 @@ export function storeOnDatabase(db: DatabaseSync, path: string, syncedInCommit =
       schedule();
     }),
     settled: () => wal.pending(),
-    batchWriter: () => sqliteBatchWriter(path, { busyTimeoutMs: BUSY_TIMEOUT_MS, cacheKib: SQLITE_BATCH_CACHE_KIB }),
+    batchWriter: () => sqliteBatchWriter(path, { busyTimeoutMs: BUSY_TIMEOUT_MS, cacheKib: SQLITE_BATCH_CACHE_KIB, walCheckpointPages: BATCH_WRITER_CHECKPOINT_PAGES }),
     close: () => exclusive(async () => {
       await wal.durable(wal.last).catch(() => undefined);
       await checkpoints.close();
