@@ -6,6 +6,7 @@
 // the triggers' work done set-wise once at the end). console-seed.test.ts checks both leave the same tables.
 
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { beginBulkLoad, finishBulkLoad } from '../../packages/hub/src/store/sqlite/bulk-load.ts';
 import type { DeliveryRow, DocumentRow, StatusEntry, Store } from '../../packages/hub/src/store/store.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -115,14 +116,11 @@ export async function seedThroughStore(store: Store, batches: Iterable<TrafficBa
   return deliveries;
 }
 
-/** The triggers whose work `seedSqliteFast` does set-wise: the counters' rollups (009, 011) and the word index (011). */
-const DEFERRED_TRIGGERS = `type = 'trigger' AND (tbl_name = 'counters' OR name = 'documents_text_insert')`;
-
 /**
  * The same rows straight into a hub's SQLite file (migrated, the hub closed, no document in it yet): one prepared
- * INSERT per table run per row, a transaction per batch, the counter increments summed set-wise at the end; the
- * triggers that keep the rollups and the word index are dropped meanwhile and their work done once, set-wise, by
- * the statements migrations 009 and 011 use to build those tables from existing rows; then the triggers return.
+ * INSERT per table run per row, a transaction per batch, the counter increments summed set-wise at the end, all in
+ * the store's bulk-load session (store/sqlite/bulk-load.ts: the rollup and word-index triggers and the console's
+ * indexes set aside meanwhile, their work done once, set-wise, at its end; then they return).
  */
 export function seedSqliteFast(path: string, batches: Iterable<TrafficBatch>): number {
   const db = new DatabaseSync(path);
@@ -130,11 +128,8 @@ export function seedSqliteFast(path: string, batches: Iterable<TrafficBatch>): n
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -1048576; PRAGMA temp_store = FILE;');
     const existing = db.prepare('SELECT (SELECT count(*) FROM documents) + (SELECT count(*) FROM counters) AS n').get()?.['n'];
     if (existing !== 0) throw new Error('assertion: the fast seed writes into a hub with no documents and no counters yet');
-    const triggers = db.prepare(`SELECT name, sql FROM sqlite_master WHERE ${DEFERRED_TRIGGERS} ORDER BY name`).all() as { name: string; sql: string }[];
-    db.exec('BEGIN');
-    for (const t of triggers) db.exec(`DROP TRIGGER ${t.name}`);
+    beginBulkLoad(db);
     db.exec('CREATE TEMP TABLE seed_bumps (day TEXT NOT NULL, agency TEXT NOT NULL, metric TEXT NOT NULL)');
-    db.exec('COMMIT');
     const doc = db.prepare(`INSERT INTO documents (id, seq, kind, business_type, from_agency, sender_system, edxml_id, subject, code_number,
         code_notation, status_code, answers, due_at, digest, bytes, header, signature, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     const del = db.prepare(`INSERT INTO deliveries (id, seq, document_id, kind, recipient, addressed_to, state, attempts, business_status, last_reason,
@@ -167,8 +162,7 @@ export function seedSqliteFast(path: string, batches: Iterable<TrafficBatch>): n
     db.exec('BEGIN');
     db.exec('INSERT INTO counters (day, agency, metric, value) SELECT day, agency, metric, count(*) FROM seed_bumps GROUP BY day, agency, metric');
     db.exec('DROP TABLE seed_bumps');
-    for (const sql of SET_WISE_SQL) db.exec(sql);
-    for (const t of triggers) db.exec(t.sql);
+    finishBulkLoad(db);
     db.exec('COMMIT');
     // No ANALYZE: a live hub never runs it, so the benchmark's plans are the ones a hub would choose.
     db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
@@ -177,20 +171,6 @@ export function seedSqliteFast(path: string, batches: Iterable<TrafficBatch>): n
     db.close();
   }
 }
-
-/** What the deferred triggers would have written, from the rows: migration 009's and 011's building statements. */
-const SET_WISE_SQL: readonly string[] = [
-  `INSERT INTO counter_rollup (day, metric, level, letter, value)
-    SELECT c.day, c.metric, coalesce(a.level, -1), substr(c.agency, length(c.agency) - 2, 1), sum(c.value)
-    FROM counters c LEFT JOIN agencies a ON a.code = c.agency GROUP BY 1, 2, 3, 4`,
-  `INSERT INTO counter_scope_rollup (scope, day, metric, level, letter, value)
-    SELECT CASE g.i WHEN 3 THEN '___.__.__.' || upper(substr(c.agency, 11)) WHEN 2 THEN '___.__.' || upper(substr(c.agency, 8)) ELSE '___.' || upper(substr(c.agency, 5)) END, c.day, c.metric, coalesce(a.level, -1), substr(c.agency, length(c.agency) - 2, 1), sum(c.value)
-    FROM counters c LEFT JOIN agencies a ON a.code = c.agency CROSS JOIN (SELECT 3 AS i UNION ALL SELECT 2 UNION ALL SELECT 1) AS g
-    WHERE length(c.agency) = 13 AND substr(c.agency, 4, 1) = '.' AND substr(c.agency, 7, 1) = '.' AND substr(c.agency, 10, 1) = '.'
-      AND (g.i = 3 OR (g.i = 2 AND substr(c.agency, 8, 2) <> '00') OR (g.i = 1 AND substr(c.agency, 5, 2) <> '00'))
-    GROUP BY 1, 2, 3, 4, 5`,
-  `INSERT INTO documents_text (rowid, edxml_id, code_notation, subject) SELECT seq, edxml_id, code_notation, subject FROM documents WHERE kind = 'edoc'`,
-];
 
 /** Every table the seed writes, rows in a stable order, for comparing two stores (the test). */
 export function seededTables(path: string): Record<string, SQLInputValue[][]> {
@@ -207,6 +187,7 @@ export function seededTables(path: string): Record<string, SQLInputValue[][]> {
       documents_text: q('SELECT rowid, edxml_id, code_notation, subject FROM documents_text ORDER BY rowid'),
       word_matches: q(`SELECT rowid FROM documents_text WHERE documents_text MATCH '"kế hoạch"' ORDER BY rowid`),
       triggers: q("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"),
+      indexes: q("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"),
     };
   } finally {
     db.close();

@@ -19,7 +19,7 @@ import { isOverdue } from './delivery.ts';
 import { HubError } from './errors.ts';
 import { buildHubStatus } from './hub-status.ts';
 import { resolveRecipient, type ResolvedRecipient } from './registry.ts';
-import type { Agency, DeliveryRow, DeliveryState, DocumentRow, EventInput, SystemRecord, WriteBatch } from './store/store.ts';
+import type { Agency, BatchWriter, DeliveryRow, DeliveryState, DocumentRow, EventInput, SystemRecord, WriteBatch } from './store/store.ts';
 
 /** A packet body, stored once by digest whatever number of documents name it. */
 export interface BatchBody {
@@ -56,6 +56,14 @@ interface Live {
 
 const BUSINESS_TYPES = { 0: 'new', 1: 'revoke', 2: 'update', 3: 'replace' } as const;
 
+/** A batch handed to the writer and not yet written: what the store cannot answer for until it is. */
+interface InFlight {
+  written: Promise<unknown>;
+  deliveries: Map<string, Live>;
+  byEdxmlId: Map<string, DocInfo>;
+  keys: Map<string, string>;
+}
+
 export class HistoryBatch {
   readonly #ctx: HubContext;
   readonly #documentsPerCommit: number;
@@ -64,20 +72,28 @@ export class HistoryBatch {
   /** Deliveries the batch decides from; dropped on `release`, read back from the store when needed again. */
   readonly #live = new Map<string, Live>();
   /** Deliveries created or changed since the last commit (new ones are inserted with their state then). */
-  readonly #created = new Map<string, Live>();
-  readonly #changed = new Map<string, Live>();
+  #created = new Map<string, Live>();
+  #changed = new Map<string, Live>();
   /** This batch's documents by sender and DocumentId (uncommitted: the store cannot answer for them yet). */
-  readonly #pendingByEdxmlId = new Map<string, DocInfo>();
-  readonly #pendingKeys = new Map<string, string>();
+  #pendingByEdxmlId = new Map<string, DocInfo>();
+  #pendingKeys = new Map<string, string>();
+  /** With a writer: the batch being written while the next one is decided (one at a time, in order). */
+  readonly #writer: BatchWriter | undefined;
+  #inFlight: InFlight | undefined;
   readonly #actsFor = new Map<string, boolean>();
   /** The registry does not change while history is written: each code is looked up once. */
   readonly #agencies = new Map<string, Agency | null>();
   readonly #recipients = new Map<string, ResolvedRecipient | HubError>();
   #commits = 0;
 
-  constructor(ctx: HubContext, o: { documentsPerCommit?: number } = {}) {
+  /**
+   * `writer` (Store.batchWriter): batches go to it and the next one is decided while it writes one; without,
+   * each is written by StoreOps.writeBatch before the batch goes on.
+   */
+  constructor(ctx: HubContext, o: { documentsPerCommit?: number; writer?: BatchWriter } = {}) {
     this.#ctx = ctx;
     this.#documentsPerCommit = o.documentsPerCommit ?? 5000;
+    this.#writer = o.writer;
   }
 
   /** Transactions committed so far. */
@@ -162,7 +178,9 @@ export class HistoryBatch {
       throw new HubError('VDXP_E_STATUS_NOT_PARTY', `${fromAgency} was not a party to ${answered.edxmlId ?? answered.id}`, { details: { agency: fromAgency } });
     }
     const onceKey = ['01', '02', '03', '04', '05', '06'].includes(code) ? `status:${deliveryId}:${code}` : undefined;
-    if (onceKey) {
+    // The key is written with the status it keeps once, so a code the delivery never took has none: only a
+    // code it took may be a resend (a second run over the same span) to look up.
+    if (onceKey && current.statuses.includes(code)) {
       const earlier = await this.#documentIdByKey(onceKey);
       if (earlier !== undefined) return this.#replay(earlier);
     }
@@ -264,8 +282,18 @@ export class HistoryBatch {
     this.#live.delete(deliveryId);
   }
 
-  /** Commits what the batch holds, in one transaction. */
+  /** Commits what the batch holds, in one transaction, and waits until every batch handed to the writer is written. */
   async commit(): Promise<void> {
+    await this.#send();
+    const f = this.#inFlight;
+    if (f) {
+      await f.written;
+      if (this.#inFlight === f) this.#inFlight = undefined;
+    }
+  }
+
+  /** Hands the batch to be written: with a writer, returns once the one before it is written, not this one. */
+  async #send(): Promise<void> {
     const b = this.#batch;
     if (b.documents.length === 0 && b.events.length === 0 && b.counters.length === 0) return;
     for (const [id, d] of this.#created) {
@@ -277,17 +305,34 @@ export class HistoryBatch {
       b.deliveryUpdates.push({ id: r.id, state: r.state, attempts: r.attempts, businessStatus: r.businessStatus, lastReason: r.lastReason,
         fetchedAt: r.fetchedAt, ackedAt: r.ackedAt, answerDueAt: r.answerDueAt, overdue: r.overdue });
     }
-    await this.#ctx.store.writeBatch(b);
-    this.#commits++;
     this.#batch = emptyBatch();
-    this.#created.clear();
-    this.#changed.clear();
-    this.#pendingByEdxmlId.clear();
-    this.#pendingKeys.clear();
+    if (this.#writer) {
+      // The batch's rows are copied into it above: the next batch may change the same deliveries meanwhile.
+      const before = this.#inFlight;
+      const deliveries = this.#created;
+      for (const [id, d] of this.#changed) deliveries.set(id, d);
+      const f: InFlight = { written: Promise.resolve(), deliveries, byEdxmlId: this.#pendingByEdxmlId, keys: this.#pendingKeys };
+      this.#created = new Map();
+      this.#changed = new Map();
+      this.#pendingByEdxmlId = new Map();
+      this.#pendingKeys = new Map();
+      if (before) await before.written;
+      f.written = this.#writer.write(b);
+      // A failure is met by whoever waits next; until then it must not count as unhandled.
+      f.written.catch(() => undefined);
+      this.#inFlight = f;
+    } else {
+      await this.#ctx.store.writeBatch(b);
+      this.#created.clear();
+      this.#changed.clear();
+      this.#pendingByEdxmlId.clear();
+      this.#pendingKeys.clear();
+    }
+    this.#commits++;
   }
 
   async #maybeCommit(): Promise<void> {
-    if (this.#batch.documents.length >= this.#documentsPerCommit) await this.commit();
+    if (this.#batch.documents.length >= this.#documentsPerCommit) await this.#send();
   }
 
   async #from(system: SystemRecord, organId: string): Promise<string> {
@@ -329,11 +374,12 @@ export class HistoryBatch {
   }
 
   async #documentIdByKey(key: string): Promise<string | undefined> {
-    return this.#pendingKeys.get(key) ?? await this.#ctx.store.documentIdByKey(key);
+    return this.#pendingKeys.get(key) ?? this.#inFlight?.keys.get(key) ?? await this.#ctx.store.documentIdByKey(key);
   }
 
   async #findEdoc(from: string, edxmlId: string): Promise<DocInfo | undefined> {
-    const pending = this.#pendingByEdxmlId.get(`${from}\u0000${edxmlId}`);
+    const k = `${from}\u0000${edxmlId}`;
+    const pending = this.#pendingByEdxmlId.get(k) ?? this.#inFlight?.byEdxmlId.get(k);
     if (pending) return pending;
     const row = await this.#ctx.store.findDocumentByEdxmlId(from, edxmlId);
     return row && docInfo(row);
@@ -347,7 +393,7 @@ export class HistoryBatch {
 
   /** A delivery as the batch last decided it, or as stored; kept in memory for the next step unless `keep` is false. */
   async #get(id: string, keep = true): Promise<Live | undefined> {
-    const held = this.#live.get(id) ?? this.#created.get(id) ?? this.#changed.get(id);
+    const held = this.#live.get(id) ?? this.#created.get(id) ?? this.#changed.get(id) ?? this.#inFlight?.deliveries.get(id);
     if (held) {
       if (keep) this.#live.set(id, held);
       return held;

@@ -32,6 +32,16 @@ export interface HistoryOptions {
   through?: 'batch' | 'intake';
   /** batch: documents per transaction (default 5000). */
   documentsPerCommit?: number;
+  /**
+   * batch: load in a store bulk-load session (default true): the store sets aside what only the console reads
+   * and builds it once at the end (StoreOps.beginBulkLoad); a crash leaves the store to finish it when opened.
+   */
+  bulk?: boolean;
+  /**
+   * batch: write the batches through the store's batch writer (default true): on SQLite a connection on a thread
+   * of its own, so deciding the next batch and writing this one use both cores (Store.batchWriter).
+   */
+  writerThread?: boolean;
   /** intake: steps run at once (default 64). */
   inFlight?: number;
   legacyCodes?: readonly string[];
@@ -61,6 +71,8 @@ export interface HistoryReport {
   overdueFlagged: number;
   /** batch: transactions committed. */
   commits: number;
+  /** batch in a bulk-load session: the seconds its end took (indexes rebuilt, rollups and word index filled), within `seconds`. */
+  bulkFinishSeconds: number;
   seconds: number;
   documentsPerSecond: number;
   stepsPerSecond: number;
@@ -94,6 +106,8 @@ interface Writer {
   /** No more steps for this delivery. */
   release(deliveryId: string): void;
   finish(): Promise<number>;
+  /** After a failure: lets go of the writer's thread, the batch not written. */
+  abandon(): Promise<void>;
 }
 
 function intakeWriter(hub: Hub, packets: PacketMaker): Writer {
@@ -117,11 +131,13 @@ function intakeWriter(hub: Hub, packets: PacketMaker): Writer {
     },
     release: () => undefined,
     finish: async () => 0,
+    abandon: async () => undefined,
   };
 }
 
-function batchWriter(hub: Hub, packets: PacketMaker, documentsPerCommit: number): Writer {
-  const batch = new HistoryBatch(hub.ctx, { documentsPerCommit });
+function batchWriter(hub: Hub, packets: PacketMaker, documentsPerCommit: number, writerThread: boolean): Writer {
+  const thread = writerThread ? hub.ctx.store.batchWriter() : undefined;
+  const batch = new HistoryBatch(hub.ctx, { documentsPerCommit, ...(thread ? { writer: thread } : {}) });
   const bodies = new Map<Buffer, BatchBody>();
   const body = (bytes: Buffer): BatchBody => {
     let b = bodies.get(bytes);
@@ -144,9 +160,14 @@ function batchWriter(hub: Hub, packets: PacketMaker, documentsPerCommit: number)
     sweep: async (at) => (await batch.sweep(at)).overdue,
     release: (id) => { batch.release(id); },
     finish: async () => {
-      await batch.commit();
+      try {
+        await batch.commit();
+      } finally {
+        await thread?.close();
+      }
       return batch.commits;
     },
+    abandon: async () => { await thread?.close(); },
   };
 }
 
@@ -158,7 +179,7 @@ export async function writeHistory(hub: Hub, reg: NationalRegistry, o: HistoryOp
   const first = end - o.days * DAY_MS;
   const traffic = new TrafficModel(reg, { seed: o.seed, rate: o.rate, ...(o.legacyCodes ? { legacyCodes: o.legacyCodes } : {}) });
   const packets = await PacketMaker.create();
-  const writer = through === 'batch' ? batchWriter(hub, packets, o.documentsPerCommit ?? 5000) : intakeWriter(hub, packets);
+  const writer = through === 'batch' ? batchWriter(hub, packets, o.documentsPerCommit ?? 5000, o.writerThread !== false) : intakeWriter(hub, packets);
   const systemOf = new Map(reg.agencies.map((a) => [a.code, a.system]));
   const systems = new Map<string, SystemRecord>();
   for (const s of reg.systems) {
@@ -172,10 +193,12 @@ export async function writeHistory(hub: Hub, reg: NationalRegistry, o: HistoryOp
     return rec;
   };
   const report: HistoryReport = {
-    through, documents: 0, deliveries: 0, fetches: 0, statuses: 0, recalls: 0, updates: 0, refused: {}, resent: 0, overdueFlagged: 0, commits: 0,
+    through, documents: 0, deliveries: 0, fetches: 0, statuses: 0, recalls: 0, updates: 0, refused: {}, resent: 0, overdueFlagged: 0, commits: 0, bulkFinishSeconds: 0,
     seconds: 0, documentsPerSecond: 0, stepsPerSecond: 0, peakRssBytes: process.memoryUsage().rss,
     from: new Date(first).toISOString(), to: new Date(end).toISOString(),
   };
+  const bulk = through === 'batch' && o.bulk !== false;
+  if (bulk) await hub.ctx.store.beginBulkLoad();
   const queue = new StepQueue();
   let steps = 0;
   const refuse = (e: unknown): void => {
@@ -259,42 +282,54 @@ export async function writeHistory(hub: Hub, reg: NationalRegistry, o: HistoryOp
     } });
   };
 
-  let stop = false;
-  let planned = 0;
-  for (let day = first; day < end && !stop; day += DAY_MS) {
-    for (const doc of traffic.day(day)) {
-      // Counted in time order (a day's serials are not): the first `documentsMax` documents of the span.
-      if (o.documentsMax !== undefined && planned >= o.documentsMax) {
-        stop = true;
-        break;
+  try {
+    let stop = false;
+    let planned = 0;
+    for (let day = first; day < end && !stop; day += DAY_MS) {
+      for (const doc of traffic.day(day)) {
+        // Counted in time order (a day's serials are not): the first `documentsMax` documents of the span.
+        if (o.documentsMax !== undefined && planned >= o.documentsMax) {
+          stop = true;
+          break;
+        }
+        planned++;
+        queue.push({ at: doc.at, doc: `new:${doc.serial}`, run: (now) => send(now, doc) });
       }
-      planned++;
-      queue.push({ at: doc.at, doc: `new:${doc.serial}`, run: (now) => send(now, doc) });
-    }
-    // Everything due before the next day runs before that day's documents are drawn.
-    const dayEnd = Math.min(day + DAY_MS, end);
-    while (queue.size > 0 && (queue.peek() as Step).at < dayEnd) {
-      const round: Step[] = [];
-      const held: Step[] = [];
-      const docs = new Set<string>();
-      while (round.length < inFlight && queue.size > 0 && (queue.peek() as Step).at < dayEnd) {
-        const s = queue.pop() as Step;
-        if (docs.has(s.doc)) held.push(s);
-        else round.push(s);
-        docs.add(s.doc);
+      // Everything due before the next day runs before that day's documents are drawn.
+      const dayEnd = Math.min(day + DAY_MS, end);
+      while (queue.size > 0 && (queue.peek() as Step).at < dayEnd) {
+        const round: Step[] = [];
+        const held: Step[] = [];
+        const docs = new Set<string>();
+        while (round.length < inFlight && queue.size > 0 && (queue.peek() as Step).at < dayEnd) {
+          const s = queue.pop() as Step;
+          if (docs.has(s.doc)) held.push(s);
+          else round.push(s);
+          docs.add(s.doc);
+        }
+        for (const s of held) queue.push(s);
+        if (round.length === 1) await (round[0] as Step).run((round[0] as Step).at);
+        else await Promise.all(round.map((s) => s.run(s.at)));
+        steps += round.length;
       }
-      for (const s of held) queue.push(s);
-      if (round.length === 1) await (round[0] as Step).run((round[0] as Step).at);
-      else await Promise.all(round.map((s) => s.run(s.at)));
-      steps += round.length;
+      // The sweep at the end of the day flags what went unanswered (the console's overdue figures).
+      report.overdueFlagged += await writer.sweep(dayEnd - 1);
+      report.peakRssBytes = Math.max(report.peakRssBytes, process.memoryUsage().rss);
+      o.onProgress?.({ day: vnDate(day), documents: report.documents, steps, seconds: (performance.now() - started) / 1000 });
     }
-    // The sweep at the end of the day flags what went unanswered (the console's overdue figures).
-    report.overdueFlagged += await writer.sweep(dayEnd - 1);
-    report.peakRssBytes = Math.max(report.peakRssBytes, process.memoryUsage().rss);
-    o.onProgress?.({ day: vnDate(day), documents: report.documents, steps, seconds: (performance.now() - started) / 1000 });
+    // Steps planned past the end stay unplayed: a hub at `end` has them still to come.
+    report.commits = await writer.finish();
+  } catch (e) {
+    // The rows committed so far stay; the session ends as it would on the next open.
+    await writer.abandon().catch(() => undefined);
+    if (bulk) await hub.ctx.store.endBulkLoad().catch(() => undefined);
+    throw e;
   }
-  // Steps planned past the end stay unplayed: a hub at `end` has them still to come.
-  report.commits = await writer.finish();
+  if (bulk) {
+    const t0 = performance.now();
+    await hub.ctx.store.endBulkLoad();
+    report.bulkFinishSeconds = (performance.now() - t0) / 1000;
+  }
   report.seconds = (performance.now() - started) / 1000;
   report.documentsPerSecond = report.documents / report.seconds;
   report.stepsPerSecond = steps / report.seconds;

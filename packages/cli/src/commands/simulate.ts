@@ -108,7 +108,8 @@ function printHistory(ctx: CliContext, r: HistoryReport): void {
   ctx.out(`${SIM_LABEL} Lịch sử / History ${r.from.slice(0, 10)} → ${r.to.slice(0, 10)}: ${r.documents} documents, ${r.deliveries} deliveries, `
     + `${r.fetches} fetched and acked, ${r.statuses} statuses, ${r.recalls} recalls, ${r.updates} updates or replacements, ${r.overdueFlagged} overdue`);
   ctx.out(`  Thời gian / Took ${r.seconds.toFixed(1)} s: ${r.documentsPerSecond.toFixed(1)} documents/s, ${r.stepsPerSecond.toFixed(0)} steps/s, `
-    + `${r.through === 'batch' ? `${r.commits} transactions, ` : 'one transaction per step, '}peak RSS ${(r.peakRssBytes / 1048576).toFixed(0)} MB`);
+    + `${r.through === 'batch' ? `${r.commits} transactions, ` : 'one transaction per step, '}peak RSS ${(r.peakRssBytes / 1048576).toFixed(0)} MB`
+    + (r.bulkFinishSeconds > 0 ? `; chỉ mục và số liệu tổng hợp dựng lại / indexes and rollups built at the end in ${r.bulkFinishSeconds.toFixed(1)} s` : ''));
   const refused = Object.entries(r.refused);
   if (refused.length > 0) ctx.out(`  Bị từ chối đúng luật / Refused by the rules: ${refused.map(([c, n]) => `${c} ×${n}`).join(', ')}`);
   if (r.resent > 0) ctx.out(`  Đã có từ trước / Accepted before (same seed and span): ${r.resent}`);

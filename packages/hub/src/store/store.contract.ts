@@ -349,6 +349,78 @@ export function storeContract(engine: string, open: () => Promise<{ store: Store
       } finally { await close(); }
     });
 
+    it('loads in bulk: what a session writes reads as the ordinary writes left it (rollups, word search, packet bytes), and its end puts everything back', async () => {
+      const { store, close } = await open();
+      try {
+        await store.putAgencies([agency('000.00.00.H41', { level: 1 }), agency('000.00.15.H41', { level: 2, parent: '000.00.00.H41' })], 5);
+        const within = '___.__.__.H41';
+        const sums = async (): Promise<unknown> => [await store.counterSums({ fromDay: '2026-01-01', toDay: '2026-12-31', within }),
+          await store.counterSums({ fromDay: '2026-01-01', toDay: '2026-12-31', within: null })];
+        // Before the session, the ordinary way.
+        await store.insertDocument(doc('d1', { fromAgency: '000.00.00.H41', subject: 'Kế hoạch một', receivedAt: 1000 }), []);
+        await store.bumpCounter('2026-01-02', '000.00.15.H41', 'received', 2);
+        await store.endBulkLoad();
+        await store.beginBulkLoad();
+        await store.beginBulkLoad();
+        await store.writeBatch({
+          inlineBlobs: [], links: [], deliveries: [delivery('v2', 'd2', '000.00.15.H41')], deliveryUpdates: [], statuses: [], events: [],
+          documents: [{ doc: doc('d2', { fromAgency: '000.00.00.H41', subject: 'Kế hoạch hai', receivedAt: 2000, bytes: 30 }), keys: ['k2'] },
+            { doc: doc('d3', { kind: 'status', statusCode: '03', answers: 'd1', subject: 'Kế hoạch ba', receivedAt: 2100, bytes: 5 }), keys: [] }],
+          counters: [{ day: '2026-01-02', agency: '000.00.15.H41', metric: 'received', by: 3 }, { day: '2026-01-03', agency: '000.00.00.H41', metric: 'sent', by: 1 }],
+        });
+        await store.bumpCounter('2026-01-03', '000.00.00.H41', 'sent', 1);
+        // What the session's reads need still answers: keys, documents by DocumentId, a document's deliveries.
+        assert.equal(await store.documentIdByKey('k2'), 'd2');
+        assert.equal((await store.findDocumentByEdxmlId('000.00.00.H41', doc('d2').edxmlId ?? ''))?.id, 'd2');
+        assert.deepEqual((await store.deliveriesOfDocument('d2')).map((d) => d.id), ['v2']);
+        await store.endBulkLoad();
+        await store.endBulkLoad();
+        assert.deepEqual(await sums(), [
+          [{ day: '2026-01-02', level: 2, letter: 'H', metric: 'received', value: 5 }, { day: '2026-01-03', level: 1, letter: 'H', metric: 'sent', value: 2 }],
+          [{ day: '2026-01-02', level: 2, letter: 'H', metric: 'received', value: 5 }, { day: '2026-01-03', level: 1, letter: 'H', metric: 'sent', value: 2 }],
+        ]);
+        assert.deepEqual((await store.searchDocuments({ within: null, text: 'Kế hoạch', limit: 10 })).map((d) => d.id), ['d2', 'd1'], 'edocs only, newest first');
+        assert.equal((await store.storageSize()).packetBytes, 45);
+        // The triggers are back: an ordinary write after the session reaches the rollups and the word index.
+        await store.bumpCounter('2026-01-03', '000.00.00.H41', 'sent', 4);
+        await store.insertDocument(doc('d4', { fromAgency: '000.00.00.H41', subject: 'Kế hoạch bốn', receivedAt: 3000 }), []);
+        assert.equal((await store.counterSums({ fromDay: '2026-01-03', toDay: '2026-01-03', within: null }))[0]?.value, 6);
+        assert.deepEqual((await store.searchDocuments({ within: null, text: 'Kế hoạch', limit: 10 })).map((d) => d.id), ['d4', 'd2', 'd1']);
+        assert.equal((await store.storageSize()).packetBytes, 55);
+      } finally { await close(); }
+    });
+
+    it('writes batches through its batch writer in order, each whole, seen by the store once written; a failing one rejects and leaves nothing', async () => {
+      const { store, close } = await open();
+      const writer = store.batchWriter();
+      try {
+        const empty = { inlineBlobs: [], links: [], deliveryUpdates: [], statuses: [], counters: [] };
+        // Two batches handed over at once: the second's delivery update needs the first's delivery.
+        const first = writer.write({ ...empty, documents: [{ doc: doc('w1', { header: { x: 'é' } }), keys: ['kw1'] }], deliveries: [delivery('wv1', 'w1', 'B')],
+          events: [{ at: 1000, type: 'document:accepted', actor: 'sysA', documentId: 'w1', deliveryId: null, data: { n: 1 } }] });
+        const second = writer.write({ ...empty, documents: [{ doc: doc('w2'), keys: [] }], deliveries: [],
+          deliveryUpdates: [{ id: 'wv1', state: 'done', attempts: 0, businessStatus: '03', lastReason: null, fetchedAt: 1100, ackedAt: 1100, answerDueAt: 3000, overdue: false }],
+          events: [{ at: 1100, type: 'delivery:acked', actor: 'sysB', documentId: 'w1', deliveryId: 'wv1', data: { result: 'done' } }],
+          counters: [{ day: '2026-01-02', agency: 'A', metric: 'sent', by: 2 }] });
+        assert.deepEqual([(await first).lastEventSeq, (await second).lastEventSeq], [1, 2]);
+        assert.deepEqual((await store.getDocument('w1'))?.header, { x: 'é' });
+        assert.deepEqual([(await store.getDocument('w2'))?.seq, (await store.getDelivery('wv1'))?.state, await store.documentIdByKey('kw1')], [2, 'done', 'w1']);
+        const events = await store.events(0, 10);
+        assert.deepEqual(events.map((e) => [e.type, e.data]), [['document:accepted', { n: 1 }], ['delivery:acked', { result: 'done' }]]);
+        for (const e of events) assert.equal(e.hash, eventHash(e.prevHash, e), `event ${e.seq} chained as appendEvent would`);
+        await assert.rejects(writer.write({ ...empty, documents: [{ doc: doc('w3'), keys: ['kw3'] }], deliveries: [], events: [],
+          deliveryUpdates: [{ id: 'nope', state: 'done', attempts: 0, businessStatus: null, lastReason: null, fetchedAt: null, ackedAt: null, answerDueAt: null, overdue: false }] }));
+        assert.equal(await store.getDocument('w3'), undefined);
+        assert.equal(await store.documentIdByKey('kw3'), undefined);
+        // The writer goes on after a refused batch.
+        await writer.write({ ...empty, documents: [{ doc: doc('w4'), keys: [] }], deliveries: [], events: [] });
+        assert.equal((await store.getDocument('w4'))?.seq, 3);
+      } finally {
+        await writer.close();
+        await close();
+      }
+    });
+
     it('adds counters up per day, agency and metric', async () => {
       const { store, close } = await open();
       try {

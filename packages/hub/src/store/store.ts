@@ -361,6 +361,15 @@ export interface StoreOps {
   bumpCounter(day: string, agency: string, metric: string, by: number): Promise<void>;
   /** A batch of decided rows in one transaction (see WriteBatch); nothing of it stays if any row fails. */
   writeBatch(b: WriteBatch): Promise<WriteBatchResult>;
+  /**
+   * Begins a bulk-load session (`vdxp simulate --history`): the engine may set aside what only the console and
+   * the inbox read (secondary indexes, the rollup and word-index triggers) until endBulkLoad. Reads and writes
+   * stay correct meanwhile except the console's; a session a crash left open is ended when the store opens.
+   * PostgreSQL keeps everything in place (a no-op).
+   */
+  beginBulkLoad(): Promise<void>;
+  /** Ends the session: what was set aside is done set-wise and put back, in one transaction. Nothing when none is open. */
+  endBulkLoad(): Promise<void>;
   counters(options: { fromDay?: string; toDay?: string; agencies?: string[] }): Promise<CounterRow[]>;
 
   // console (users.ts, console.ts, calendar.ts)
@@ -481,8 +490,21 @@ export interface SystemActivity {
 
 export type StoreTx = StoreOps;
 
+/** Writes batches (StoreOps.writeBatch) in order, each in one transaction, possibly on a thread of its own. */
+export interface BatchWriter {
+  write(b: WriteBatch): Promise<WriteBatchResult>;
+  /** Waits for the batches written, then lets go of what the writer holds. */
+  close(): Promise<void>;
+}
+
 export interface Store extends StoreOps {
   readonly engine: 'sqlite' | 'postgres';
+  /**
+   * A writer of batches for a bulk load (`vdxp simulate --history`), the store's only writer while it is open.
+   * SQLite: its own connection on a thread of its own, so the caller's thread goes on deciding the next batch
+   * while one is written (reads on the store see a batch once its `write` has resolved). PostgreSQL: writeBatch.
+   */
+  batchWriter(): BatchWriter;
   /** Runs `fn` in one transaction: all its writes commit together or none do. Transactions are serialised. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /**

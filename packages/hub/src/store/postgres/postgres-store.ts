@@ -525,6 +525,15 @@ export class PostgresOps implements StoreOps {
       .map((r) => [r['archived_in'] as string, r['n'] as number]));
   }
 
+  /** PostgreSQL keeps its indexes and triggers through a bulk load (the ordinary path): nothing to set aside. */
+  async beginBulkLoad(): Promise<void> {
+    return undefined;
+  }
+
+  async endBulkLoad(): Promise<void> {
+    return undefined;
+  }
+
   async bumpCounter(day: string, agency: string, metric: string, by: number): Promise<void> {
     await this.#run(`INSERT INTO counters (day, agency, metric, value) VALUES (?, ?, ?, ?)
       ON CONFLICT (day, agency, metric) DO UPDATE SET value = counters.value + excluded.value`, day, agency, metric, by);
@@ -901,7 +910,7 @@ const READS = new Set([
   'connectedCounts', 'counterTopAgencies', 'answerTimes', 'systemActivity', 'activeSystemCounts', 'storageSize', 'agencyHistory',
 ]);
 /** Writes of one statement that are atomic and correct under concurrency without the write lock (see the top). */
-const LOCK_FREE_WRITES = new Set(['setDeliveryIf', 'bumpCounter', 'addSystemActivity']);
+const LOCK_FREE_WRITES = new Set(['setDeliveryIf', 'bumpCounter', 'addSystemActivity', 'beginBulkLoad', 'endBulkLoad']);
 
 /** Runs `fn` in a transaction on one pooled connection, holding WRITE_LOCK from its start to its commit. */
 export async function writeTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -933,6 +942,8 @@ function storeOnPool(pool: pg.Pool, url: string): PostgresStore {
     transaction: <T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> => writeTransaction(pool, (client) => fn(new PostgresOps(client))),
     // A commit becomes visible to other sessions only after its WAL flush (synchronous_commit on).
     settled: () => undefined,
+    // One node's writes take the write lock one at a time anyway: a bulk load writes its batches the ordinary way.
+    batchWriter: () => ({ write: (b: WriteBatch) => (store['writeBatch'] as (b: WriteBatch) => Promise<WriteBatchResult>)(b), close: async () => undefined }),
     close: () => pool.end(),
   };
   const proto = PostgresOps.prototype as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;

@@ -9,6 +9,8 @@ import { open as openFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { eventHash } from '../event-hash.ts';
+import { sqliteBatchWriter } from './batch-writer.ts';
+import { beginBulkLoad, finishBulkLoad } from './bulk-load.ts';
 import {
   GENESIS_HASH,
   type Agency, type AgencyInput, type AgencyListPage, type ArchiveSegment, type Checkpoint, type CounterRow, type CutResult, type DeliveryExpectation,
@@ -23,6 +25,8 @@ type Row = Record<string, SQLInputValue>;
 const MIGRATIONS = new URL('./migrations/', import.meta.url);
 /** The page cache of a connection that wrote a batch (writeBatch), in KiB: SQLite's default is 2,000. */
 const SQLITE_BATCH_CACHE_KIB = 256 * 1024;
+/** The batch writer thread's WAL checkpoint threshold, in pages (4 KiB): 256 MiB of log between copies. */
+const BATCH_WRITER_CHECKPOINT_PAGES = 65_536;
 /** Transactions applied under one COMMIT at most (group commit). */
 const GROUP_COMMIT_TRANSACTIONS_MAX = 256;
 /** Writing commits before the checkpointer thread starts (a short-lived store never starts it), then between kicks. */
@@ -54,6 +58,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   // The migrations run before the store hands anything out; each is made durable by its own full sync.
   db.exec('PRAGMA synchronous = FULL');
   migrate(db);
+  // A bulk load a crash interrupted: its deferred work is done and its indexes and triggers are back before use.
+  finishBulkLoad(db);
   db.exec(`PRAGMA synchronous = ${inCommit ? 'FULL' : 'NORMAL'}`);
   // Checkpoints run on the checkpointer's thread (checkpointer.mjs), not inside this connection's COMMITs.
   db.exec('PRAGMA wal_autocheckpoint = 0');
@@ -493,53 +499,15 @@ class SqliteOps implements StoreOps {
       this.#db.exec(`PRAGMA cache_size = -${SQLITE_BATCH_CACHE_KIB}`);
       this.#batchCache = true;
     }
-    const blob = this.st('INSERT OR IGNORE INTO blobs_inline (digest, bytes) VALUES (?, ?)');
-    for (const x of b.inlineBlobs) blob.run(x.digest, x.bytes);
-    let docSeq = (this.#get('SELECT coalesce(max(seq), 0) AS s FROM documents')?.['s'] as number);
-    const docInsert = this.st(`INSERT INTO documents (id, seq, kind, business_type, from_agency, sender_system, edxml_id, subject, code_number,
-        code_notation, status_code, answers, due_at, digest, bytes, header, signature, received_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    const keyInsert = this.st('INSERT INTO document_keys (key, document_id) VALUES (?, ?)');
-    for (const { doc: d, keys } of b.documents) {
-      docInsert.run(d.id, ++docSeq, d.kind, d.businessType, d.fromAgency, d.senderSystem, d.edxmlId, d.subject, d.codeNumber, d.codeNotation,
-        d.statusCode, d.answers, d.dueAt, d.digest, d.bytes, JSON.stringify(d.header), JSON.stringify(d.signature), d.receivedAt);
-      for (const k of keys) keyInsert.run(k, d.id);
-    }
-    const link = this.st('INSERT OR IGNORE INTO document_links (document_id, related_id, relation) VALUES (?, ?, ?)');
-    for (const l of b.links) link.run(l.documentId, l.relatedId, l.relation);
-    let deliverySeq = (this.#get('SELECT coalesce(max(seq), 0) AS s FROM deliveries')?.['s'] as number);
-    // The document's due date rides along, as insertDelivery's does (the overdue rule and the open-deliveries index read it).
-    const deliveryInsert = this.st(`INSERT INTO deliveries (${DELIVERY_COLUMNS}, document_due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-      (SELECT due_at FROM documents WHERE id = ?))`);
-    for (const d of b.deliveries) {
-      deliveryInsert.run(d.id, ++deliverySeq, d.documentId, d.kind, d.recipient, d.addressedTo, d.state, d.attempts, d.businessStatus, d.lastReason,
-        d.createdAt, d.fetchedAt, d.ackedAt, d.expiresAt, d.answerDueAt, d.overdue ? 1 : 0, d.documentId);
-    }
-    const deliveryUpdate = this.st(`UPDATE deliveries SET state = ?, attempts = ?, business_status = ?, last_reason = ?, fetched_at = ?, acked_at = ?,
-      answer_due_at = ?, overdue = ? WHERE id = ?`);
-    for (const u of b.deliveryUpdates) {
-      const r = deliveryUpdate.run(u.state, u.attempts, u.businessStatus, u.lastReason, u.fetchedAt, u.ackedAt, u.answerDueAt, u.overdue ? 1 : 0, u.id);
-      if (Number(r.changes) !== 1) throw new Error(`assertion: delivery ${u.id} of a batch update exists`);
-    }
-    const status = this.st(`INSERT INTO delivery_statuses (delivery_id, seq, status_code, document_id, description, at)
-      VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM delivery_statuses WHERE delivery_id = ?), ?, ?, ?, ?)`);
-    for (const e of b.statuses) status.run(e.deliveryId, e.deliveryId, e.statusCode, e.documentId, e.description, e.at);
-    const head = this.#get('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1')
-      ?? this.#get('SELECT last_seq AS seq, hash FROM archive_checkpoints ORDER BY last_seq DESC LIMIT 1');
-    let seq = (head?.['seq'] as number | undefined) ?? 0;
-    let prevHash = (head?.['hash'] as string | undefined) ?? GENESIS_HASH;
-    const event = this.st('INSERT INTO events (seq, at, type, actor, document_id, delivery_id, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    for (const e of b.events) {
-      const row = { seq: ++seq, at: e.at, type: e.type, actor: e.actor, documentId: e.documentId ?? null, deliveryId: e.deliveryId ?? null };
-      const dataJson = JSON.stringify(e.data);
-      const hash = eventHash(prevHash, { ...row, dataJson });
-      event.run(row.seq, row.at, row.type, row.actor, row.documentId, row.deliveryId, dataJson, prevHash, hash);
-      prevHash = hash;
-    }
-    const counter = this.st(`INSERT INTO counters (day, agency, metric, value) VALUES (?, ?, ?, ?)
-      ON CONFLICT (day, agency, metric) DO UPDATE SET value = value + excluded.value`);
-    for (const c of sumCounters(b.counters)) counter.run(c.day, c.agency, c.metric, c.by);
-    return { lastEventSeq: seq, lastEventHash: prevHash };
+    return writeBatchRows((sql) => this.st(sql), b);
+  }
+
+  async beginBulkLoad(): Promise<void> {
+    beginBulkLoad(this.#db);
+  }
+
+  async endBulkLoad(): Promise<void> {
+    finishBulkLoad(this.#db);
   }
 
   async counters(o: { fromDay?: string; toDay?: string; agencies?: string[] }): Promise<CounterRow[]> {
@@ -831,6 +799,68 @@ class SqliteOps implements StoreOps {
  * A failed sync leaves the file's state unknown (the kernel may drop the failed pages and report success
  * next time): the store refuses everything from then on, and the hub must be restarted (SQLite recovers).
  */
+/** A batch's documents' headers and signatures and its events' data as JSON, made by the thread that sends it. */
+export interface BatchJson {
+  headers: string[];
+  signatures: string[];
+  data: string[];
+}
+
+/**
+ * StoreOps.writeBatch's statements, on the connection whose prepared statements `st` hands out (the store's own,
+ * or the batch writer thread's: batch-writer.ts). The caller holds the transaction.
+ */
+export function writeBatchRows(st: (sql: string) => StatementSync, b: WriteBatch, json?: BatchJson): WriteBatchResult {
+  const one = (sql: string): Row | undefined => st(sql).get();
+  const blob = st('INSERT OR IGNORE INTO blobs_inline (digest, bytes) VALUES (?, ?)');
+  for (const x of b.inlineBlobs) blob.run(x.digest, x.bytes);
+  let docSeq = (one('SELECT coalesce(max(seq), 0) AS s FROM documents')?.['s'] as number);
+  const docInsert = st(`INSERT INTO documents (id, seq, kind, business_type, from_agency, sender_system, edxml_id, subject, code_number,
+      code_notation, status_code, answers, due_at, digest, bytes, header, signature, received_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const keyInsert = st('INSERT INTO document_keys (key, document_id) VALUES (?, ?)');
+  for (const [i, { doc: d, keys }] of b.documents.entries()) {
+    docInsert.run(d.id, ++docSeq, d.kind, d.businessType, d.fromAgency, d.senderSystem, d.edxmlId, d.subject, d.codeNumber, d.codeNotation,
+      d.statusCode, d.answers, d.dueAt, d.digest, d.bytes, json?.headers[i] ?? JSON.stringify(d.header), json?.signatures[i] ?? JSON.stringify(d.signature), d.receivedAt);
+    for (const k of keys) keyInsert.run(k, d.id);
+  }
+  const link = st('INSERT OR IGNORE INTO document_links (document_id, related_id, relation) VALUES (?, ?, ?)');
+  for (const l of b.links) link.run(l.documentId, l.relatedId, l.relation);
+  let deliverySeq = (one('SELECT coalesce(max(seq), 0) AS s FROM deliveries')?.['s'] as number);
+  // The document's due date rides along, as insertDelivery's does (the overdue rule and the open-deliveries index read it).
+  const deliveryInsert = st(`INSERT INTO deliveries (${DELIVERY_COLUMNS}, document_due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+    (SELECT due_at FROM documents WHERE id = ?))`);
+  for (const d of b.deliveries) {
+    deliveryInsert.run(d.id, ++deliverySeq, d.documentId, d.kind, d.recipient, d.addressedTo, d.state, d.attempts, d.businessStatus, d.lastReason,
+      d.createdAt, d.fetchedAt, d.ackedAt, d.expiresAt, d.answerDueAt, d.overdue ? 1 : 0, d.documentId);
+  }
+  const deliveryUpdate = st(`UPDATE deliveries SET state = ?, attempts = ?, business_status = ?, last_reason = ?, fetched_at = ?, acked_at = ?,
+    answer_due_at = ?, overdue = ? WHERE id = ?`);
+  for (const u of b.deliveryUpdates) {
+    const r = deliveryUpdate.run(u.state, u.attempts, u.businessStatus, u.lastReason, u.fetchedAt, u.ackedAt, u.answerDueAt, u.overdue ? 1 : 0, u.id);
+    if (Number(r.changes) !== 1) throw new Error(`assertion: delivery ${u.id} of a batch update exists`);
+  }
+  const status = st(`INSERT INTO delivery_statuses (delivery_id, seq, status_code, document_id, description, at)
+    VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM delivery_statuses WHERE delivery_id = ?), ?, ?, ?, ?)`);
+  for (const e of b.statuses) status.run(e.deliveryId, e.deliveryId, e.statusCode, e.documentId, e.description, e.at);
+  const head = one('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1')
+    ?? one('SELECT last_seq AS seq, hash FROM archive_checkpoints ORDER BY last_seq DESC LIMIT 1');
+  let seq = (head?.['seq'] as number | undefined) ?? 0;
+  let prevHash = (head?.['hash'] as string | undefined) ?? GENESIS_HASH;
+  const event = st('INSERT INTO events (seq, at, type, actor, document_id, delivery_id, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  for (const [i, e] of b.events.entries()) {
+    const row = { seq: ++seq, at: e.at, type: e.type, actor: e.actor, documentId: e.documentId ?? null, deliveryId: e.deliveryId ?? null };
+    const dataJson = json?.data[i] ?? JSON.stringify(e.data);
+    const hash = eventHash(prevHash, { ...row, dataJson });
+    event.run(row.seq, row.at, row.type, row.actor, row.documentId, row.deliveryId, dataJson, prevHash, hash);
+    prevHash = hash;
+  }
+  const counter = st(`INSERT INTO counters (day, agency, metric, value) VALUES (?, ?, ?, ?)
+    ON CONFLICT (day, agency, metric) DO UPDATE SET value = value + excluded.value`);
+  for (const c of sumCounters(b.counters)) counter.run(c.day, c.agency, c.metric, c.by);
+  return { lastEventSeq: seq, lastEventHash: prevHash };
+}
+
 class WalSync {
   #committed = 0;
   #synced = 0;
@@ -1022,6 +1052,7 @@ export function storeOnDatabase(db: DatabaseSync, path: string, syncedInCommit =
       schedule();
     }),
     settled: () => wal.pending(),
+    batchWriter: () => sqliteBatchWriter(path, { busyTimeoutMs: BUSY_TIMEOUT_MS, cacheKib: SQLITE_BATCH_CACHE_KIB, walCheckpointPages: BATCH_WRITER_CHECKPOINT_PAGES }),
     close: () => exclusive(async () => {
       await wal.durable(wal.last).catch(() => undefined);
       await checkpoints.close();
