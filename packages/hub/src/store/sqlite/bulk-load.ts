@@ -18,7 +18,7 @@ import type { DatabaseSync } from 'node:sqlite';
  */
 const DEFERRED_INDEXES = [
   'documents_sender', 'documents_digest', 'documents_received', 'documents_from_seq', 'deliveries_inbox', 'deliveries_answer_due',
-  'deliveries_recipient_seq', 'deliveries_open_recipient', 'events_document', 'counters_agency', 'document_links_related',
+  'deliveries_recipient_seq', 'deliveries_open_recipient', 'deliveries_pending', 'events_document', 'counters_agency', 'document_links_related',
 ];
 
 /** The triggers whose work is done set-wise at the end: the counters' rollups (009, 011), the word index (011), packet bytes (012). */
